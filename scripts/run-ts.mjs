@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Runs one of the Node entry points in src/cli/ (TypeScript) after bundling it with esbuild.
+// Why a bundle: tfjs-core's ES modules use extension-less imports that Node cannot load, and its
+// CommonJS build registers no gradients. Bundled (module field first, as Vite does for the
+// browser), the CLI runs exactly the code the browser worker runs.
+//   node scripts/run-ts.mjs src/cli/train.ts --config …
+import { build } from 'esbuild';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const [entry, ...args] = process.argv.slice(2);
+if (!entry) {
+	console.error('usage: node scripts/run-ts.mjs <src/cli/file.ts> [args…]');
+	process.exit(2);
+}
+const outDir = join(root, 'node_modules', '.cache', 'tunix-cli');
+mkdirSync(outDir, { recursive: true });
+const outfile = join(outDir, basename(entry).replace(/\.ts$/, '.mjs'));
+await build({
+	entryPoints: [resolve(root, entry)],
+	outfile,
+	bundle: true,
+	platform: 'node',
+	format: 'esm',
+	target: 'node20',
+	mainFields: ['module', 'main'],
+	// the optional WebGPU-for-Node package is native: load it at run time, never bundle it
+	external: ['webgpu'],
+	logLevel: 'error',
+	sourcemap: 'inline',
+	banner: {
+		js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url); const __filename = new URL(import.meta.url).pathname; const __dirname = __filename.replace(/\\/[^/]*$/, '');"
+	}
+});
+process.argv = [process.argv[0], resolve(root, entry), ...args];
+await import(pathToFileURL(outfile).href);

@@ -1,0 +1,63 @@
+// Backend registration for Node (SPEC §1: backends are registered only in the entries).
+// wasm is the default: fast on CPU. cpu is the reference (bit-for-bit determinism). webgpu needs
+// the optional `webgpu` package (Dawn for Node) and a Vulkan/Metal/D3D adapter.
+
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { Provenance } from '../lib/core/run/record';
+import { APP_VERSION } from './appVersion';
+
+export const NODE_BACKENDS = ['wasm', 'cpu', 'webgpu'] as const;
+export type NodeBackend = (typeof NODE_BACKENDS)[number];
+
+export class BackendError extends Error {}
+
+async function registerWebgpu(): Promise<{ vendor: string; architecture: string } | null> {
+	let create: (options: string[]) => GPU;
+	try {
+		// optional native package, never bundled
+		const name = 'webgpu';
+		({ create } = (await import(/* @vite-ignore */ name)) as { create: (o: string[]) => GPU });
+	} catch {
+		throw new BackendError(
+			'backend webgpu needs the optional package "webgpu" (Dawn for Node): npm install webgpu, or use --backend wasm'
+		);
+	}
+	const gpu = create([]);
+	Object.assign(globalThis, { navigator: { ...(globalThis.navigator ?? {}), gpu } });
+	const adapter = await gpu.requestAdapter();
+	if (!adapter) {
+		throw new BackendError(
+			'backend webgpu: no WebGPU adapter found (on Linux without a GPU try VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium), or use --backend wasm'
+		);
+	}
+	await import('@tensorflow/tfjs-backend-webgpu');
+	return { vendor: adapter.info?.vendor ?? '', architecture: adapter.info?.architecture ?? '' };
+}
+
+/** Makes `name` the active backend and says what was used. */
+export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
+	tf.enableProdMode(); // no debug checks, no "install tfjs-node" banner
+	let adapter: Provenance['adapter'] = null;
+	if (name === 'wasm') {
+		await import('@tensorflow/tfjs-backend-wasm');
+		const pkg = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
+		setWasmPaths(join(dirname(pkg), 'dist') + '/');
+	} else if (name === 'webgpu') {
+		adapter = await registerWebgpu();
+	}
+	const ok = await tf.setBackend(name);
+	await tf.ready();
+	if (!ok || tf.getBackend() !== name) throw new BackendError(`backend ${name} failed to initialise`);
+	return {
+		backend: name,
+		backend_notes: [`chosen on the command line (Node: ${NODE_BACKENDS.join(', ')})`],
+		adapter,
+		tfjs_version: tf.version_core,
+		app_version: APP_VERSION,
+		runtime: `node ${process.version}`
+	};
+}

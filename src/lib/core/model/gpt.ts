@@ -1,0 +1,193 @@
+// GPT-2, exactly (SPEC §4), written against tfjs-core in the shape of nanoGPT's model.py.
+// Parameters are plain named tensors with Hugging Face GPT-2 names; linear weights are [in, out].
+
+import * as tf from '@tensorflow/tfjs-core';
+// Gradients of every op (tfjs-core registers none by default; training needs them).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { Mt19937 } from '../prng';
+
+export interface GptConfig {
+	/** Tokens in the vocabulary (V). */
+	vocab_size: number;
+	/** Transformer blocks. */
+	n_layer: number;
+	/** Attention heads (nh); head size hs = n_embd / n_head. */
+	n_head: number;
+	/** Embedding width (C). */
+	n_embd: number;
+	/** Rows of the position table: the longest input sequence. */
+	block_size: number;
+	/** Dropout probability (0 = off). */
+	dropout: number;
+}
+
+/** Named parameters (tensors or variables), by GPT-2 name. */
+export type Params = Record<string, tf.Tensor>;
+
+const LN_EPS = 1e-5;
+
+/** Every parameter's name and shape, in a fixed order (embeddings, blocks, final LayerNorm). */
+export function paramShapes(cfg: GptConfig): [string, number[]][] {
+	const C = cfg.n_embd;
+	const out: [string, number[]][] = [
+		['transformer.wte.weight', [cfg.vocab_size, C]],
+		['transformer.wpe.weight', [cfg.block_size, C]]
+	];
+	for (let l = 0; l < cfg.n_layer; l++) {
+		const h = `transformer.h.${l}`;
+		out.push(
+			[`${h}.ln_1.weight`, [C]],
+			[`${h}.ln_1.bias`, [C]],
+			[`${h}.attn.c_attn.weight`, [C, 3 * C]],
+			[`${h}.attn.c_attn.bias`, [3 * C]],
+			[`${h}.attn.c_proj.weight`, [C, C]],
+			[`${h}.attn.c_proj.bias`, [C]],
+			[`${h}.ln_2.weight`, [C]],
+			[`${h}.ln_2.bias`, [C]],
+			[`${h}.mlp.c_fc.weight`, [C, 4 * C]],
+			[`${h}.mlp.c_fc.bias`, [4 * C]],
+			[`${h}.mlp.c_proj.weight`, [4 * C, C]],
+			[`${h}.mlp.c_proj.bias`, [C]]
+		);
+	}
+	out.push(['transformer.ln_f.weight', [C]], ['transformer.ln_f.bias', [C]]);
+	return out;
+}
+
+/**
+ * GPT-2 init: normal(0, 0.02) for weights and embeddings, normal(0, 0.02/sqrt(2·n_layer)) for the
+ * residual projections (attn.c_proj, mlp.c_proj), LayerNorm weight 1, every bias 0.
+ * Drawn in a fixed order from MT19937(seed), so every backend starts from the same weights.
+ */
+export function initParamValues(cfg: GptConfig, seed: number): Map<string, Float32Array> {
+	const rng = new Mt19937(seed);
+	const values = new Map<string, Float32Array>();
+	for (const [name, shape] of paramShapes(cfg)) {
+		const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+		if (name.endsWith('.bias')) {
+			// zeros
+		} else if (/\.ln_(1|2|f)\.weight$/.test(name)) {
+			data.fill(1);
+		} else {
+			const std = name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * cfg.n_layer) : 0.02;
+			for (let i = 0; i < data.length; i++) data[i] = std * rng.normal();
+		}
+		values.set(name, data);
+	}
+	return values;
+}
+
+/** Options for one forward pass. */
+export interface ForwardOptions {
+	/** Apply dropout (training only). */
+	training?: boolean;
+	/** Seed for this pass's dropout masks (e.g. derived from run seed and step). */
+	dropoutSeed?: string;
+}
+
+const causalMasks = new Map<number, Float32Array>();
+
+/** (T, T) additive mask: 0 on and below the diagonal, -1e9 above (future positions). */
+function causalMask(T: number): Float32Array {
+	let mask = causalMasks.get(T);
+	if (!mask) {
+		mask = new Float32Array(T * T);
+		for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
+		causalMasks.set(T, mask);
+	}
+	return mask;
+}
+
+/** x @ w + b over the last axis: x (..., in), w (in, out), b (out) → (..., out). */
+function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
+	const inDim = x.shape[x.rank - 1];
+	const lead = x.shape.slice(0, -1);
+	const x2 = tf.reshape(x, [-1, inDim]); // (N, in)
+	return tf.reshape(tf.add(tf.matMul(x2, w), b), [...lead, w.shape[1] as number]); // (..., out)
+}
+
+function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
+	const { mean, variance } = tf.moments(x, -1, true); // (B, T, 1) each
+	const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LN_EPS)));
+	return tf.add(tf.mul(xhat, w), b);
+}
+
+/** GELU, tanh approximation (GPT-2's "gelu_new"). */
+function gelu(x: tf.Tensor): tf.Tensor {
+	const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
+	return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+}
+
+class Dropout {
+	private site = 0;
+	constructor(
+		private readonly rate: number,
+		private readonly opts: ForwardOptions
+	) {}
+	apply(x: tf.Tensor): tf.Tensor {
+		if (!this.opts.training || this.rate === 0) return x;
+		return tf.dropout(x, this.rate, undefined, `${this.opts.dropoutSeed ?? 'dropout'}:${this.site++}`);
+	}
+}
+
+function attention(x: tf.Tensor, p: Params, h: string, cfg: GptConfig, drop: Dropout): tf.Tensor {
+	const [B, T, C] = x.shape; // (B, T, C)
+	const nh = cfg.n_head;
+	const hs = C / nh;
+	const qkv = linear(x, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]); // (B, T, 3C)
+	const [q, k, v] = tf.split(qkv, 3, 2).map(
+		(t) => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]) // (B, nh, T, hs)
+	);
+	const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)); // (B, nh, T, T)
+	const masked = tf.add(scores, tf.tensor4d(causalMask(T), [1, 1, T, T]));
+	const att = drop.apply(tf.softmax(masked)); // (B, nh, T, T)
+	const y = tf.matMul(att, v); // (B, nh, T, hs)
+	const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, T, C)
+	return drop.apply(linear(merged, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`]));
+}
+
+function mlp(x: tf.Tensor, p: Params, h: string, drop: Dropout): tf.Tensor {
+	const hidden = gelu(linear(x, p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`])); // (B, T, 4C)
+	return drop.apply(linear(hidden, p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`])); // (B, T, C)
+}
+
+/**
+ * Token embedding as a one-hot matmul: its gradient needs no UnsortedSegmentSum, which the wasm
+ * backend lacks (the gradient of tf.gather would).
+ */
+function embed(tokens: tf.Tensor2D, p: Params, cfg: GptConfig): tf.Tensor {
+	const [B, T] = tokens.shape;
+	if (T > cfg.block_size) throw new Error(`sequence of ${T} tokens exceeds block_size ${cfg.block_size}`);
+	const C = cfg.n_embd;
+	const oneHot = tf.oneHot(tf.reshape(tokens, [B * T]), cfg.vocab_size); // (B*T, V)
+	const tok = tf.reshape(tf.matMul(oneHot, p['transformer.wte.weight']), [B, T, C]); // (B, T, C)
+	const pos = tf.slice(p['transformer.wpe.weight'], [0, 0], [T, C]); // (T, C)
+	return tf.add(tok, pos); // (B, T, C)
+}
+
+/** tokens (B, T) int32 → logits (B, T, V). The LM head is tied to the token embedding. */
+export function forward(p: Params, tokens: tf.Tensor2D, cfg: GptConfig, opts: ForwardOptions = {}): tf.Tensor3D {
+	const drop = new Dropout(cfg.dropout, opts);
+	let x = drop.apply(embed(tokens, p, cfg)); // (B, T, C)
+	for (let l = 0; l < cfg.n_layer; l++) {
+		const h = `transformer.h.${l}`;
+		x = tf.add(x, attention(layerNorm(x, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`]), p, h, cfg, drop));
+		x = tf.add(x, mlp(layerNorm(x, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`]), p, h, drop));
+	}
+	x = layerNorm(x, p['transformer.ln_f.weight'], p['transformer.ln_f.bias']); // (B, T, C)
+	const [B, T, C] = x.shape;
+	const logits = tf.matMul(tf.reshape(x, [B * T, C]), p['transformer.wte.weight'], false, true); // (B*T, V)
+	return tf.reshape(logits, [B, T, cfg.vocab_size]); // (B, T, V)
+}
+
+/**
+ * Masked mean cross-entropy: logits (B, T, V), targets (B, T) int32, mask (B, T) float32 of 0/1.
+ * Returns the scalar sum(mask · -log p(target)) / sum(mask).
+ */
+export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+	const [B, T, V] = logits.shape;
+	const logp = tf.logSoftmax(tf.reshape(logits, [B * T, V])); // (B*T, V)
+	const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.reshape(targets, [B * T]), V)), 1); // (B*T)
+	const m = tf.reshape(mask, [B * T]);
+	return tf.div(tf.neg(tf.sum(tf.mul(picked, m))), tf.maximum(tf.sum(m), 1));
+}

@@ -1,0 +1,75 @@
+// run.json (SPEC §9): what a run is, what it trained on, where, and how it ended.
+
+import type { LabConfig } from '../config';
+import type { DatasetManifest } from '../data/manifest';
+import type { RunStatus } from './status';
+
+export interface Provenance {
+	/** The backend actually used. */
+	backend: string;
+	/** Why other backends were skipped, or why this one was chosen. */
+	backend_notes: string[];
+	/** WebGPU adapter vendor/architecture when present. */
+	adapter?: { vendor: string; architecture: string } | null;
+	tfjs_version: string;
+	app_version: string;
+	/** Browser user agent, or "node vX" for the CLI. */
+	runtime: string;
+}
+
+export interface CheckpointEntry {
+	step: number;
+	/** File name (CLI) or storage key (browser). */
+	file: string;
+	bytes: number;
+	created: string;
+}
+
+/** Per-dataset headline scores, e.g. for the baseline and the final checkpoint. */
+export interface ScoreSummary {
+	loss: number;
+	perplexity: number;
+	answer_accuracy: number;
+	format_rate: number;
+	n: number;
+}
+
+export interface RunSummary {
+	/** Mean loss of the first logged steps (up to 50). */
+	initial_loss: number | null;
+	/** Mean loss of the last logged steps (up to 50). */
+	final_loss: number | null;
+	steps_done: number;
+	/** Final checkpoint's scores per dataset key. */
+	final_scores?: Record<string, ScoreSummary>;
+	/** Untrained (step 0) scores per dataset key. */
+	baseline_scores?: Record<string, ScoreSummary>;
+	/** Best answer_accuracy seen per dataset key, with its step. */
+	best_scores?: Record<string, { step: number; answer_accuracy: number }>;
+}
+
+export interface RunRecord {
+	id: string;
+	name: string;
+	status: RunStatus;
+	/** Human-readable reason when failed, cancelled or interrupted. */
+	error: string | null;
+	created: string;
+	started: string | null;
+	finished: string | null;
+	config: LabConfig;
+	datasets: { train: DatasetManifest; eval: DatasetManifest[] };
+	provenance: Provenance;
+	checkpoints: CheckpointEntry[];
+	summary: RunSummary;
+}
+
+/** Mean of the first and of the last `window` losses. */
+export function lossSummary(
+	losses: readonly number[],
+	window = 50
+): { initial_loss: number | null; final_loss: number | null } {
+	if (losses.length === 0) return { initial_loss: null, final_loss: null };
+	const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+	return { initial_loss: mean(losses.slice(0, window)), final_loss: mean(losses.slice(-window)) };
+}

@@ -1,0 +1,75 @@
+// AdamW (decoupled weight decay, Loshchilov & Hutter) with global-norm gradient clipping.
+// tfjs ships Adam only; this is the PyTorch torch.optim.AdamW update:
+//   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+//   p ← p − lr · (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + ε)
+
+import * as tf from '@tensorflow/tfjs-core';
+
+export const BETA1 = 0.9;
+export const BETA2 = 0.95;
+export const EPS = 1e-8;
+
+/** Weight decay applies to matrices only: not to biases, LayerNorm or the embeddings. */
+export function decays(name: string, shape: readonly number[]): boolean {
+	return shape.length === 2 && !name.startsWith('transformer.wte') && !name.startsWith('transformer.wpe');
+}
+
+/** sqrt(Σ g²) over every gradient, as a scalar tensor. */
+export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
+	return tf.tidy(() => {
+		const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+		return tf.sqrt(tf.addN(squares)) as tf.Scalar;
+	});
+}
+
+/** The factor that brings the gradients' norm down to `maxNorm` (PyTorch's clip_grad_norm_). */
+export function clipCoefficient(norm: number, maxNorm: number): number {
+	if (maxNorm <= 0) return 1;
+	return Math.min(1, maxNorm / (norm + 1e-6));
+}
+
+export class AdamW {
+	/** First moments, by parameter name. */
+	readonly m = new Map<string, tf.Variable>();
+	/** Second moments, by parameter name. */
+	readonly v = new Map<string, tf.Variable>();
+	/** Updates applied so far (t in the bias corrections). */
+	t = 0;
+
+	constructor(
+		private readonly params: Map<string, tf.Variable>,
+		private readonly weightDecay: number
+	) {
+		for (const [name, p] of params) {
+			const zeros = tf.zerosLike(p);
+			this.m.set(name, tf.variable(zeros, false));
+			this.v.set(name, tf.variable(zeros, false));
+			zeros.dispose();
+		}
+	}
+
+	/** One update with gradients scaled by `gradScale` (the clipping coefficient). */
+	step(grads: tf.NamedTensorMap, lr: number, gradScale: number): void {
+		this.t += 1;
+		const bc1 = 1 - BETA1 ** this.t;
+		const bc2 = 1 - BETA2 ** this.t;
+		for (const [name, p] of this.params) {
+			const g0 = grads[name];
+			if (!g0) throw new Error(`AdamW: no gradient for ${name}`);
+			tf.tidy(() => {
+				const g = gradScale === 1 ? g0 : tf.mul(g0, gradScale);
+				const m = tf.add(tf.mul(this.m.get(name)!, BETA1), tf.mul(g, 1 - BETA1));
+				const v = tf.add(tf.mul(this.v.get(name)!, BETA2), tf.mul(tf.square(g), 1 - BETA2));
+				const decayed = decays(name, p.shape) ? tf.mul(p, 1 - lr * this.weightDecay) : p;
+				const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), EPS));
+				p.assign(tf.sub(decayed, tf.mul(update, lr)));
+				this.m.get(name)!.assign(m);
+				this.v.get(name)!.assign(v);
+			});
+		}
+	}
+
+	dispose(): void {
+		for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+	}
+}

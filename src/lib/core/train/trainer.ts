@@ -1,0 +1,254 @@
+// The training loop (SPEC §5): seeded init and data order, padded batches, AdamW with warmup +
+// cosine and clipping, a non-finite guard, checkpoints on a cadence, and exact resume.
+// It reports through hooks only; it never touches storage or UI.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { encodeCheckpoint, gptConfigOf, type Checkpoint, type TrainerState } from '../checkpoint/checkpoint';
+import type { LabConfig } from '../config';
+import type { Dataset } from '../data/manifest';
+import { forward, initParamValues, maskedCrossEntropy, paramShapes, type GptConfig } from '../model/gpt';
+import { encodeExample, makeBatch, type Example } from '../text/examples';
+import { PAD, Tokenizer } from '../text/tokenizer';
+import { AdamW, clipCoefficient, globalNorm } from './adamw';
+import { DataOrder } from './dataOrder';
+import { learningRate } from './schedule';
+
+/** One line of metrics.jsonl. */
+export interface StepMetrics {
+	/** Completed optimizer steps (1-based). */
+	step: number;
+	/** Masked mean cross-entropy of this step's batch. */
+	loss: number;
+	/** Learning rate used for this step. */
+	lr: number;
+	/** Global gradient norm before clipping. */
+	grad_norm: number;
+	/** Non-padding tokens processed per second in this step. */
+	tokens_per_s: number;
+	/** Training wall time so far (seconds), across resumes. */
+	elapsed_s: number;
+}
+
+export interface TrainerHooks {
+	onStep?(metrics: StepMetrics): void | Promise<void>;
+	/** A checkpoint's safetensors bytes, at `step`. */
+	onCheckpoint?(step: number, bytes: Uint8Array): void | Promise<void>;
+	/** Polled between steps; when true the trainer writes a checkpoint and returns. */
+	shouldStop?(): boolean;
+}
+
+/** The run stopped because the loss or gradient norm was NaN or infinite. */
+export class NonFiniteError extends Error {
+	constructor(
+		readonly step: number,
+		loss: number,
+		gradNorm: number
+	) {
+		super(
+			`non-finite training value at step ${step} (loss ${loss}, grad_norm ${gradNorm}); ` +
+				'no checkpoint was written from this step. Lower train.lr or set train.grad_clip, then resume from the last checkpoint.'
+		);
+		this.name = 'NonFiniteError';
+	}
+}
+
+/** A trace too long for the model. */
+export class SequenceTooLongError extends Error {}
+
+const INIT_SEED_OFFSET = 1_000_003; // init draws from seed + this; the data order from seed
+
+export interface TrainerInit {
+	config: LabConfig;
+	dataset: Dataset;
+	/** Continue from this checkpoint (same config and dataset). */
+	resume?: Checkpoint;
+}
+
+function configForCompare(c: LabConfig): string {
+	return JSON.stringify({ ...c, runtime: undefined, run: { ...c.run, name: undefined } });
+}
+
+export class Trainer {
+	readonly tokenizer: Tokenizer;
+	readonly gpt: GptConfig;
+	private readonly examples: Example[];
+	private readonly params = new Map<string, tf.Variable>();
+	private readonly optimizer: AdamW;
+	private readonly order: DataOrder;
+	private elapsedBefore: number;
+	step: number;
+
+	constructor(
+		readonly config: LabConfig,
+		readonly dataset: Dataset,
+		resume?: Checkpoint
+	) {
+		this.tokenizer = resume ? new Tokenizer(resume.vocab) : Tokenizer.fromTraces(dataset.traces);
+		if (resume) checkResumable(config, dataset, resume);
+		this.gpt = gptConfigOf(config, this.tokenizer.size);
+		this.examples = dataset.traces.map((t) => encodeExample(t, this.tokenizer));
+		this.examples.forEach((ex, i) => {
+			if (ex.ids.length > config.model.block_size + 1) {
+				throw new SequenceTooLongError(
+					`trace ${i + 1} of ${dataset.manifest.key} is ${ex.ids.length} tokens long with <bos> and <eos>; ` +
+						`model.block_size ${config.model.block_size} allows ${config.model.block_size + 1}: raise model.block_size or shorten the trace`
+				);
+			}
+		});
+		const values = resume?.params ?? initParamValues(this.gpt, config.run.seed + INIT_SEED_OFFSET);
+		for (const [name, shape] of paramShapes(this.gpt)) {
+			const init = tf.tensor(values.get(name)!, shape);
+			this.params.set(name, tf.variable(init, true));
+			init.dispose();
+		}
+		this.optimizer = new AdamW(this.params, config.train.weight_decay);
+		if (resume && resume.m.size > 0) {
+			for (const [name, shape] of paramShapes(this.gpt)) {
+				tf.tidy(() => {
+					this.optimizer.m.get(name)!.assign(tf.tensor(resume.m.get(name)!, shape));
+					this.optimizer.v.get(name)!.assign(tf.tensor(resume.v.get(name)!, shape));
+				});
+			}
+			this.optimizer.t = resume.trainerState.adam_t;
+		}
+		this.order = resume
+			? new DataOrder(this.examples.length, resume.trainerState)
+			: new DataOrder(this.examples.length, { seed: config.run.seed });
+		this.step = resume?.step ?? 0;
+		this.elapsedBefore = resume?.trainerState.elapsed_s ?? 0;
+	}
+
+	/** The model's current parameters (live variables: do not dispose). */
+	get parameters(): ReadonlyMap<string, tf.Variable> {
+		return this.params;
+	}
+
+	/** Trains until `train.steps` or until `shouldStop`. Returns whether it stopped early. */
+	async run(hooks: TrainerHooks = {}): Promise<{ step: number; stopped: boolean }> {
+		const { train, checkpoint } = this.config;
+		const started = performance.now();
+		let lastCheckpoint = this.step;
+		while (this.step < train.steps) {
+			if (hooks.shouldStop?.()) {
+				if (lastCheckpoint !== this.step) await hooks.onCheckpoint?.(this.step, await this.checkpointBytes(started));
+				return { step: this.step, stopped: true };
+			}
+			const metrics = await this.trainStep(started);
+			await hooks.onStep?.(metrics);
+			if (this.step % checkpoint.every_steps === 0 || this.step === train.steps) {
+				await hooks.onCheckpoint?.(this.step, await this.checkpointBytes(started));
+				lastCheckpoint = this.step;
+			}
+		}
+		return { step: this.step, stopped: false };
+	}
+
+	/** One optimizer step on the next batch. */
+	async trainStep(runStarted = performance.now()): Promise<StepMetrics> {
+		const t0 = performance.now();
+		const s = this.step; // 0-based index of this update
+		const batch = makeBatch(
+			this.order.next(this.config.train.batch_size).map((i) => this.examples[i]),
+			this.config.data.loss_on
+		);
+		const inputs = tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32');
+		const targets = tf.tensor2d(batch.targets, [batch.B, batch.T], 'int32');
+		const mask = tf.tensor2d(batch.mask, [batch.B, batch.T], 'float32');
+		const dropoutSeed = `${this.config.run.seed}:${s}`;
+		const { value: loss, grads: byVariable } = tf.variableGrads(
+			() =>
+				maskedCrossEntropy(
+					forward(Object.fromEntries(this.params), inputs, this.gpt, { training: true, dropoutSeed }),
+					targets,
+					mask
+				),
+			[...this.params.values()]
+		);
+		// variableGrads keys gradients by the variables' own (generated) names
+		const grads: tf.NamedTensorMap = {};
+		for (const [name, v] of this.params) grads[name] = byVariable[v.name];
+		const norm = globalNorm(grads);
+		const both = tf.stack([loss, norm]);
+		const [lossValue, normValue] = await both.data();
+		tf.dispose([inputs, targets, mask, loss, norm, both]);
+		if (!Number.isFinite(lossValue) || !Number.isFinite(normValue)) {
+			tf.dispose(grads);
+			throw new NonFiniteError(s + 1, lossValue, normValue);
+		}
+		const lr = learningRate(s, this.config.train);
+		this.optimizer.step(grads, lr, clipCoefficient(normValue, this.config.train.grad_clip));
+		tf.dispose(grads);
+		this.step = s + 1;
+		const now = performance.now();
+		const tokens = countTokens(batch.inputs);
+		return {
+			step: this.step,
+			loss: lossValue,
+			lr,
+			grad_norm: normValue,
+			tokens_per_s: tokens / Math.max(1e-9, (now - t0) / 1000),
+			elapsed_s: this.elapsedBefore + (now - runStarted) / 1000
+		};
+	}
+
+	/** Weights, moments and trainer state as a Checkpoint record. */
+	async snapshot(runStarted = performance.now()): Promise<Checkpoint> {
+		const read = async (vars: Map<string, tf.Variable>) => {
+			const out = new Map<string, Float32Array>();
+			for (const [name, v] of vars) out.set(name, (await v.data()) as Float32Array);
+			return out;
+		};
+		const trainerState: TrainerState = {
+			...this.order.state(),
+			schedule: {
+				step: this.step,
+				lr: this.config.train.lr,
+				min_lr: this.config.train.min_lr,
+				warmup_steps: this.config.train.warmup_steps,
+				steps: this.config.train.steps
+			},
+			adam_t: this.optimizer.t,
+			elapsed_s: this.elapsedBefore + (performance.now() - runStarted) / 1000
+		};
+		return {
+			step: this.step,
+			config: this.config,
+			vocab: [...this.tokenizer.vocab],
+			trainerState,
+			dataset: this.dataset.manifest,
+			params: await read(this.params),
+			m: await read(this.optimizer.m),
+			v: await read(this.optimizer.v)
+		};
+	}
+
+	private async checkpointBytes(runStarted: number): Promise<Uint8Array> {
+		return encodeCheckpoint(await this.snapshot(runStarted));
+	}
+
+	dispose(): void {
+		for (const v of this.params.values()) v.dispose();
+		this.optimizer.dispose();
+	}
+}
+
+/** Non-padding input tokens in a batch. */
+function countTokens(inputs: Int32Array): number {
+	let n = 0;
+	for (const id of inputs) if (id !== PAD) n++;
+	return n;
+}
+
+function checkResumable(config: LabConfig, dataset: Dataset, ck: Checkpoint): void {
+	if (ck.dataset.sha256 !== dataset.manifest.sha256) {
+		throw new Error(
+			`cannot resume: the checkpoint was trained on ${ck.dataset.key} (sha256 ${ck.dataset.sha256.slice(0, 12)}…), not ${dataset.manifest.key} (${dataset.manifest.sha256.slice(0, 12)}…)`
+		);
+	}
+	if (configForCompare(ck.config) !== configForCompare(config)) {
+		throw new Error(
+			"cannot resume: the config differs from the checkpoint's (only run.name and runtime.backend may change)"
+		);
+	}
+	if (ck.m.size === 0) throw new Error('cannot resume: the checkpoint holds no optimizer state (weights only)');
+}

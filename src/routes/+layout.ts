@@ -1,0 +1,3 @@
+// A static single-page app: everything renders in the browser.
+export const prerender = true;
+export const ssr = false;
