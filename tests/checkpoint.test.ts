@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/lib/core/checkpoint/checkpoint';
+import { decodeSafetensors, encodeSafetensors } from '../src/lib/core/checkpoint/safetensors';
+import { goldenV2 } from '../src/lib/core/data/golden';
+import { initParamValues, paramShapes } from '../src/lib/core/model/gpt';
+import { Mt19937 } from '../src/lib/core/prng';
+import { Tokenizer } from '../src/lib/core/text/tokenizer';
+import { smokeConfig } from './helpers';
+
+function sample(): Checkpoint {
+	const config = smokeConfig();
+	const vocab = [...Tokenizer.fromTraces(goldenV2().traces).vocab];
+	const gpt = { vocab_size: vocab.length, ...config.model };
+	const params = initParamValues(gpt, 1);
+	const scaled = (k: number) => new Map([...params].map(([n, v]) => [n, v.map((x) => x * k)]));
+	return {
+		step: 4,
+		config,
+		vocab,
+		trainerState: {
+			epoch: 0,
+			cursor: 16,
+			rng: new Mt19937(1).getState(),
+			schedule: { step: 4, lr: 0.01, min_lr: 0.001, warmup_steps: 2, steps: 8 },
+			adam_t: 4,
+			elapsed_s: 1.5
+		},
+		dataset: goldenV2().manifest,
+		params,
+		m: scaled(0.5),
+		v: scaled(0.25)
+	};
+}
+
+describe('safetensors', () => {
+	it('writes the standard layout: u64 LE header length, space-padded JSON, F32 data', () => {
+		const bytes = encodeSafetensors({
+			tensors: [{ name: 'a', shape: [2], data: new Float32Array([1, -2]) }],
+			metadata: { k: 'v' }
+		});
+		const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+		expect(n % 8).toBe(0);
+		const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+		expect(header).toEqual({ __metadata__: { k: 'v' }, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } });
+		expect(Array.from(new Float32Array(bytes.slice(8 + n).buffer))).toEqual([1, -2]);
+		expect(decodeSafetensors(bytes).tensors[0].data).toEqual(new Float32Array([1, -2]));
+	});
+});
+
+describe('checkpoint codec', () => {
+	it('round-trips weights, moments and every piece of trainer state', () => {
+		const ck = sample();
+		const back = decodeCheckpoint(encodeCheckpoint(ck));
+		expect(back.step).toBe(4);
+		expect(back.config).toEqual(ck.config);
+		expect(back.vocab).toEqual(ck.vocab);
+		expect(back.trainerState).toEqual(ck.trainerState);
+		expect(back.dataset).toEqual(ck.dataset);
+		for (const [name] of paramShapes({ vocab_size: ck.vocab.length, ...ck.config.model })) {
+			expect(back.params.get(name)).toEqual(ck.params.get(name));
+			expect(back.m.get(name)).toEqual(ck.m.get(name));
+			expect(back.v.get(name)).toEqual(ck.v.get(name));
+		}
+	});
+
+	it('uses the GPT-2 names and the SPEC metadata keys', () => {
+		const file = decodeSafetensors(encodeCheckpoint(sample()));
+		const names = file.tensors.map((t) => t.name);
+		expect(names).toContain('transformer.h.0.attn.c_attn.weight');
+		expect(names).toContain('optimizer.m.transformer.wte.weight');
+		expect(names).toContain('optimizer.v.transformer.ln_f.bias');
+		expect(file.tensors.find((t) => t.name === 'transformer.h.0.mlp.c_fc.weight')!.shape).toEqual([16, 64]);
+		expect(Object.keys(file.metadata).sort()).toEqual([
+			'config',
+			'dataset',
+			'format',
+			'format_version',
+			'step',
+			'trainer_state',
+			'vocab'
+		]);
+		expect(file.metadata.format).toBe('tunix-rt-lab/checkpoint');
+		expect(JSON.parse(file.metadata.vocab).slice(0, 4)).toEqual(['<pad>', '<bos>', '<eos>', '<unk>']);
+	});
+
+	it('names the problem in truncated, corrupt and wrong-version files', () => {
+		const bytes = encodeCheckpoint(sample());
+		expect(() => decodeCheckpoint(bytes.slice(0, 5))).toThrow(/too short.*truncated/);
+		expect(() => decodeCheckpoint(bytes.slice(0, 200))).toThrow(/header length \d+ exceeds/);
+		expect(() => decodeCheckpoint(bytes.slice(0, bytes.length - 10))).toThrow(
+			/tensor optimizer\.v\.transformer\.ln_f\.bias: data .* outside/
+		);
+		const corrupt = bytes.slice();
+		corrupt[9] = 0x7b; // '{' inside the header: no longer JSON
+		corrupt[10] = 0x7b;
+		expect(() => decodeCheckpoint(corrupt)).toThrow(/header is not valid UTF-8 JSON/);
+		const wrongVersion = new TextDecoder().decode(bytes).includes('"format_version":"1"');
+		expect(wrongVersion).toBe(true);
+		const v2 = new Uint8Array(bytes);
+		const at = new TextDecoder().decode(bytes).indexOf('"format_version":"1"') + '"format_version":"'.length;
+		v2[at] = '2'.charCodeAt(0);
+		expect(() => decodeCheckpoint(v2)).toThrow(/format_version is "2"; this lab reads version 1/);
+	});
+});

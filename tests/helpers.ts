@@ -1,0 +1,20 @@
+// Shared test helpers: backends, configs, small datasets.
+import { readFileSync } from 'node:fs';
+import { useNodeBackend, type NodeBackend } from '../src/cli/nodeBackend';
+import { parseConfig, type LabConfig } from '../src/lib/core/config';
+
+export async function backend(name: NodeBackend): Promise<void> {
+	await useNodeBackend(name);
+}
+
+export function loadConfigFile(path: string): LabConfig {
+	return parseConfig(readFileSync(path, 'utf8'), { file: path });
+}
+
+/** ci_smoke with overrides per group. */
+export function smokeConfig(over: { [G in keyof LabConfig]?: Partial<LabConfig[G]> } = {}): LabConfig {
+	const base = loadConfigFile('configs/ci_smoke.yaml');
+	const out = structuredClone(base) as unknown as Record<string, Record<string, unknown>>;
+	for (const [group, values] of Object.entries(over)) Object.assign(out[group], values);
+	return out as unknown as LabConfig;
+}
