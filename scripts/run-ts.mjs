@@ -18,21 +18,26 @@ if (!entry) {
 const outDir = join(root, 'node_modules', '.cache', 'tunix-cli');
 mkdirSync(outDir, { recursive: true });
 const outfile = join(outDir, basename(entry).replace(/\.ts$/, '.mjs'));
-await build({
-	entryPoints: [resolve(root, entry)],
-	outfile,
-	bundle: true,
-	platform: 'node',
-	format: 'esm',
-	target: 'node20',
-	mainFields: ['module', 'main'],
-	// the optional WebGPU-for-Node package is native: load it at run time, never bundle it
-	external: ['webgpu'],
-	logLevel: 'error',
-	sourcemap: 'inline',
-	banner: {
-		js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url); const __filename = new URL(import.meta.url).pathname; const __dirname = __filename.replace(/\\/[^/]*$/, '');"
-	}
-});
+try {
+	await build({
+		entryPoints: [resolve(root, entry)],
+		outfile,
+		bundle: true,
+		platform: 'node',
+		format: 'esm',
+		target: 'node20',
+		mainFields: ['module', 'main'],
+		// the optional WebGPU-for-Node package is native: load it at run time, never bundle it
+		external: ['webgpu'],
+		logLevel: 'error',
+		sourcemap: 'inline',
+		banner: {
+			js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url); const __filename = new URL(import.meta.url).pathname; const __dirname = __filename.replace(/\\/[^/]*$/, '');"
+		}
+	});
+} catch (err) {
+	console.error(`cannot build ${entry}: ${err.message}`);
+	process.exit(1);
+}
 process.argv = [process.argv[0], resolve(root, entry), ...args];
 await import(pathToFileURL(outfile).href);

@@ -75,6 +75,10 @@ export class RunDir {
 			});
 	}
 
+	writeFile(name: string, text: string): void {
+		writeFileAtomic(this.path(name), text);
+	}
+
 	writeMetrics(lines: readonly object[]): void {
 		writeFileAtomic(this.path('metrics.jsonl'), lines.map((l) => JSON.stringify(l) + '\n').join(''));
 	}

@@ -12,6 +12,7 @@ import { Trainer, type StepMetrics } from '../lib/core/train/trainer';
 import { isKnownDataset, loadDataset } from './datasets';
 import { ensureWritableDir, readText, removeStaleTemps } from './files';
 import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './nodeBackend';
+import { evaluateRunDir, makeEvaluator, type EvalDeps } from './evaluateRunDir';
 import { Progress } from './progress';
 import { RunDir } from './runDir';
 import type { CliIo } from './io';
@@ -88,7 +89,7 @@ function step(run: RunRecord, event: RunEvent, error: string | null = run.error)
 	run.error = error;
 }
 
-export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
+export async function trainCommand(argv: string[], io: CliIo, deps: EvalDeps = {}): Promise<number> {
 	const args = parseTrainArgs(argv);
 	const config = loadConfig(args.config, args.dataset);
 	const dataset = loadDataset(config.data.dataset);
@@ -158,6 +159,12 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
 	};
 	process.on('SIGINT', onSigint);
 	const progress = new Progress(config.train.steps, trainer.step, io.progressStream);
+	// eval.during_training: baseline now, then each every_checkpoints-th checkpoint as it is written
+	const duringTraining = config.eval.during_training
+		? makeEvaluator(run, [...trainer.tokenizer.vocab], io, deps)
+		: undefined;
+	if (duringTraining) await duringTraining.baseline();
+	let checkpointsWritten = 0;
 	const summarise = () => {
 		run.summary = { ...run.summary, ...lossSummary(metrics.map((m) => m.loss)), steps_done: trainer.step };
 	};
@@ -167,7 +174,7 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
 				metrics.push(m);
 				progress.update(m.step, m.loss);
 			},
-			onCheckpoint: (s, bytes) => {
+			onCheckpoint: async (s, bytes) => {
 				const written = dir.writeCheckpoint(s, bytes);
 				run.checkpoints = run.checkpoints.filter((c) => c.step !== s);
 				run.checkpoints.push({ step: s, ...written, created: now() });
@@ -176,6 +183,9 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
 				dir.writeMetrics(metrics);
 				summarise();
 				dir.writeRun(run);
+				checkpointsWritten += 1;
+				if (duringTraining && checkpointsWritten % config.eval.every_checkpoints === 0)
+					await duringTraining.checkpoint(decodeCheckpoint(bytes));
 			},
 			shouldStop: () => stopRequested
 		});
@@ -192,7 +202,6 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
 		io.err(
 			`trained ${result.step} steps: loss ${run.summary.initial_loss?.toFixed(4)} → ${run.summary.final_loss?.toFixed(4)} (mean of first/last 50)\n`
 		);
-		return 0;
 	} catch (err) {
 		progress.end();
 		dir.writeMetrics(metrics);
@@ -205,4 +214,12 @@ export async function trainCommand(argv: string[], io: CliIo): Promise<number> {
 		process.off('SIGINT', onSigint);
 		trainer.dispose();
 	}
+	const evaluation = await evaluateRunDir(dir, run, io, deps, duringTraining);
+	for (const [key, r] of Object.entries(evaluation.datasets)) {
+		const base = evaluation.baseline[key];
+		io.err(
+			`${key}: answer_accuracy ${r.answer_accuracy.toFixed(3)} (untrained ${base.answer_accuracy.toFixed(3)}), format_rate ${r.format_rate.toFixed(3)}, loss ${r.loss.toFixed(4)}\n`
+		);
+	}
+	return 0;
 }

@@ -99,14 +99,14 @@ function causalMask(T: number): Float32Array {
 }
 
 /** x @ w + b over the last axis: x (..., in), w (in, out), b (out) → (..., out). */
-function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
+export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
 	const inDim = x.shape[x.rank - 1];
 	const lead = x.shape.slice(0, -1);
 	const x2 = tf.reshape(x, [-1, inDim]); // (N, in)
 	return tf.reshape(tf.add(tf.matMul(x2, w), b), [...lead, w.shape[1] as number]); // (..., out)
 }
 
-function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
+export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
 	const { mean, variance } = tf.moments(x, -1, true); // (B, T, 1) each
 	const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LN_EPS)));
 	return tf.add(tf.mul(xhat, w), b);
@@ -118,7 +118,7 @@ function gelu(x: tf.Tensor): tf.Tensor {
 	return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 }
 
-class Dropout {
+export class Dropout {
 	private site = 0;
 	constructor(
 		private readonly rate: number,
@@ -146,7 +146,7 @@ function attention(x: tf.Tensor, p: Params, h: string, cfg: GptConfig, drop: Dro
 	return drop.apply(linear(merged, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`]));
 }
 
-function mlp(x: tf.Tensor, p: Params, h: string, drop: Dropout): tf.Tensor {
+export function mlp(x: tf.Tensor, p: Params, h: string, drop: Dropout): tf.Tensor {
 	const hidden = gelu(linear(x, p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`])); // (B, T, 4C)
 	return drop.apply(linear(hidden, p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`])); // (B, T, C)
 }
@@ -174,10 +174,14 @@ export function forward(p: Params, tokens: tf.Tensor2D, cfg: GptConfig, opts: Fo
 		x = tf.add(x, attention(layerNorm(x, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`]), p, h, cfg, drop));
 		x = tf.add(x, mlp(layerNorm(x, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`]), p, h, drop));
 	}
-	x = layerNorm(x, p['transformer.ln_f.weight'], p['transformer.ln_f.bias']); // (B, T, C)
 	const [B, T, C] = x.shape;
-	const logits = tf.matMul(tf.reshape(x, [B * T, C]), p['transformer.wte.weight'], false, true); // (B*T, V)
-	return tf.reshape(logits, [B, T, cfg.vocab_size]); // (B, T, V)
+	return tf.reshape(lmHead(tf.reshape(x, [B * T, C]), p), [B, T, cfg.vocab_size]); // (B, T, V)
+}
+
+/** Final LayerNorm and the tied LM head: x (N, C) → logits (N, V). */
+export function lmHead(x: tf.Tensor, p: Params): tf.Tensor2D {
+	const normed = layerNorm(x, p['transformer.ln_f.weight'], p['transformer.ln_f.bias']); // (N, C)
+	return tf.matMul(normed as tf.Tensor2D, p['transformer.wte.weight'] as tf.Tensor2D, false, true); // (N, V)
 }
 
 /**
@@ -185,9 +189,14 @@ export function forward(p: Params, tokens: tf.Tensor2D, cfg: GptConfig, opts: Fo
  * Returns the scalar sum(mask · -log p(target)) / sum(mask).
  */
 export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+	const nll = tf.mul(tokenNll(logits, targets), mask); // (B, T)
+	return tf.div(tf.sum(nll), tf.maximum(tf.sum(mask), 1));
+}
+
+/** Per-token negative log-likelihood of the targets: logits (B, T, V), targets (B, T) → (B, T). */
+export function tokenNll(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
 	const [B, T, V] = logits.shape;
 	const logp = tf.logSoftmax(tf.reshape(logits, [B * T, V])); // (B*T, V)
 	const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.reshape(targets, [B * T]), V)), 1); // (B*T)
-	const m = tf.reshape(mask, [B * T]);
-	return tf.div(tf.neg(tf.sum(tf.mul(picked, m))), tf.maximum(tf.sum(m), 1));
+	return tf.reshape(tf.neg(picked), [B, T]); // (B, T)
 }

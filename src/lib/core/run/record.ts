@@ -64,12 +64,13 @@ export interface RunRecord {
 	summary: RunSummary;
 }
 
-/** Mean of the first and of the last `window` losses. */
+/** Mean of the first and of the last `maxWindow` losses (of each half, for runs shorter than 2·maxWindow). */
 export function lossSummary(
 	losses: readonly number[],
-	window = 50
+	maxWindow = 50
 ): { initial_loss: number | null; final_loss: number | null } {
 	if (losses.length === 0) return { initial_loss: null, final_loss: null };
+	const window = Math.max(1, Math.min(maxWindow, Math.floor(losses.length / 2))); // short runs: halves
 	const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 	return { initial_loss: mean(losses.slice(0, window)), final_loss: mean(losses.slice(-window)) };
 }

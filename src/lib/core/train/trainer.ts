@@ -7,7 +7,7 @@ import { encodeCheckpoint, gptConfigOf, type Checkpoint, type TrainerState } fro
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
 import { forward, initParamValues, maskedCrossEntropy, paramShapes, type GptConfig } from '../model/gpt';
-import { encodeExample, makeBatch, type Example } from '../text/examples';
+import { encodeExample, makeBatch, type Batch, type Example } from '../text/examples';
 import { PAD, Tokenizer } from '../text/tokenizer';
 import { AdamW, clipCoefficient, globalNorm } from './adamw';
 import { DataOrder } from './dataOrder';
@@ -57,6 +57,11 @@ export class SequenceTooLongError extends Error {}
 
 const INIT_SEED_OFFSET = 1_000_003; // init draws from seed + this; the data order from seed
 
+/** The untrained weights of a run (step 0): deterministic from the config's seed and the vocab size. */
+export function initialParamValues(config: LabConfig, vocabSize: number): Map<string, Float32Array> {
+	return initParamValues(gptConfigOf(config, vocabSize), config.run.seed + INIT_SEED_OFFSET);
+}
+
 export interface TrainerInit {
 	config: LabConfig;
 	dataset: Dataset;
@@ -95,7 +100,7 @@ export class Trainer {
 				);
 			}
 		});
-		const values = resume?.params ?? initParamValues(this.gpt, config.run.seed + INIT_SEED_OFFSET);
+		const values = resume?.params ?? initialParamValues(config, this.tokenizer.size);
 		for (const [name, shape] of paramShapes(this.gpt)) {
 			const init = tf.tensor(values.get(name)!, shape);
 			this.params.set(name, tf.variable(init, true));
@@ -145,12 +150,20 @@ export class Trainer {
 
 	/** One optimizer step on the next batch. */
 	async trainStep(runStarted = performance.now()): Promise<StepMetrics> {
+		const indices = this.order.next(this.config.train.batch_size);
+		return this.trainOnBatch(
+			makeBatch(
+				indices.map((i) => this.examples[i]),
+				this.config.data.loss_on
+			),
+			runStarted
+		);
+	}
+
+	/** One optimizer step on a given batch (the benchmark feeds a fixed one). */
+	async trainOnBatch(batch: Batch, runStarted = performance.now()): Promise<StepMetrics> {
 		const t0 = performance.now();
 		const s = this.step; // 0-based index of this update
-		const batch = makeBatch(
-			this.order.next(this.config.train.batch_size).map((i) => this.examples[i]),
-			this.config.data.loss_on
-		);
 		const inputs = tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32');
 		const targets = tf.tensor2d(batch.targets, [batch.B, batch.T], 'int32');
 		const mask = tf.tensor2d(batch.mask, [batch.B, batch.T], 'float32');

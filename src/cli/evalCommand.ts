@@ -1,0 +1,97 @@
+// `npm run eval -- --checkpoint <file> --dataset golden-v2 [--dataset golden-v2-heldout] [--out eval.json]`
+// `npm run eval -- --run-dir <dir>`: (re-)evaluate a whole run directory (baseline + kept checkpoints).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeCheckpoint } from '../lib/core/checkpoint/checkpoint';
+import { RunEvaluator, type EvalJson } from '../lib/core/eval/runEvaluation';
+import { transition } from '../lib/core/run/status';
+import { loadDataset } from './datasets';
+import { evaluateRunDir, type EvalDeps } from './evaluateRunDir';
+import { writeFileAtomic } from './files';
+import { UsageError, type CliIo } from './io';
+import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './nodeBackend';
+import { RunDir } from './runDir';
+
+function report(e: EvalJson, io: CliIo): void {
+	for (const [key, r] of Object.entries(e.datasets)) {
+		const base = e.baseline[key];
+		const cases = Object.entries(r.per_case)
+			.map(([c, s]) => `${c} ${s.answer_accuracy.toFixed(3)}`)
+			.join(', ');
+		io.err(
+			`${key} @ step ${e.step}: answer_accuracy ${r.answer_accuracy.toFixed(3)} (untrained ${base?.answer_accuracy.toFixed(3)}), ` +
+				`format_rate ${r.format_rate.toFixed(3)}, loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(3)}; per case: ${cases}\n`
+		);
+	}
+}
+
+export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}): Promise<number> {
+	const { values } = parseArgs({
+		args: argv,
+		options: {
+			checkpoint: { type: 'string' },
+			dataset: { type: 'string', multiple: true },
+			out: { type: 'string' },
+			'run-dir': { type: 'string' },
+			backend: { type: 'string', default: 'wasm' }
+		},
+		strict: true
+	});
+	if (!NODE_BACKENDS.includes(values.backend as NodeBackend)) {
+		throw new UsageError(`--backend must be one of ${NODE_BACKENDS.join(', ')}, got "${values.backend}"`);
+	}
+	if (!values.checkpoint === !values['run-dir'])
+		throw new UsageError('give either --checkpoint <file> or --run-dir <dir>');
+
+	if (values['run-dir']) {
+		const dir = new RunDir(values['run-dir']);
+		const run = dir.readRun();
+		if (!run) throw new Error(`${dir.path('run.json')} does not exist: not a run directory`);
+		await useNodeBackend(values.backend as NodeBackend);
+		if (run.status !== 'evaluating') run.status = transition(run.status, 'reevaluate');
+		dir.writeRun(run);
+		const result = await evaluateRunDir(dir, run, io, deps);
+		report(result, io);
+		io.err(`wrote ${dir.path('eval.json')}; run ${run.id} is ${run.status}\n`);
+		return 0;
+	}
+
+	const file = values.checkpoint!;
+	if (!existsSync(file)) throw new Error(`checkpoint ${file} does not exist`);
+	let ck;
+	try {
+		ck = decodeCheckpoint(new Uint8Array(readFileSync(file)));
+	} catch (err) {
+		throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
+	}
+	const keys = values.dataset ?? [ck.config.data.dataset, ...ck.config.data.eval_datasets];
+	const datasets = keys.map(loadDataset);
+	await useNodeBackend(values.backend as NodeBackend);
+	const runJson = join(dirname(file), 'run.json');
+	const runId = existsSync(runJson) ? (JSON.parse(readFileSync(runJson, 'utf8')) as { id: string }).id : basename(file);
+	const ev = new RunEvaluator({
+		runId,
+		config: ck.config,
+		vocab: ck.vocab,
+		datasets,
+		evaluateModel: deps.evaluateModel,
+		onProgress: ({ step, dataset }) => io.err(`evaluating step ${step} on ${dataset}\n`)
+	});
+	const t0 = performance.now();
+	await ev.baseline();
+	const t1 = performance.now();
+	await ev.checkpoint(ck);
+	const t2 = performance.now();
+	const result = ev.result();
+	report(result, io);
+	io.err(`timing: baseline ${((t1 - t0) / 1000).toFixed(2)} s, checkpoint ${((t2 - t1) / 1000).toFixed(2)} s\n`);
+	if (values.out) {
+		writeFileAtomic(values.out, JSON.stringify(result, null, 2) + '\n');
+		io.err(`wrote ${values.out}\n`);
+	} else {
+		io.out(JSON.stringify(result) + '\n');
+	}
+	return 0;
+}

@@ -1,0 +1,197 @@
+// evaluate(checkpoint, dataset) → EvalResult (SPEC §7): teacher-forced completion loss and
+// perplexity (token-weighted over the dataset, the <eos> target included), greedy generations
+// judged by answer_correctness@v1, the format rate, and the same per meta.case.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { gptConfigOf, type Checkpoint } from '../checkpoint/checkpoint';
+import type { Dataset, DatasetManifest } from '../data/manifest';
+import type { ReasoningTrace } from '../data/traces';
+import { forward, paramShapes, tokenNll, type GptConfig, type Params } from '../model/gpt';
+import { encodeExample, makeBatch, type Example } from '../text/examples';
+import { Tokenizer } from '../text/tokenizer';
+import { generateGreedy } from './generate';
+import { isWellFormatted, judgeAnswer, JUDGE } from './judge';
+
+/** Headline numbers for a set of items. */
+export interface EvalScores {
+	/** Items scored. */
+	n: number;
+	/** Completion-token cross-entropy, token-weighted (teacher forced). */
+	loss: number;
+	perplexity: number;
+	/** Share of items whose extracted answer equals final_answer (normalised). */
+	answer_accuracy: number;
+	/** Share of generations with a Step line, an A: line and <eos>. */
+	format_rate: number;
+}
+
+export interface EvalItem {
+	/** Index of the trace in the dataset. */
+	index: number;
+	case: string | null;
+	prompt: string;
+	expected: string;
+	/** The generated completion (text after the prompt line, special tokens removed). */
+	generated: string;
+	/** Text after the last "A: ", or null. */
+	extracted: string | null;
+	correct: boolean;
+	well_formatted: boolean;
+	/** This item's completion loss (mean over its completion tokens). */
+	loss: number;
+}
+
+export interface EvalSummary extends EvalScores {
+	dataset: string;
+	step: number;
+	judge: typeof JUDGE;
+	per_case: Record<string, EvalScores>;
+}
+
+export interface EvalResult extends EvalSummary {
+	manifest: DatasetManifest;
+	items: EvalItem[];
+}
+
+export interface EvalOptions {
+	/** Generation limit per item. */
+	maxNewTokens: number;
+	/** Score only the first N items (null: all). */
+	maxItems: number | null;
+	/** Items per forward pass (loss and generation). */
+	batchSize?: number;
+}
+
+/** What an evaluation needs of a model: weights as tensors, its shape and vocabulary. */
+export interface EvalModel {
+	params: Params;
+	gpt: GptConfig;
+	tokenizer: Tokenizer;
+	step: number;
+}
+
+/** Clip an example to what the model can see (block_size + 1 ids); longer items are cut. */
+function clip(ex: Example, cfg: GptConfig): Example {
+	return ex.ids.length > cfg.block_size + 1 ? { ...ex, ids: ex.ids.slice(0, cfg.block_size + 1) } : ex;
+}
+
+/** Per item: summed completion NLL and the number of completion targets. */
+async function completionLosses(model: EvalModel, examples: Example[]): Promise<{ sum: number; count: number }[]> {
+	const batch = makeBatch(examples, 'completion');
+	const nll = tf.tidy(() => {
+		const logits = forward(model.params, tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'), model.gpt);
+		const perToken = tf.mul(
+			tokenNll(logits, tf.tensor2d(batch.targets, [batch.B, batch.T], 'int32')),
+			tf.tensor2d(batch.mask, [batch.B, batch.T])
+		);
+		return tf.sum(perToken, 1); // (B)
+	});
+	const sums = await nll.data();
+	nll.dispose();
+	return examples.map((_, b) => {
+		let count = 0;
+		for (let t = 0; t < batch.T; t++) count += batch.mask[b * batch.T + t];
+		return { sum: sums[b], count };
+	});
+}
+
+function scores(items: EvalItem[], tokenSums: { sum: number; count: number }[]): EvalScores {
+	const sum = tokenSums.reduce((a, s) => a + s.sum, 0);
+	const count = tokenSums.reduce((a, s) => a + s.count, 0);
+	const loss = count > 0 ? sum / count : NaN;
+	const n = items.length;
+	return {
+		n,
+		loss,
+		perplexity: Math.exp(loss),
+		answer_accuracy: n ? items.filter((i) => i.correct).length / n : 0,
+		format_rate: n ? items.filter((i) => i.well_formatted).length / n : 0
+	};
+}
+
+export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOptions): Promise<EvalResult> {
+	const traces: ReasoningTrace[] = opts.maxItems === null ? dataset.traces : dataset.traces.slice(0, opts.maxItems);
+	const bs = opts.batchSize ?? 64;
+	const items: EvalItem[] = [];
+	const tokenSums: { sum: number; count: number }[] = [];
+	for (let start = 0; start < traces.length; start += bs) {
+		const chunk = traces.slice(start, start + bs);
+		const examples = chunk.map((t) => clip(encodeExample(t, model.tokenizer), model.gpt));
+		const losses = await completionLosses(model, examples);
+		const gens = await generateGreedy(
+			model.params,
+			model.gpt,
+			examples.map((e) => e.ids.slice(0, Math.min(e.promptLength, model.gpt.block_size))),
+			opts.maxNewTokens
+		);
+		chunk.forEach((trace, k) => {
+			const generated = model.tokenizer.decode(gens[k].tokens);
+			const { extracted, correct } = judgeAnswer(generated, trace.final_answer);
+			items.push({
+				index: start + k,
+				case: typeof trace.meta?.case === 'string' ? trace.meta.case : null,
+				prompt: trace.prompt,
+				expected: trace.final_answer,
+				generated,
+				extracted,
+				correct,
+				well_formatted: isWellFormatted(generated, gens[k].endedWithEos),
+				loss: losses[k].count > 0 ? losses[k].sum / losses[k].count : NaN
+			});
+			tokenSums.push(losses[k]);
+		});
+	}
+	const per_case: Record<string, EvalScores> = {};
+	for (const c of [...new Set(items.map((i) => i.case ?? '(none)'))].sort()) {
+		const idx = items.map((it, k) => ((it.case ?? '(none)') === c ? k : -1)).filter((k) => k >= 0);
+		per_case[c] = scores(
+			idx.map((k) => items[k]),
+			idx.map((k) => tokenSums[k])
+		);
+	}
+	return {
+		dataset: dataset.manifest.key,
+		step: model.step,
+		judge: JUDGE,
+		...scores(items, tokenSums),
+		per_case,
+		manifest: dataset.manifest,
+		items
+	};
+}
+
+/** The summary of a result: everything but the items and the manifest. */
+export function summarise(r: EvalResult): EvalSummary {
+	const { items: _items, manifest: _manifest, ...summary } = r;
+	return summary;
+}
+
+/** Model tensors from decoded checkpoint values (or the untrained init); dispose with disposeModel. */
+export function modelFromValues(
+	values: Map<string, Float32Array>,
+	ck: Pick<Checkpoint, 'config' | 'vocab'>,
+	step: number
+): EvalModel {
+	const gpt = gptConfigOf(ck.config, ck.vocab.length);
+	const params: Params = {};
+	for (const [name, shape] of paramShapes(gpt)) {
+		const v = values.get(name);
+		if (!v) throw new Error(`model weights lack ${name}`);
+		params[name] = tf.tensor(v, shape);
+	}
+	return { params, gpt, tokenizer: new Tokenizer(ck.vocab), step };
+}
+
+export function disposeModel(model: EvalModel): void {
+	tf.dispose(Object.values(model.params));
+}
+
+/** evaluate(checkpoint, dataset): a decoded checkpoint's weights on one dataset. */
+export async function evaluateCheckpoint(ck: Checkpoint, dataset: Dataset, opts: EvalOptions): Promise<EvalResult> {
+	const model = modelFromValues(ck.params, ck, ck.step);
+	try {
+		return await evaluate(model, dataset, opts);
+	} finally {
+		disposeModel(model);
+	}
+}

@@ -1,0 +1,147 @@
+// Evaluation of a whole run (SPEC §7, §9): the untrained baseline (step 0), then every
+// `every_checkpoints`-th kept checkpoint and always the final one, on the training dataset and each
+// eval dataset. Produces eval.json, the eval lines of metrics.jsonl and the run summary.
+// Storage-agnostic: the CLI and the browser worker load checkpoints and persist results.
+
+import type { Checkpoint } from '../checkpoint/checkpoint';
+import type { LabConfig } from '../config';
+import type { Dataset } from '../data/manifest';
+import type { RunSummary, ScoreSummary } from '../run/record';
+import { initialParamValues } from '../train/trainer';
+import {
+	disposeModel,
+	evaluate,
+	modelFromValues,
+	summarise,
+	type EvalModel,
+	type EvalResult,
+	type EvalSummary
+} from './evaluate';
+import { JUDGE } from './judge';
+
+/** eval.json. */
+export interface EvalJson {
+	run_id: string;
+	/** The final evaluated checkpoint's step. */
+	step: number;
+	judge: typeof JUDGE;
+	/** The final checkpoint's full results, by dataset key. */
+	datasets: Record<string, EvalResult>;
+	/** The untrained weights' full results, by dataset key. */
+	baseline: Record<string, EvalResult>;
+	/** One entry per evaluated checkpoint (the baseline is step 0), ascending. */
+	history: { step: number; datasets: Record<string, EvalSummary> }[];
+}
+
+/** Every `every`-th of the kept checkpoint steps (1-based), and always the last. */
+export function stepsToEvaluate(kept: readonly number[], every: number): number[] {
+	const picked = kept.filter((_, i) => (i + 1) % every === 0);
+	const last = kept[kept.length - 1];
+	if (last !== undefined && !picked.includes(last)) picked.push(last);
+	return picked;
+}
+
+export interface RunEvaluatorOptions {
+	runId: string;
+	config: LabConfig;
+	vocab: string[];
+	/** Training dataset first, then the eval datasets. */
+	datasets: Dataset[];
+	/** Replaceable for fault-injection tests. */
+	evaluateModel?: typeof evaluate;
+	onProgress?(what: { step: number; dataset: string }): void;
+}
+
+export class RunEvaluator {
+	private baselineResults: Record<string, EvalResult> = {};
+	private latest: { step: number; results: Record<string, EvalResult> } | null = null;
+	private readonly history: EvalJson['history'] = [];
+
+	constructor(private readonly o: RunEvaluatorOptions) {}
+
+	private async run(model: EvalModel): Promise<Record<string, EvalResult>> {
+		const evaluateModel = this.o.evaluateModel ?? evaluate;
+		const out: Record<string, EvalResult> = {};
+		for (const ds of this.o.datasets) {
+			this.o.onProgress?.({ step: model.step, dataset: ds.manifest.key });
+			out[ds.manifest.key] = await evaluateModel(model, ds, {
+				maxNewTokens: this.o.config.eval.max_new_tokens,
+				maxItems: this.o.config.eval.max_items
+			});
+		}
+		this.history.push({
+			step: model.step,
+			datasets: Object.fromEntries(Object.entries(out).map(([k, r]) => [k, summarise(r)]))
+		});
+		this.history.sort((a, b) => a.step - b.step);
+		return out;
+	}
+
+	get evaluatedSteps(): number[] {
+		return this.history.map((h) => h.step);
+	}
+
+	/** The untrained weights (step 0), rebuilt from the config's seed. */
+	async baseline(): Promise<void> {
+		const model = modelFromValues(initialParamValues(this.o.config, this.o.vocab.length), this.o, 0);
+		try {
+			this.baselineResults = await this.run(model);
+		} finally {
+			disposeModel(model);
+		}
+	}
+
+	async checkpoint(ck: Checkpoint): Promise<void> {
+		const model = modelFromValues(ck.params, ck, ck.step);
+		try {
+			const results = await this.run(model);
+			if (!this.latest || ck.step >= this.latest.step) this.latest = { step: ck.step, results };
+		} finally {
+			disposeModel(model);
+		}
+	}
+
+	result(): EvalJson {
+		if (!this.latest) throw new Error('no checkpoint was evaluated');
+		return {
+			run_id: this.o.runId,
+			step: this.latest.step,
+			judge: JUDGE,
+			datasets: this.latest.results,
+			baseline: this.baselineResults,
+			history: this.history
+		};
+	}
+}
+
+/** metrics.jsonl eval lines: `{step, split, ...summary}` per evaluated checkpoint and dataset. */
+export function evalMetricLines(e: EvalJson): Record<string, unknown>[] {
+	return e.history.flatMap((h) =>
+		Object.entries(h.datasets).map(([key, s]) => {
+			const { step: _s, dataset: _d, ...rest } = s;
+			return { step: h.step, split: key, ...rest };
+		})
+	);
+}
+
+const score = (s: EvalSummary): ScoreSummary => ({
+	loss: s.loss,
+	perplexity: s.perplexity,
+	answer_accuracy: s.answer_accuracy,
+	format_rate: s.format_rate,
+	n: s.n
+});
+
+/** run.json summary fields from an evaluation. */
+export function evalRunSummary(e: EvalJson): Pick<RunSummary, 'final_scores' | 'baseline_scores' | 'best_scores'> {
+	const best: NonNullable<RunSummary['best_scores']> = {};
+	for (const h of e.history) {
+		for (const [key, s] of Object.entries(h.datasets)) {
+			if (!best[key] || s.answer_accuracy > best[key].answer_accuracy)
+				best[key] = { step: h.step, answer_accuracy: s.answer_accuracy };
+		}
+	}
+	const map = (r: Record<string, EvalResult>) =>
+		Object.fromEntries(Object.entries(r).map(([k, v]) => [k, score(summarise(v))]));
+	return { final_scores: map(e.datasets), baseline_scores: map(e.baseline), best_scores: best };
+}

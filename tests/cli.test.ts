@@ -1,0 +1,217 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../src/lib/core/checkpoint/checkpoint';
+import type { RunRecord } from '../src/lib/core/run/record';
+import { runCommand, type CliIo } from '../src/cli/io';
+import { trainCommand } from '../src/cli/trainCommand';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'tunix-cli-'));
+
+async function train(argv: string[], onLine?: (line: string) => void) {
+	let err = '';
+	const io: CliIo = {
+		out: () => undefined,
+		err: (t) => void (err += t),
+		progressStream: {
+			write: (s: string) => {
+				onLine?.(s);
+				return true;
+			},
+			isTTY: false
+		}
+	};
+	const code = await runCommand(trainCommand, argv, io);
+	return { code, err };
+}
+
+const smokeArgs = (dir: string, extra: string[] = []) => [
+	'--config',
+	'configs/ci_smoke.yaml',
+	'--checkpoint-dir',
+	dir,
+	'--backend',
+	'cpu',
+	...extra
+];
+const losses = (dir: string) =>
+	readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+		.trim()
+		.split('\n')
+		.map((l) => JSON.parse(l))
+		.filter((m) => 'loss' in m && !('split' in m))
+		.map((m) => m.loss as number);
+
+describe('npm run train (in-process)', () => {
+	it('writes checkpoints (keep_last), metrics.jsonl and run.json', async () => {
+		const dir = tmp();
+		const { code, err } = await train(smokeArgs(dir, ['--dataset', 'golden-v2']));
+		expect(err).toMatch(/trained 8 steps/);
+		expect(code).toBe(0);
+		expect(readdirSync(dir).sort()).toEqual(
+			['checkpoint-step4.safetensors', 'checkpoint-step8.safetensors', 'metrics.jsonl', 'run.json']
+				.concat(readdirSync(dir).includes('eval.json') ? ['eval.json'] : [])
+				.sort()
+		);
+		const metrics = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l));
+		const steps = metrics.filter((m) => !('split' in m));
+		expect(steps.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+		expect(Object.keys(steps[0]).sort()).toEqual(['elapsed_s', 'grad_norm', 'loss', 'lr', 'step', 'tokens_per_s']);
+		const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
+		expect(run.provenance.backend).toBe('cpu');
+		expect(run.provenance.runtime).toMatch(/^node v\d+/);
+		expect(run.datasets.train.sha256).toBe('d1ad2444012524832046d8fa3c14e58558c3ce540b86295b08ddc9e7f262b1e9');
+		expect(run.checkpoints.map((c) => c.step)).toEqual([4, 8]);
+		expect(run.summary.steps_done).toBe(8);
+		expect(run.summary.initial_loss).toBeGreaterThan(run.summary.final_loss!);
+		expect(decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'checkpoint-step8.safetensors')))).step).toBe(8);
+	});
+
+	it('Ctrl-C writes a checkpoint; --resume then matches a straight run bit for bit', async () => {
+		const straight = tmp();
+		expect((await train(smokeArgs(straight))).code).toBe(0);
+		const split = tmp();
+		const first = await train(smokeArgs(split), (line) => {
+			if (line.includes('step 3/8')) process.emit('SIGINT');
+		});
+		expect(first.code).toBe(130);
+		expect(first.err).toMatch(/stopped at step 3; checkpoint written/);
+		expect(JSON.parse(readFileSync(join(split, 'run.json'), 'utf8')).status).toBe('interrupted');
+		expect(existsSync(join(split, 'checkpoint-step3.safetensors'))).toBe(true);
+		const second = await train(smokeArgs(split, ['--resume']));
+		expect(second.code).toBe(0);
+		expect(second.err).toMatch(/resuming run-.* from step 3/);
+		expect(losses(split)).toEqual(losses(straight));
+		const a = decodeCheckpoint(new Uint8Array(readFileSync(join(straight, 'checkpoint-step8.safetensors'))));
+		const b = decodeCheckpoint(new Uint8Array(readFileSync(join(split, 'checkpoint-step8.safetensors'))));
+		for (const [name, v] of a.params) expect(b.params.get(name), name).toEqual(v);
+	});
+});
+
+describe('npm run train: bad input', () => {
+	const yaml = readFileSync('configs/ci_smoke.yaml', 'utf8');
+	const cases: [string, () => string[], RegExp][] = [
+		['malformed YAML', () => ['--config', file('run:\n  name: [oops\n')], /^error: .*bad\.yaml:\d+:\d+: \(yaml\): /],
+		[
+			'unknown key',
+			() => ['--config', file(yaml.replace('  seed: 1234', '  seed: 1234\n  sead: 1'))],
+			/^error: .*bad\.yaml:5:3: run\.sead: unknown key \(expected: name, seed\)/
+		],
+		[
+			'wrong type',
+			() => ['--config', file(yaml.replace('batch_size: 4', 'batch_size: four'))],
+			/^error: .*bad\.yaml:\d+:15: train\.batch_size: must be an integer, got "four"/
+		],
+		[
+			'out-of-range value',
+			() => ['--config', file(yaml.replace('dropout: 0.0', 'dropout: 1.5'))],
+			/^error: .*bad\.yaml:\d+:12: model\.dropout: must be in \[0, 0\.9\], got 1\.5/
+		],
+		[
+			'unknown dataset key',
+			() => ['--config', 'configs/ci_smoke.yaml', '--dataset', 'golden-v7'],
+			/^error: --dataset: unknown dataset "golden-v7"/
+		],
+		[
+			'unknown dataset key in the config',
+			() => ['--config', file(yaml.replace('dataset: golden-v2', 'dataset: nope'))],
+			/^error: .*bad\.yaml:\d+:12: data\.dataset: unknown dataset "nope"/
+		],
+		[
+			'invalid trace file',
+			() => [
+				'--config',
+				'configs/ci_smoke.yaml',
+				'--dataset',
+				file('{"prompt":"p","steps":[],"final_answer":"a"}\n', 'bad.jsonl')
+			],
+			/^error: .*bad\.jsonl: 1 problem\(s\), nothing was loaded:\n {2}line 1: steps: has 0 steps/
+		]
+	];
+	let scratch = '';
+	function file(text: string, name = 'bad.yaml'): string {
+		const p = join(scratch, name);
+		writeFileSync(p, text);
+		return p;
+	}
+
+	for (const [what, argv, message] of cases) {
+		it(`${what}: non-zero exit, a message naming file and field, nothing written`, async () => {
+			scratch = tmp();
+			const out = join(tmp(), 'run');
+			const { code, err } = await train([...argv(), '--checkpoint-dir', out, '--backend', 'cpu']);
+			expect(code).not.toBe(0);
+			expect(err).toMatch(message);
+			expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+		});
+	}
+
+	it('unwritable checkpoint dir', async () => {
+		const dir = tmp();
+		writeFileSync(join(dir, 'afile'), 'x');
+		const { code, err } = await train(smokeArgs(join(dir, 'afile', 'run')));
+		expect(code).toBe(1);
+		expect(err).toMatch(/^error: cannot write to .*afile\/run \(ENOTDIR\): choose another directory/);
+	});
+
+	it('truncated checkpoint on --resume', async () => {
+		const dir = tmp();
+		expect((await train(smokeArgs(dir))).code).toBe(0);
+		const p = join(dir, 'checkpoint-step8.safetensors');
+		writeFileSync(p, readFileSync(p).subarray(0, 1000));
+		const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+		writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...run, status: 'interrupted' }));
+		const before = readdirSync(dir).sort();
+		const { code, err } = await train(smokeArgs(dir, ['--resume']));
+		expect(code).toBe(1);
+		expect(err).toMatch(
+			/^error: .*checkpoint-step8\.safetensors: header length \d+ exceeds the 992 bytes after it \(truncated/
+		);
+		expect(readdirSync(dir).sort()).toEqual(before);
+	});
+
+	it('refuses to overwrite an existing run without --resume', async () => {
+		const dir = tmp();
+		expect((await train(smokeArgs(dir))).code).toBe(0);
+		const { code, err } = await train(smokeArgs(dir));
+		expect(code).toBe(1);
+		expect(err).toMatch(/already holds a run: pass --resume/);
+	});
+});
+
+describe('the real commands', () => {
+	it('npm run export-dataset prints the canonical JSONL with the SPEC hash', () => {
+		const out = execFileSync('node', ['scripts/run-ts.mjs', 'src/cli/export-dataset.ts', 'golden-v2'], {
+			encoding: 'utf8'
+		});
+		expect(out.split('\n')).toHaveLength(101);
+		const { createHash } = require('node:crypto') as typeof import('node:crypto');
+		expect(createHash('sha256').update(out).digest('hex')).toBe(
+			'd1ad2444012524832046d8fa3c14e58558c3ce540b86295b08ddc9e7f262b1e9'
+		);
+	});
+
+	it('npm run train exits non-zero with one line for a bad flag', () => {
+		const r = spawnSync(
+			'node',
+			[
+				'scripts/run-ts.mjs',
+				'src/cli/train.ts',
+				'--config',
+				'configs/ci_smoke.yaml',
+				'--checkpoint-dir',
+				tmp(),
+				'--backend',
+				'tpu'
+			],
+			{ encoding: 'utf8' }
+		);
+		expect(r.status).toBe(2);
+		expect(r.stderr.trim()).toBe('error: --backend must be one of wasm, cpu, webgpu, got "tpu"');
+	});
+});
