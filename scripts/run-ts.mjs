@@ -36,7 +36,7 @@ try {
 		}
 	});
 } catch (err) {
-	console.error(`cannot build ${entry}: ${err.message}`);
+	console.error(`cannot build ${entry}: ${err instanceof Error ? err.message : String(err)}`);
 	process.exit(1);
 }
 process.argv = [process.argv[0], resolve(root, entry), ...args];

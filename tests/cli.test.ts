@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +8,22 @@ import { decodeCheckpoint } from '../src/lib/core/checkpoint/checkpoint';
 import type { RunRecord } from '../src/lib/core/run/record';
 import { runCommand, type CliIo } from '../src/cli/io';
 import { trainCommand } from '../src/cli/trainCommand';
+import { evalCommand } from '../src/cli/evalCommand';
+import type { EvalDeps } from '../src/cli/evaluateRunDir';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tunix-cli-'));
 
-async function train(argv: string[], onLine?: (line: string) => void) {
+function quietIo(onLine?: (line: string) => void): CliIo & { text: () => string } {
+	let err = '';
+	return {
+		out: () => undefined,
+		err: (t) => void (err += t),
+		progressStream: { write: (s: string) => (onLine?.(s), true), isTTY: false },
+		text: () => err
+	};
+}
+
+async function train(argv: string[], onLine?: (line: string) => void, deps: EvalDeps = {}) {
 	let err = '';
 	const io: CliIo = {
 		out: () => undefined,
@@ -23,7 +36,7 @@ async function train(argv: string[], onLine?: (line: string) => void) {
 			isTTY: false
 		}
 	};
-	const code = await runCommand(trainCommand, argv, io);
+	const code = await runCommand((a, i) => trainCommand(a, i, deps), argv, io);
 	return { code, err };
 }
 
@@ -90,6 +103,94 @@ describe('npm run train (in-process)', () => {
 		const a = decodeCheckpoint(new Uint8Array(readFileSync(join(straight, 'checkpoint-step8.safetensors'))));
 		const b = decodeCheckpoint(new Uint8Array(readFileSync(join(split, 'checkpoint-step8.safetensors'))));
 		for (const [name, v] of a.params) expect(b.params.get(name), name).toEqual(v);
+	});
+});
+
+describe('evaluation after training', () => {
+	it('writes eval.json with baseline and history, eval lines in metrics.jsonl and the run summary', async () => {
+		const dir = tmp();
+		const { code, err } = await train(smokeArgs(dir));
+		expect(code).toBe(0);
+		expect(err).toMatch(/golden-v2: answer_accuracy \d\.\d+ \(untrained \d\.\d+\)/);
+		const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
+		expect(run.status).toBe('completed');
+		expect(run.finished).not.toBeNull();
+		expect(Object.keys(run.summary.final_scores!)).toEqual(['golden-v2', 'golden-v2-heldout']);
+		expect(Object.keys(run.summary.baseline_scores!)).toEqual(['golden-v2', 'golden-v2-heldout']);
+		const e = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8'));
+		expect(Object.keys(e).sort()).toEqual(['baseline', 'datasets', 'history', 'judge', 'run_id', 'step']);
+		expect(e.run_id).toBe(run.id);
+		expect(e.step).toBe(8);
+		expect(e.judge).toBe('answer_correctness@v1');
+		expect(e.history.map((h: { step: number }) => h.step)).toEqual([0, 4, 8]);
+		expect(e.datasets['golden-v2'].items).toHaveLength(4); // ci_smoke: max_items 4
+		expect(e.baseline['golden-v2-heldout'].step).toBe(0);
+		const evalLines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l))
+			.filter((m) => 'split' in m);
+		expect(evalLines.map((m) => `${m.step}:${m.split}`)).toEqual([
+			'0:golden-v2',
+			'0:golden-v2-heldout',
+			'4:golden-v2',
+			'4:golden-v2-heldout',
+			'8:golden-v2',
+			'8:golden-v2-heldout'
+		]);
+		expect(Object.keys(evalLines[0])).toEqual(
+			expect.arrayContaining(['step', 'split', 'loss', 'perplexity', 'answer_accuracy', 'format_rate', 'per_case'])
+		);
+	});
+
+	it('a failing evaluation ends as evaluation_failed, keeps checkpoints and metrics, and can be re-run', async () => {
+		const dir = tmp();
+		const failing: EvalDeps = { evaluateModel: async () => Promise.reject(new Error('injected evaluator fault')) };
+		const { code, err } = await train(smokeArgs(dir), undefined, failing);
+		expect(code).toBe(1);
+		expect(err).toMatch(
+			/^error: evaluation failed: injected evaluator fault\. Checkpoints and training metrics are intact; re-run it with npm run eval -- --run-dir /m
+		);
+		const failed = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
+		expect(failed.status).toBe('evaluation_failed');
+		expect(failed.error).toMatch(/injected evaluator fault/);
+		expect(failed.checkpoints.map((c) => c.step)).toEqual([4, 8]);
+		const trainingLossesBefore = losses(dir);
+		expect(trainingLossesBefore).toHaveLength(8);
+		expect(existsSync(join(dir, 'eval.json'))).toBe(false);
+		expect(decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'checkpoint-step8.safetensors')))).step).toBe(8);
+
+		const io = quietIo();
+		expect(await runCommand(evalCommand, ['--run-dir', dir, '--backend', 'cpu'], io)).toBe(0);
+		expect(io.text()).toMatch(/run run-.* is completed/);
+		const fixed = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
+		expect(fixed.status).toBe('completed');
+		expect(fixed.error).toBeNull();
+		expect(losses(dir)).toEqual(trainingLossesBefore);
+		expect(JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')).history).toHaveLength(3);
+	});
+
+	it('npm run eval -- --checkpoint evaluates one file, with the baseline, into --out', async () => {
+		const dir = tmp();
+		expect((await train(smokeArgs(dir))).code).toBe(0);
+		const io = quietIo();
+		const out = join(dir, 'one.json');
+		const args = [
+			'--checkpoint',
+			join(dir, 'checkpoint-step4.safetensors'),
+			'--dataset',
+			'golden-v2-heldout',
+			'--out',
+			out,
+			'--backend',
+			'cpu'
+		];
+		expect(await runCommand(evalCommand, args, io)).toBe(0);
+		const e = JSON.parse(readFileSync(out, 'utf8'));
+		expect(e.step).toBe(4);
+		expect(Object.keys(e.datasets)).toEqual(['golden-v2-heldout']);
+		expect(e.history.map((h: { step: number }) => h.step)).toEqual([0, 4]);
+		expect(io.text()).toMatch(/golden-v2-heldout @ step 4: answer_accuracy/);
 	});
 });
 
@@ -190,7 +291,6 @@ describe('the real commands', () => {
 			encoding: 'utf8'
 		});
 		expect(out.split('\n')).toHaveLength(101);
-		const { createHash } = require('node:crypto') as typeof import('node:crypto');
 		expect(createHash('sha256').update(out).digest('hex')).toBe(
 			'd1ad2444012524832046d8fa3c14e58558c3ce540b86295b08ddc9e7f262b1e9'
 		);

@@ -17,7 +17,7 @@ describe('AdamW', () => {
 
 	it('matches the PyTorch AdamW update over two steps', () => {
 		const w0 = [0.5, -1.5, 2, 0.25];
-		const params = new Map([
+		const params = new Map<string, tf.Variable>([
 			['transformer.h.0.mlp.c_fc.weight', tf.variable(tf.tensor2d(w0, [2, 2]))],
 			['transformer.h.0.mlp.c_fc.bias', tf.variable(tf.tensor1d(w0))]
 		]);

@@ -18,10 +18,9 @@ const NO_DROPOUT = new Dropout(0, {});
 const NEG = -1e9;
 
 /** Per-layer cache: keys and values (B, nh, T, hs). */
-interface LayerCache {
-	k: tf.Tensor4D;
-	v: tf.Tensor4D;
-}
+type LayerCache = { k: tf.Tensor4D; v: tf.Tensor4D };
+/** Logits of the last column (B, V) and the caches after a pass. */
+type PassOutput = { logits: tf.Tensor2D; caches: LayerCache[] };
 
 /** Token + position embedding for explicit positions: tokens, positions (B, T) → (B, T, C). */
 function embedAt(p: Params, cfg: GptConfig, tokens: tf.Tensor2D, positions: tf.Tensor2D): tf.Tensor3D {
@@ -89,7 +88,7 @@ export async function generateGreedy(
 			for (let j = 0; j < L; j++) if (j > i || j < pad[b]) prefillMask[(b * L + i) * L + j] = NEG;
 		}
 	}
-	let { logits, caches } = tf.tidy(() => {
+	let { logits, caches } = tf.tidy<PassOutput>(() => {
 		const x = embedAt(p, cfg, tf.tensor2d(ids, [B, L], 'int32'), tf.tensor2d(pos, [B, L], 'int32'));
 		const out = blocks(p, cfg, x, tf.tensor4d(prefillMask, [B, 1, L, L]), null);
 		return { logits: lmHead(out.last, p), caches: out.caches };
@@ -120,7 +119,7 @@ export async function generateGreedy(
 			const stepMask = Float32Array.from(keyValid.flat(), (ok) => (ok ? 0 : NEG));
 			const stepPos = Int32Array.from(lens, (n) => Math.min(n + t, cfg.block_size - 1));
 			const old = { logits, caches };
-			({ logits, caches } = tf.tidy(() => {
+			({ logits, caches } = tf.tidy<PassOutput>(() => {
 				const x = embedAt(
 					p,
 					cfg,
