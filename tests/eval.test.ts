@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,7 +100,7 @@ describe('evaluate', () => {
 			writeFileSync(join(dir, 'd.jsonl'), canonicalJsonl(ds.traces));
 			const ours = await evaluateCheckpoint(trained, ds, { maxNewTokens: 4, maxItems: null });
 			const out = execFileSync(
-				'python3',
+				pythonWithNumpy(),
 				['scripts/reference_loss.py', join(dir, 'ck.safetensors'), join(dir, 'd.jsonl')],
 				{ encoding: 'utf8' }
 			);
@@ -110,6 +110,17 @@ describe('evaluate', () => {
 		}
 	});
 });
+
+/** A Python 3 with NumPy: $PYTHON, python3 on PATH, or Debian's (apt-get install python3-numpy). */
+function pythonWithNumpy(): string {
+	const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
+	const found = candidates.find((py) => spawnSync(py, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0);
+	if (!found)
+		throw new Error(
+			`no Python with NumPy among ${candidates.join(', ')}: apt-get install python3-numpy, or set PYTHON`
+		);
+	return found;
+}
 
 describe('which checkpoints are evaluated', () => {
 	it('takes every N-th kept checkpoint and always the last', () => {

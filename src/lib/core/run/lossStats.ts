@@ -1,0 +1,46 @@
+// Did the loss fall, and did it fall steadily? Numbers for the results note and the run page.
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Trailing means: out[i] is the mean of losses[i - window + 1 .. i] (NaN before a full window). */
+export function trailingMean(losses: readonly number[], window: number): number[] {
+	const out: number[] = [];
+	let sum = 0;
+	losses.forEach((l, i) => {
+		sum += l;
+		if (i >= window) sum -= losses[i - window];
+		out.push(i >= window - 1 ? sum / window : NaN);
+	});
+	return out;
+}
+
+export interface LossStats {
+	/** Mean of the first `window` losses. */
+	initial: number;
+	/** Mean of the last `window` losses. */
+	final: number;
+	/** final / initial. */
+	ratio: number;
+	/**
+	 * The largest relative rise of the `window`-step mean within any `span`-step stretch after
+	 * warmup: max over steps a < b <= a + span of mean(b) / mean(a) - 1 (≤ 0 when it never rose).
+	 */
+	worstRise: { rise: number; fromStep: number; toStep: number };
+}
+
+/** `losses[i]` is the loss of step i + 1. */
+export function lossStats(losses: readonly number[], warmupSteps: number, window = 50, span = 100): LossStats {
+	if (losses.length < window) throw new Error(`need at least ${window} steps, got ${losses.length}`);
+	const m = trailingMean(losses, window);
+	let worst = { rise: -Infinity, fromStep: 0, toStep: 0 };
+	const first = Math.max(window - 1, warmupSteps); // index of the first full window ending after warmup
+	for (let a = first; a < m.length; a++) {
+		for (let b = a + 1; b <= Math.min(m.length - 1, a + span); b++) {
+			const rise = m[b] / m[a] - 1;
+			if (rise > worst.rise) worst = { rise, fromStep: a + 1, toStep: b + 1 };
+		}
+	}
+	const initial = mean(losses.slice(0, window));
+	const final = mean(losses.slice(-window));
+	return { initial, final, ratio: final / initial, worstRise: worst };
+}
