@@ -9,7 +9,7 @@ import type { RunRecord } from '../src/lib/core/run/record';
 import { runCommand, type CliIo } from '../src/cli/io';
 import { trainCommand } from '../src/cli/trainCommand';
 import { evalCommand } from '../src/cli/evalCommand';
-import type { EvalDeps } from '../src/cli/evaluateRunDir';
+import type { EvalDeps } from '../src/cli/trainCommand';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tunix-cli-'));
 
@@ -149,7 +149,7 @@ describe('evaluation after training', () => {
 		const { code, err } = await train(smokeArgs(dir), undefined, failing);
 		expect(code).toBe(1);
 		expect(err).toMatch(
-			/^error: evaluation failed: injected evaluator fault\. Checkpoints and training metrics are intact; re-run it with npm run eval -- --run-dir /m
+			/^error: evaluation failed: injected evaluator fault\. Checkpoints and training metrics are intact; evaluate the run again to retry \(npm run eval -- --run-dir /m
 		);
 		const failed = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
 		expect(failed.status).toBe('evaluation_failed');

@@ -6,9 +6,9 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeCheckpoint } from '../lib/core/checkpoint/checkpoint';
 import { RunEvaluator, type EvalJson } from '../lib/core/eval/runEvaluation';
-import { transition } from '../lib/core/run/status';
-import { loadDataset } from './datasets';
-import { evaluateRunDir, type EvalDeps } from './evaluateRunDir';
+import { loadDataset, runDatasets } from './datasets';
+import { evaluateRun } from '../lib/core/run/driver';
+import type { EvalDeps } from './trainCommand';
 import { writeFileAtomic } from './files';
 import { UsageError, type CliIo } from './io';
 import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './nodeBackend';
@@ -50,9 +50,13 @@ export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}
 		const run = dir.readRun();
 		if (!run) throw new Error(`${dir.path('run.json')} does not exist: not a run directory`);
 		await useNodeBackend(values.backend as NodeBackend);
-		if (run.status !== 'evaluating') run.status = transition(run.status, 'reevaluate');
-		dir.writeRun(run);
-		const result = await evaluateRunDir(dir, run, io, deps);
+		const result = await evaluateRun({
+			storage: dir,
+			run,
+			datasets: runDatasets(run),
+			evaluateModel: deps.evaluateModel,
+			hooks: { onEvalProgress: ({ step, dataset }) => io.err(`evaluating step ${step} on ${dataset}\n`) }
+		});
 		report(result, io);
 		io.err(`wrote ${dir.path('eval.json')}; run ${run.id} is ${run.status}\n`);
 		return 0;

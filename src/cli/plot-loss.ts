@@ -57,7 +57,7 @@ export async function plotCommand(argv: string[], io: CliIo): Promise<number> {
 	const dir = new RunDir(positionals[0]);
 	const run = dir.readRun();
 	const losses = dir
-		.readMetrics()
+		.allMetrics()
 		.filter((m) => !('split' in m))
 		.map((m) => m.loss as number);
 	if (losses.length === 0) throw new Error(`${dir.path('metrics.jsonl')} holds no training steps`);

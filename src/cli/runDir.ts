@@ -1,32 +1,30 @@
-// A run directory on disk (the CLI's storage): checkpoint-step{N}.safetensors, metrics.jsonl,
-// run.json (and eval.json). Every write is atomic.
+// A run directory on disk — the CLI's RunStorage: checkpoint-step{N}.safetensors, metrics.jsonl,
+// run.json and eval.json. Every write goes to a temporary name and is renamed into place.
 
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EvalJson } from '../lib/core/eval/runEvaluation';
+import type { RunStorage } from '../lib/core/run/driver';
 import type { RunRecord } from '../lib/core/run/record';
+import type { StepMetrics } from '../lib/core/train/trainer';
 import { writeFileAtomic } from './files';
 
 export const checkpointName = (step: number) => `checkpoint-step${step}.safetensors`;
 
-export class RunDir {
+type MetricLine = Record<string, unknown>;
+const isEvalLine = (m: MetricLine) => 'split' in m;
+
+export class RunDir implements RunStorage {
+	private lines: MetricLine[] | null = null;
+
 	constructor(readonly dir: string) {}
 
 	path(name: string): string {
 		return join(this.dir, name);
 	}
 
-	/** Checkpoint steps present, ascending. */
-	checkpointSteps(): number[] {
-		if (!existsSync(this.dir)) return [];
-		return readdirSync(this.dir)
-			.map((f) => /^checkpoint-step(\d+)\.safetensors$/.exec(f))
-			.filter((m): m is RegExpExecArray => m !== null)
-			.map((m) => Number(m[1]))
-			.sort((a, b) => a - b);
-	}
-
 	hasRun(): boolean {
-		return existsSync(this.path('run.json')) || this.checkpointSteps().length > 0;
+		return existsSync(this.path('run.json')) || this.steps().length > 0;
 	}
 
 	readRun(): RunRecord | null {
@@ -41,45 +39,77 @@ export class RunDir {
 		}
 	}
 
-	writeRun(run: RunRecord): void {
+	/** Checkpoint steps present, ascending. */
+	steps(): number[] {
+		if (!existsSync(this.dir)) return [];
+		return readdirSync(this.dir)
+			.map((f) => /^checkpoint-step(\d+)\.safetensors$/.exec(f))
+			.filter((m): m is RegExpExecArray => m !== null)
+			.map((m) => Number(m[1]))
+			.sort((a, b) => a - b);
+	}
+
+	/** Every metrics.jsonl line (training steps and evaluation lines). */
+	allMetrics(): MetricLine[] {
+		if (this.lines) return this.lines;
+		const p = this.path('metrics.jsonl');
+		if (!existsSync(p)) return (this.lines = []);
+		this.lines = readFileSync(p, 'utf8')
+			.split('\n')
+			.filter((l) => l.trim() !== '')
+			.map((l, i) => {
+				try {
+					return JSON.parse(l) as MetricLine;
+				} catch (err) {
+					throw new Error(`${p}:${i + 1}: not valid JSON`, { cause: err });
+				}
+			});
+		return this.lines;
+	}
+
+	private writeMetricLines(lines: MetricLine[]): void {
+		writeFileAtomic(this.path('metrics.jsonl'), lines.map((l) => JSON.stringify(l) + '\n').join(''));
+		this.lines = lines;
+	}
+
+	// RunStorage
+
+	async saveRun(run: RunRecord): Promise<void> {
 		writeFileAtomic(this.path('run.json'), JSON.stringify(run, null, 2) + '\n');
 	}
 
-	writeCheckpoint(step: number, bytes: Uint8Array): { file: string; bytes: number } {
+	async writeCheckpoint(step: number, bytes: Uint8Array): Promise<{ file: string; bytes: number }> {
 		const file = checkpointName(step);
 		writeFileAtomic(this.path(file), bytes);
 		return { file, bytes: statSync(this.path(file)).size };
 	}
 
-	readCheckpoint(step: number): Uint8Array {
-		return new Uint8Array(readFileSync(this.path(checkpointName(step))));
-	}
-
-	deleteCheckpoint(step: number): void {
+	async deleteCheckpoint(step: number): Promise<void> {
 		rmSync(this.path(checkpointName(step)), { force: true });
 	}
 
-	/** metrics.jsonl lines as objects (blank lines skipped). */
-	readMetrics(): Record<string, unknown>[] {
-		const p = this.path('metrics.jsonl');
-		if (!existsSync(p)) return [];
-		return readFileSync(p, 'utf8')
-			.split('\n')
-			.filter((l) => l.trim() !== '')
-			.map((l, i) => {
-				try {
-					return JSON.parse(l) as Record<string, unknown>;
-				} catch {
-					throw new Error(`${p}:${i + 1}: not valid JSON`);
-				}
-			});
+	async checkpointSteps(): Promise<number[]> {
+		return this.steps();
 	}
 
-	writeFile(name: string, text: string): void {
-		writeFileAtomic(this.path(name), text);
+	async readCheckpoint(step: number): Promise<Uint8Array> {
+		return new Uint8Array(readFileSync(this.path(checkpointName(step))));
 	}
 
-	writeMetrics(lines: readonly object[]): void {
-		writeFileAtomic(this.path('metrics.jsonl'), lines.map((l) => JSON.stringify(l) + '\n').join(''));
+	async appendMetrics(lines: StepMetrics[]): Promise<void> {
+		this.writeMetricLines([...this.allMetrics(), ...(lines as unknown as MetricLine[])]);
+	}
+
+	async truncateMetrics(step: number): Promise<void> {
+		this.writeMetricLines(this.allMetrics().filter((m) => !isEvalLine(m) && (m.step as number) <= step));
+	}
+
+	async readMetrics(): Promise<StepMetrics[]> {
+		return this.allMetrics().filter((m) => !isEvalLine(m)) as unknown as StepMetrics[];
+	}
+
+	async saveEvaluation(evalJson: EvalJson, lines: Record<string, unknown>[]): Promise<void> {
+		writeFileAtomic(this.path('eval.json'), JSON.stringify(evalJson, null, 2) + '\n');
+		this.writeMetricLines([...this.allMetrics().filter((m) => !isEvalLine(m)), ...lines]);
 	}
 }

@@ -1,22 +1,27 @@
 // `npm run train -- --config <yaml> --dataset <key|file.jsonl> --checkpoint-dir <dir> [--resume] [--backend wasm|cpu|webgpu]`
-// Trains with the same core as the browser worker and writes checkpoints, metrics.jsonl and
-// run.json into the directory. Ctrl-C writes a checkpoint and exits; --resume continues.
+// Trains with the same core and run driver as the browser worker, writing checkpoints,
+// metrics.jsonl, run.json and eval.json into the directory. Ctrl-C writes a checkpoint and exits;
+// --resume continues from the newest checkpoint.
 
 import { parseArgs } from 'node:util';
 import { decodeCheckpoint, type Checkpoint } from '../lib/core/checkpoint/checkpoint';
 import { parseConfig, type LabConfig } from '../lib/core/config';
 import { BUILT_IN_DATASET_KEYS } from '../lib/core/data/registry';
-import { lossSummary, type RunRecord } from '../lib/core/run/record';
-import { transition, type RunEvent } from '../lib/core/run/status';
-import { Trainer, type StepMetrics } from '../lib/core/train/trainer';
+import type { evaluate } from '../lib/core/eval/evaluate';
+import { trainRun, type StopReason } from '../lib/core/run/driver';
+import type { RunRecord } from '../lib/core/run/record';
+import { transition } from '../lib/core/run/status';
 import { isKnownDataset, loadDataset } from './datasets';
 import { ensureWritableDir, readText, removeStaleTemps } from './files';
+import { UsageError, type CliIo } from './io';
 import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './nodeBackend';
-import { evaluateRunDir, makeEvaluator, type EvalDeps } from './evaluateRunDir';
 import { Progress } from './progress';
-import { RunDir } from './runDir';
-import type { CliIo } from './io';
-import { UsageError } from './io';
+import { checkpointName, RunDir } from './runDir';
+
+/** Hooks for tests (fault injection). */
+export interface EvalDeps {
+	evaluateModel?: typeof evaluate;
+}
 
 export interface TrainArgs {
 	config: string;
@@ -77,149 +82,129 @@ function pickBackend(args: TrainArgs, config: LabConfig): NodeBackend {
 	return wanted as NodeBackend;
 }
 
-const now = () => new Date().toISOString();
-
-function newRunId(): string {
-	const stamp = now().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-	return `run-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+function newRun(
+	config: LabConfig,
+	train: RunRecord['datasets']['train'],
+	evalSets: RunRecord['datasets']['eval']
+): RunRecord {
+	const created = new Date().toISOString();
+	const stamp = created.replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+	return {
+		id: `run-${stamp}-${Math.random().toString(36).slice(2, 6)}`,
+		name: config.run.name,
+		status: 'pending',
+		error: null,
+		created,
+		started: null,
+		finished: null,
+		config,
+		datasets: { train, eval: evalSets },
+		provenance: { backend: '', backend_notes: [], adapter: null, tfjs_version: '', app_version: '', runtime: '' },
+		checkpoints: [],
+		summary: { initial_loss: null, final_loss: null, steps_done: 0 }
+	};
 }
 
-function step(run: RunRecord, event: RunEvent, error: string | null = run.error): void {
-	run.status = transition(run.status, event);
-	run.error = error;
+/** The run and checkpoint to continue from, after marking a run that died mid-way as interrupted. */
+async function loadResume(dir: RunDir, io: CliIo): Promise<{ run: RunRecord; resume: Checkpoint }> {
+	const steps = dir.steps();
+	if (steps.length === 0) throw new Error(`--resume: ${dir.dir} holds no checkpoint-step*.safetensors to resume from`);
+	const last = steps[steps.length - 1];
+	let resume: Checkpoint;
+	try {
+		resume = decodeCheckpoint(await dir.readCheckpoint(last));
+	} catch (err) {
+		throw new Error(`${dir.path(checkpointName(last))}: ${(err as Error).message}`, { cause: err });
+	}
+	const run = dir.readRun();
+	if (!run) throw new Error(`--resume: ${dir.path('run.json')} is missing`);
+	if (run.status === 'training' || run.status === 'evaluating') {
+		run.status = transition(run.status, 'interrupt');
+		run.error = 'the trainer stopped without finishing (process ended)';
+	}
+	if (!['interrupted', 'cancelled', 'training_failed'].includes(run.status)) {
+		throw new Error(`--resume: the run in ${dir.dir} is ${run.status}; nothing to resume`);
+	}
+	io.err(`resuming ${run.id} from step ${last}\n`);
+	return { run, resume };
 }
 
 export async function trainCommand(argv: string[], io: CliIo, deps: EvalDeps = {}): Promise<number> {
 	const args = parseTrainArgs(argv);
 	const config = loadConfig(args.config, args.dataset);
 	const dataset = loadDataset(config.data.dataset);
-	const evalManifests = config.data.eval_datasets.map((k) => loadDataset(k).manifest);
+	const evalDatasets = config.data.eval_datasets.map(loadDataset);
 	const dir = new RunDir(args.checkpointDir);
 	ensureWritableDir(dir.dir);
 	removeStaleTemps(dir.dir);
-
-	let resume: Checkpoint | undefined;
-	let run: RunRecord;
-	let metrics: StepMetrics[] = [];
-	if (args.resume) {
-		const steps = dir.checkpointSteps();
-		if (steps.length === 0)
-			throw new Error(`--resume: ${dir.dir} holds no checkpoint-step*.safetensors to resume from`);
-		const last = steps[steps.length - 1];
-		try {
-			resume = decodeCheckpoint(dir.readCheckpoint(last));
-		} catch (err) {
-			throw new Error(`${dir.path(`checkpoint-step${last}.safetensors`)}: ${(err as Error).message}`, { cause: err });
-		}
-		const previous = dir.readRun();
-		if (!previous) throw new Error(`--resume: ${dir.path('run.json')} is missing`);
-		run = previous;
-		if (run.status === 'training' || run.status === 'evaluating')
-			step(run, 'interrupt', 'the trainer stopped without finishing (process ended)');
-		if (run.status !== 'interrupted' && run.status !== 'cancelled' && run.status !== 'training_failed') {
-			throw new Error(`--resume: the run in ${dir.dir} is ${run.status}; nothing to resume`);
-		}
-		metrics = (dir.readMetrics() as unknown as StepMetrics[]).filter((m) => 'loss' in m && m.step <= last);
-		io.err(`resuming ${run.id} from step ${last}\n`);
-	} else {
-		if (dir.hasRun()) {
-			throw new Error(
-				`${dir.dir} already holds a run: pass --resume to continue it, or choose an empty --checkpoint-dir`
-			);
-		}
-		const created = now();
-		run = {
-			id: newRunId(),
-			name: config.run.name,
-			status: 'pending',
-			error: null,
-			created,
-			started: null,
-			finished: null,
-			config,
-			datasets: { train: dataset.manifest, eval: evalManifests },
-			provenance: { backend: '', backend_notes: [], adapter: null, tfjs_version: '', app_version: '', runtime: '' },
-			checkpoints: [],
-			summary: { initial_loss: null, final_loss: null, steps_done: 0 }
-		};
+	if (!args.resume && dir.hasRun()) {
+		throw new Error(
+			`${dir.dir} already holds a run: pass --resume to continue it, or choose an empty --checkpoint-dir`
+		);
 	}
+	const { run, resume } = args.resume
+		? await loadResume(dir, io)
+		: {
+				run: newRun(
+					config,
+					dataset.manifest,
+					evalDatasets.map((d) => d.manifest)
+				),
+				resume: undefined
+			};
+	const provenance = await useNodeBackend(pickBackend(args, config));
 
-	const backend = pickBackend(args, config);
-	run.provenance = await useNodeBackend(backend);
-	const trainer = new Trainer(config, dataset, resume);
-	step(run, run.status === 'pending' ? 'start' : 'resume', null);
-	run.started ??= now();
-	dir.writeRun(run);
-
-	let stopRequested = false;
+	let stop: StopReason | null = null;
 	const onSigint = () => {
-		if (stopRequested) process.exit(130);
-		stopRequested = true;
+		if (stop) process.exit(130);
+		stop = 'interrupt';
 		io.err('\nstopping: writing a checkpoint (Ctrl-C again to quit without one)\n');
 	};
 	process.on('SIGINT', onSigint);
-	const progress = new Progress(config.train.steps, trainer.step, io.progressStream);
-	// eval.during_training: baseline now, then each every_checkpoints-th checkpoint as it is written
-	const duringTraining = config.eval.during_training
-		? makeEvaluator(run, [...trainer.tokenizer.vocab], io, deps)
-		: undefined;
-	if (duringTraining) await duringTraining.baseline();
-	let checkpointsWritten = 0;
-	const summarise = () => {
-		run.summary = { ...run.summary, ...lossSummary(metrics.map((m) => m.loss)), steps_done: trainer.step };
-	};
+	const progress = new Progress(config.train.steps, resume?.step ?? 0, io.progressStream);
 	try {
-		const result = await trainer.run({
-			onStep: (m) => {
-				metrics.push(m);
-				progress.update(m.step, m.loss);
-			},
-			onCheckpoint: async (s, bytes) => {
-				const written = dir.writeCheckpoint(s, bytes);
-				run.checkpoints = run.checkpoints.filter((c) => c.step !== s);
-				run.checkpoints.push({ step: s, ...written, created: now() });
-				for (const old of run.checkpoints.slice(0, -config.checkpoint.keep_last)) dir.deleteCheckpoint(old.step);
-				run.checkpoints = run.checkpoints.slice(-config.checkpoint.keep_last);
-				dir.writeMetrics(metrics);
-				summarise();
-				dir.writeRun(run);
-				checkpointsWritten += 1;
-				if (duringTraining && checkpointsWritten % config.eval.every_checkpoints === 0)
-					await duringTraining.checkpoint(decodeCheckpoint(bytes));
-			},
-			shouldStop: () => stopRequested
+		const outcome = await trainRun({
+			storage: dir,
+			run,
+			config,
+			dataset,
+			evalDatasets,
+			provenance,
+			resume,
+			evaluateModel: deps.evaluateModel,
+			hooks: {
+				onStep: (m) => progress.update(m.step, m.loss),
+				onRun: (r) => {
+					if (r.status === 'evaluating') {
+						progress.end();
+						io.err(
+							`trained ${r.summary.steps_done} steps: loss ${r.summary.initial_loss?.toFixed(4)} → ${r.summary.final_loss?.toFixed(4)} (mean of first/last 50)\n`
+						);
+					}
+				},
+				onEvalProgress: ({ step, dataset: key }) => io.err(`evaluating step ${step} on ${key}\n`),
+				shouldStop: () => stop
+			}
 		});
-		progress.end();
-		summarise();
-		if (result.stopped) {
-			step(run, 'interrupt', `stopped by Ctrl-C at step ${result.step}; continue with --resume`);
-			dir.writeRun(run);
-			io.err(`stopped at step ${result.step}; checkpoint written. Resume with --resume.\n`);
+		if (outcome.ended !== 'completed') {
+			progress.end();
+			io.err(`stopped at step ${outcome.run.summary.steps_done}; checkpoint written. Resume with --resume.\n`);
 			return 130;
 		}
-		step(run, 'training_done');
-		dir.writeRun(run);
-		io.err(
-			`trained ${result.step} steps: loss ${run.summary.initial_loss?.toFixed(4)} → ${run.summary.final_loss?.toFixed(4)} (mean of first/last 50)\n`
-		);
+		for (const [key, r] of Object.entries(outcome.evaluation!.datasets)) {
+			const base = outcome.evaluation!.baseline[key];
+			io.err(
+				`${key}: answer_accuracy ${r.answer_accuracy.toFixed(3)} (untrained ${base.answer_accuracy.toFixed(3)}), format_rate ${r.format_rate.toFixed(3)}, loss ${r.loss.toFixed(4)}\n`
+			);
+		}
+		return 0;
 	} catch (err) {
 		progress.end();
-		dir.writeMetrics(metrics);
-		summarise();
-		step(run, 'training_error', (err as Error).message);
-		run.finished = now();
-		dir.writeRun(run);
+		if (run.status === 'evaluation_failed') {
+			throw new Error(`${(err as Error).message} (npm run eval -- --run-dir ${dir.dir})`, { cause: err });
+		}
 		throw err;
 	} finally {
 		process.off('SIGINT', onSigint);
-		trainer.dispose();
 	}
-	const evaluation = await evaluateRunDir(dir, run, io, deps, duringTraining);
-	for (const [key, r] of Object.entries(evaluation.datasets)) {
-		const base = evaluation.baseline[key];
-		io.err(
-			`${key}: answer_accuracy ${r.answer_accuracy.toFixed(3)} (untrained ${base.answer_accuracy.toFixed(3)}), format_rate ${r.format_rate.toFixed(3)}, loss ${r.loss.toFixed(4)}\n`
-		);
-	}
-	return 0;
 }

@@ -1,0 +1,230 @@
+// A run from start to finish, storage-agnostic (SPEC §5, §7, §8): train with checkpoints on a
+// cadence and keep_last pruning, then evaluate (baseline + kept checkpoints), moving the run
+// through its states with the pure transition function. The CLI (files) and the browser worker
+// (IndexedDB) each implement RunStorage; everything else is shared.
+
+import { decodeCheckpoint, type Checkpoint } from '../checkpoint/checkpoint';
+import type { LabConfig } from '../config';
+import type { Dataset } from '../data/manifest';
+import type { evaluate } from '../eval/evaluate';
+import { evalMetricLines, evalRunSummary, RunEvaluator, stepsToEvaluate, type EvalJson } from '../eval/runEvaluation';
+import { Trainer, type StepMetrics } from '../train/trainer';
+import { lossSummary, type Provenance, type RunRecord } from './record';
+import { transition, type RunEvent } from './status';
+
+/** Where one run's artifacts live. */
+export interface RunStorage {
+	saveRun(run: RunRecord): Promise<void>;
+	/** Stores a checkpoint atomically; returns how it is referred to (file name or key) and its size. */
+	writeCheckpoint(step: number, bytes: Uint8Array): Promise<{ file: string; bytes: number }>;
+	deleteCheckpoint(step: number): Promise<void>;
+	/** Steps of the stored (committed) checkpoints, ascending. */
+	checkpointSteps(): Promise<number[]>;
+	readCheckpoint(step: number): Promise<Uint8Array>;
+	/** Adds training metrics lines (in step order). */
+	appendMetrics(lines: StepMetrics[]): Promise<void>;
+	/** Drops training metrics after `step` (a resume starts from its checkpoint). */
+	truncateMetrics(step: number): Promise<void>;
+	readMetrics(): Promise<StepMetrics[]>;
+	/** Stores eval.json and replaces the evaluation lines of metrics.jsonl. */
+	saveEvaluation(evalJson: EvalJson, lines: Record<string, unknown>[]): Promise<void>;
+}
+
+/** Why a running trainer should stop: the user cancelled, or the runtime is going away. */
+export type StopReason = 'cancel' | 'interrupt';
+
+export interface RunHooks {
+	onStep?(m: StepMetrics): void;
+	/** Every status change and summary update, after it is saved. */
+	onRun?(run: RunRecord): void;
+	onEvalProgress?(what: { step: number; dataset: string }): void;
+	/** Polled between steps. */
+	shouldStop?(): StopReason | null;
+}
+
+export interface TrainRunInput {
+	storage: RunStorage;
+	/** A new run (pending) or one to resume (interrupted, cancelled or training_failed). */
+	run: RunRecord;
+	config: LabConfig;
+	dataset: Dataset;
+	/** The eval datasets of config.data.eval_datasets, loaded. */
+	evalDatasets: Dataset[];
+	provenance: Provenance;
+	/** Continue from this checkpoint. */
+	resume?: Checkpoint;
+	hooks?: RunHooks;
+	/** Replaceable for fault-injection tests. */
+	evaluateModel?: typeof evaluate;
+	/** Persist buffered metrics at least this often (ms); they are always persisted at checkpoints. */
+	flushIntervalMs?: number;
+}
+
+export interface RunOutcome {
+	run: RunRecord;
+	/** How training ended. */
+	ended: 'completed' | 'cancelled' | 'interrupted';
+	evaluation?: EvalJson;
+}
+
+const now = () => new Date().toISOString();
+
+async function move(
+	storage: RunStorage,
+	run: RunRecord,
+	event: RunEvent,
+	hooks: RunHooks | undefined,
+	error: string | null = run.error
+) {
+	run.status = transition(run.status, event);
+	run.error = error;
+	if (['completed', 'training_failed', 'evaluation_failed', 'cancelled'].includes(run.status)) run.finished = now();
+	await storage.saveRun(run);
+	hooks?.onRun?.(run);
+}
+
+export function makeRunEvaluator(
+	run: RunRecord,
+	vocab: string[],
+	datasets: Dataset[],
+	input: Pick<TrainRunInput, 'evaluateModel' | 'hooks'>
+): RunEvaluator {
+	return new RunEvaluator({
+		runId: run.id,
+		config: run.config,
+		vocab,
+		datasets,
+		evaluateModel: input.evaluateModel,
+		onProgress: (w) => input.hooks?.onEvalProgress?.(w)
+	});
+}
+
+/** Trains (new or resumed) and then evaluates. Throws after recording a failure in the run. */
+export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
+	const { storage, run, config, hooks } = input;
+	const trainer = new Trainer(config, input.dataset, input.resume);
+	const datasets = [input.dataset, ...input.evalDatasets];
+	const metrics: StepMetrics[] = input.resume
+		? (await storage.readMetrics()).filter((m) => m.step <= input.resume!.step)
+		: [];
+	if (input.resume) await storage.truncateMetrics(input.resume.step);
+	let pending: StepMetrics[] = [];
+	let lastFlush = Date.now();
+	const flush = async () => {
+		if (pending.length === 0) return;
+		const lines = pending;
+		pending = [];
+		await storage.appendMetrics(lines);
+		lastFlush = Date.now();
+	};
+	const summarise = () => {
+		run.summary = { ...run.summary, ...lossSummary(metrics.map((m) => m.loss)), steps_done: trainer.step };
+	};
+
+	run.provenance = input.provenance;
+	run.started ??= now();
+	await move(storage, run, run.status === 'pending' ? 'start' : 'resume', hooks, null);
+
+	const during = config.eval.during_training
+		? makeRunEvaluator(run, [...trainer.tokenizer.vocab], datasets, input)
+		: undefined;
+	let stop: StopReason | null = null;
+	try {
+		if (during) await during.baseline();
+		let written = 0;
+		const result = await trainer.run({
+			onStep: async (m) => {
+				metrics.push(m);
+				pending.push(m);
+				hooks?.onStep?.(m);
+				if (Date.now() - lastFlush >= (input.flushIntervalMs ?? Infinity)) await flush();
+			},
+			onCheckpoint: async (step, bytes) => {
+				const stored = await storage.writeCheckpoint(step, bytes);
+				run.checkpoints = [...run.checkpoints.filter((c) => c.step !== step), { step, ...stored, created: now() }];
+				const keep = config.checkpoint.keep_last;
+				for (const old of run.checkpoints.slice(0, -keep)) await storage.deleteCheckpoint(old.step);
+				run.checkpoints = run.checkpoints.slice(-keep);
+				await flush();
+				summarise();
+				await storage.saveRun(run);
+				hooks?.onRun?.(run);
+				written += 1;
+				if (during && written % config.eval.every_checkpoints === 0) await during.checkpoint(decodeCheckpoint(bytes));
+			},
+			shouldStop: () => (stop ??= hooks?.shouldStop?.() ?? null) !== null
+		});
+		await flush();
+		summarise();
+		if (result.stopped) {
+			const reason = stop === 'cancel' ? 'cancelled by the user' : 'stopped before the end';
+			await move(
+				storage,
+				run,
+				stop === 'cancel' ? 'cancel' : 'interrupt',
+				hooks,
+				`${reason} at step ${result.step}; resume continues from there`
+			);
+			return { run, ended: stop === 'cancel' ? 'cancelled' : 'interrupted' };
+		}
+		await move(storage, run, 'training_done', hooks);
+	} catch (err) {
+		await flush().catch(() => undefined);
+		summarise();
+		await move(storage, run, 'training_error', hooks, (err as Error).message);
+		throw err;
+	} finally {
+		trainer.dispose();
+	}
+	const evaluation = await evaluateRun({
+		storage,
+		run,
+		datasets,
+		evaluator: during,
+		evaluateModel: input.evaluateModel,
+		hooks
+	});
+	return { run, ended: 'completed', evaluation };
+}
+
+export interface EvaluateRunInput {
+	storage: RunStorage;
+	/** A run that is evaluating, or one that may be re-evaluated (completed, evaluation_failed, interrupted). */
+	run: RunRecord;
+	/** Training dataset first, then the eval datasets. */
+	datasets: Dataset[];
+	/** An evaluator that already holds results (eval.during_training). */
+	evaluator?: RunEvaluator;
+	evaluateModel?: typeof evaluate;
+	hooks?: RunHooks;
+}
+
+/**
+ * The evaluation phase: baseline and every every_checkpoints-th kept checkpoint (always the last),
+ * then eval.json, the eval lines of the metrics and the run summary. A failure ends as
+ * evaluation_failed and leaves checkpoints and training metrics untouched.
+ */
+export async function evaluateRun(input: EvaluateRunInput): Promise<EvalJson> {
+	const { storage, run, hooks } = input;
+	if (run.status !== 'evaluating') await move(storage, run, 'reevaluate', hooks, null);
+	try {
+		const kept = await storage.checkpointSteps();
+		if (kept.length === 0) throw new Error('the run has no stored checkpoints to evaluate');
+		const last = decodeCheckpoint(await storage.readCheckpoint(kept[kept.length - 1]));
+		const ev = input.evaluator ?? makeRunEvaluator(run, last.vocab, input.datasets, input);
+		if (!ev.evaluatedSteps.includes(0)) await ev.baseline();
+		for (const step of stepsToEvaluate(kept, run.config.eval.every_checkpoints)) {
+			if (ev.evaluatedSteps.includes(step)) continue;
+			await ev.checkpoint(step === last.step ? last : decodeCheckpoint(await storage.readCheckpoint(step)));
+		}
+		const result = ev.result();
+		await storage.saveEvaluation(result, evalMetricLines(result));
+		run.summary = { ...run.summary, ...evalRunSummary(result) };
+		await move(storage, run, 'evaluation_done', hooks, null);
+		return result;
+	} catch (err) {
+		const message = `evaluation failed: ${(err as Error).message}. Checkpoints and training metrics are intact; evaluate the run again to retry`;
+		await move(storage, run, 'evaluation_error', hooks, message);
+		throw new Error(message, { cause: err });
+	}
+}

@@ -1,0 +1,101 @@
+// IndexedDB schema (Dexie). Versioned: each version states its stores; upgrades keep every run.
+//   v1: runs, metrics, checkpoints (meta), chunks
+//   v2: + evaluations (eval.json per run), datasets (imported traces), runs indexed by name
+
+import Dexie, { type EntityTable } from 'dexie';
+import type { DatasetManifest } from '../core/data/manifest';
+import type { EvalJson } from '../core/eval/runEvaluation';
+import type { RunRecord } from '../core/run/record';
+import type { StepMetrics } from '../core/train/trainer';
+
+export const DB_NAME = 'tunix-rt-lab';
+
+/** A run as stored: run.json plus the user's notes. */
+export interface StoredRun extends RunRecord {
+	notes?: string;
+}
+
+/** One metrics.jsonl line of a run: a training step, or an evaluation (`split` set). */
+export interface StoredMetric {
+	id?: number;
+	runId: string;
+	step: number;
+	/** Training step metrics, or an evaluation summary line. */
+	line: StepMetrics | Record<string, unknown>;
+	split?: string;
+}
+
+/** A checkpoint's metadata. Invisible to readers until `committed` is 1 (the commit transaction). */
+export interface StoredCheckpoint {
+	runId: string;
+	step: number;
+	bytes: number;
+	chunkCount: number;
+	/** sha256 of each chunk, in order. */
+	checksums: string[];
+	committed: 0 | 1;
+	created: string;
+}
+
+/** ≤ 8 MB of a checkpoint's bytes. */
+export interface StoredChunk {
+	runId: string;
+	step: number;
+	index: number;
+	data: Uint8Array;
+}
+
+export interface StoredEvaluation {
+	runId: string;
+	evalJson: EvalJson;
+}
+
+export interface StoredDataset {
+	key: string;
+	manifest: DatasetManifest;
+	/** The canonical JSONL. */
+	jsonl: string;
+	imported: string;
+}
+
+export class LabDb extends Dexie {
+	runs!: EntityTable<StoredRun, 'id'>;
+	metrics!: EntityTable<StoredMetric, 'id'>;
+	checkpoints!: Dexie.Table<StoredCheckpoint, [string, number]>;
+	chunks!: Dexie.Table<StoredChunk, [string, number, number]>;
+	evaluations!: EntityTable<StoredEvaluation, 'runId'>;
+	datasets!: EntityTable<StoredDataset, 'key'>;
+
+	constructor(name = DB_NAME) {
+		super(name);
+		this.version(1).stores({
+			runs: 'id, created, status',
+			metrics: '++id, runId, [runId+step]',
+			checkpoints: '[runId+step], runId, committed',
+			chunks: '[runId+step+index], [runId+step]'
+		});
+		this.version(2)
+			.stores({
+				runs: 'id, created, status, name',
+				evaluations: 'runId',
+				datasets: 'key'
+			})
+			.upgrade(async (tx) => {
+				// v1 runs had no notes field: give every existing run an empty one
+				await tx
+					.table('runs')
+					.toCollection()
+					.modify((run: StoredRun) => {
+						run.notes ??= '';
+					});
+			});
+	}
+}
+
+let shared: LabDb | null = null;
+
+/** The app's database (one per JS realm: the page and the worker each open their own). */
+export function labDb(): LabDb {
+	shared ??= new LabDb();
+	return shared;
+}

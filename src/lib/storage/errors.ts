@@ -1,0 +1,43 @@
+// Storage failures in words a user can act on.
+
+/** The browser refused a write because the origin's storage quota is used up. */
+export class StorageFullError extends Error {
+	constructor(usedBytes: number | null, quotaBytes: number | null) {
+		const mb = (b: number | null) => (b === null ? '?' : (b / 1e6).toFixed(1));
+		super(
+			`Storage full: ${mb(usedBytes)} MB used of ${mb(quotaBytes)} MB. Delete old runs or checkpoints (or lower checkpoint.keep_last), then resume.`
+		);
+		this.name = 'StorageFullError';
+	}
+}
+
+/** A stored checkpoint whose bytes do not match their checksums. */
+export class CorruptCheckpointError extends Error {}
+
+/** True for QuotaExceededError, also when Dexie wraps it (AbortError, OpenFailedError, BulkError …). */
+export function isQuotaError(err: unknown, depth = 0): boolean {
+	if (!err || typeof err !== 'object' || depth > 5) return false;
+	const e = err as { name?: string; inner?: unknown; cause?: unknown; failures?: unknown[]; message?: string };
+	if (e.name === 'QuotaExceededError' || e.name === 'QuotaExceeded') return true;
+	if (typeof e.message === 'string' && /QuotaExceeded/i.test(e.message)) return true;
+	return (
+		isQuotaError(e.inner, depth + 1) ||
+		isQuotaError(e.cause, depth + 1) ||
+		(Array.isArray(e.failures) && e.failures.some((f) => isQuotaError(f, depth + 1)))
+	);
+}
+
+/** Rethrows quota errors as StorageFullError with the numbers from navigator.storage.estimate(). */
+export async function translateStorageError(err: unknown): Promise<never> {
+	if (!isQuotaError(err)) throw err;
+	let usage: number | null = null;
+	let quota: number | null = null;
+	try {
+		const est = await navigator.storage?.estimate?.();
+		usage = est?.usage ?? null;
+		quota = est?.quota ?? null;
+	} catch {
+		// estimate unavailable: the message says "?"
+	}
+	throw new StorageFullError(usage, quota);
+}
