@@ -3,7 +3,7 @@
 
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvalJson } from '../lib/core/eval/runEvaluation';
+import { latestEvaluation, type EvalJson, type LatestEvaluation } from '../lib/core/eval/runEvaluation';
 import type { RunStorage } from '../lib/core/run/driver';
 import type { RunRecord } from '../lib/core/run/record';
 import type { StepMetrics } from '../lib/core/train/trainer';
@@ -37,6 +37,12 @@ export class RunDir implements RunStorage {
 				cause: err
 			});
 		}
+	}
+
+	/** getLatestEvaluation for the CLI: the newest evaluation summary in eval.json, or null. */
+	getLatestEvaluation(): LatestEvaluation | null {
+		const p = this.path('eval.json');
+		return existsSync(p) ? latestEvaluation(JSON.parse(readFileSync(p, 'utf8')) as EvalJson) : null;
 	}
 
 	/** Checkpoint steps present, ascending. */

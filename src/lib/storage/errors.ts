@@ -33,7 +33,7 @@ export async function translateStorageError(err: unknown): Promise<never> {
 	let usage: number | null = null;
 	let quota: number | null = null;
 	try {
-		const est = await navigator.storage?.estimate?.();
+		const est = await globalThis.navigator?.storage?.estimate?.();
 		usage = est?.usage ?? null;
 		quota = est?.quota ?? null;
 	} catch {

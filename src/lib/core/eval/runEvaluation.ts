@@ -145,3 +145,17 @@ export function evalRunSummary(e: EvalJson): Pick<RunSummary, 'final_scores' | '
 		Object.fromEntries(Object.entries(r).map(([k, v]) => [k, score(summarise(v))]));
 	return { final_scores: map(e.datasets), baseline_scores: map(e.baseline), best_scores: best };
 }
+
+/** The newest evaluated checkpoint of a run, with its per-dataset summaries. */
+export interface LatestEvaluation {
+	runId: string;
+	step: number;
+	datasets: Record<string, EvalSummary>;
+	baseline: Record<string, EvalSummary> | null;
+}
+
+export function latestEvaluation(e: EvalJson): LatestEvaluation {
+	const last = e.history[e.history.length - 1];
+	const base = e.history.find((h) => h.step === 0);
+	return { runId: e.run_id, step: last.step, datasets: last.datasets, baseline: base?.datasets ?? null };
+}

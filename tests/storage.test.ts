@@ -1,0 +1,208 @@
+import 'fake-indexeddb/auto';
+import Dexie from 'dexie';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { goldenV2, goldenV2Heldout } from '../src/lib/core/data/golden';
+import { trainRun } from '../src/lib/core/run/driver';
+import type { RunRecord } from '../src/lib/core/run/record';
+import { CheckpointRepo } from '../src/lib/storage/checkpoints';
+import { LabDb, type StoredRun } from '../src/lib/storage/db';
+import { CorruptCheckpointError, isQuotaError, StorageFullError } from '../src/lib/storage/errors';
+import { getLatestEvaluation } from '../src/lib/storage/evaluations';
+import { IdbRunStorage } from '../src/lib/storage/runStorage';
+import { backend, smokeConfig } from './helpers';
+
+let n = 0;
+const freshDb = () => new LabDb(`test-${Date.now()}-${n++}`);
+const bytes = (len: number) => Uint8Array.from({ length: len }, (_, i) => (i * 31) % 251);
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('checkpoint commit protocol', () => {
+	it('stores in checksummed chunks and reads back the same bytes', async () => {
+		const repo = new CheckpointRepo(freshDb());
+		const data = bytes(1000);
+		const meta = await repo.write('r', 4, data, { chunkBytes: 300 });
+		expect(meta.chunkCount).toBe(4);
+		expect(meta.checksums).toHaveLength(4);
+		expect(await repo.read('r', 4)).toEqual(data);
+		expect((await repo.list('r')).map((c) => c.step)).toEqual([4]);
+	});
+
+	it('a write aborted after k of M chunks is invisible, and cleanup removes its chunks', async () => {
+		const db = freshDb();
+		const repo = new CheckpointRepo(db);
+		await repo.write('r', 4, bytes(900), { chunkBytes: 300 });
+		const crash = new Error('tab closed');
+		await expect(
+			repo.write('r', 8, bytes(1500), {
+				chunkBytes: 300,
+				beforeChunk: (k) => {
+					if (k === 2) throw crash;
+				}
+			})
+		).rejects.toBe(crash);
+		expect((await repo.list('r')).map((c) => c.step)).toEqual([4]);
+		await expect(repo.read('r', 8)).rejects.toThrow(/no checkpoint at step 8/);
+		expect(await db.chunks.count()).toBe(3 + 2);
+		expect(await repo.cleanup()).toBe(2);
+		expect(await db.chunks.count()).toBe(3);
+		expect(await repo.read('r', 4)).toEqual(bytes(900));
+	});
+
+	it('detects a checksum mismatch', async () => {
+		const db = freshDb();
+		const repo = new CheckpointRepo(db);
+		await repo.write('r', 4, bytes(600), { chunkBytes: 300 });
+		const chunk = (await db.chunks.get(['r', 4, 1]))!;
+		chunk.data[7] ^= 0xff;
+		await db.chunks.put(chunk);
+		const err = await repo.read('r', 4).catch((e) => e);
+		expect(err).toBeInstanceOf(CorruptCheckpointError);
+		expect(err.message).toBe('checkpoint step 4 of run r is corrupt: chunk 1 does not match its checksum');
+	});
+});
+
+describe('schema', () => {
+	it('upgrades from version 1 and keeps the runs', async () => {
+		const name = `upgrade-${Date.now()}`;
+		const v1 = new Dexie(name);
+		v1.version(1).stores({
+			runs: 'id, created, status',
+			metrics: '++id, runId, [runId+step]',
+			checkpoints: '[runId+step], runId, committed',
+			chunks: '[runId+step+index], [runId+step]'
+		});
+		await v1.table('runs').bulkPut([
+			{ id: 'a', created: '2026-01-01', status: 'completed', name: 'old run' },
+			{ id: 'b', created: '2026-01-02', status: 'interrupted', name: 'other' }
+		]);
+		v1.close();
+		const v2 = new LabDb(name);
+		const runs = (await v2.runs.orderBy('created').toArray()) as StoredRun[];
+		expect(runs.map((r) => [r.id, r.status, r.notes])).toEqual([
+			['a', 'completed', ''],
+			['b', 'interrupted', '']
+		]);
+		expect(v2.verno).toBe(2);
+		expect(await v2.runs.where('name').equals('other').count()).toBe(1);
+	});
+});
+
+describe('storage full', () => {
+	const quota = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+
+	it('recognises quota errors, direct and wrapped by Dexie', () => {
+		expect(isQuotaError(quota())).toBe(true);
+		expect(isQuotaError(new Dexie.AbortError('Transaction aborted', quota()))).toBe(true);
+		expect(isQuotaError(new Dexie.OpenFailedError('open failed', quota()))).toBe(true);
+		expect(isQuotaError(new Dexie.AbortError('Transaction aborted', new Error('other')))).toBe(false);
+	});
+
+	for (const [what, make] of [
+		['direct', quota],
+		['wrapped in AbortError', () => new Dexie.AbortError('Transaction aborted', quota())],
+		['wrapped in OpenFailedError', () => new Dexie.OpenFailedError('open failed', quota())]
+	] as const) {
+		it(`a checkpoint write that hits the quota (${what}) says how full storage is, and earlier checkpoints survive`, async () => {
+			vi.stubGlobal('navigator', { storage: { estimate: async () => ({ usage: 52_400_000, quota: 52_428_800 }) } });
+			const db = freshDb();
+			const repo = new CheckpointRepo(db);
+			await repo.write('r', 4, bytes(600), { chunkBytes: 300 });
+			vi.spyOn(db.chunks, 'put').mockRejectedValueOnce(make());
+			const err = await repo.write('r', 8, bytes(600), { chunkBytes: 300 }).catch((e) => e);
+			expect(err).toBeInstanceOf(StorageFullError);
+			expect(err.message).toMatch(/^Storage full: 52\.4 MB used of 52\.4 MB\. Delete old runs/);
+			expect(await repo.read('r', 4)).toEqual(bytes(600));
+			expect((await repo.list('r')).map((c) => c.step)).toEqual([4]);
+		});
+	}
+
+	it('ends the run as training_failed with the message, keeping committed checkpoints', async () => {
+		await backend('cpu');
+		vi.stubGlobal('navigator', { storage: { estimate: async () => ({ usage: 9_000_000, quota: 10_000_000 }) } });
+		const db = freshDb();
+		const run = newRun('quota-run');
+		const storage = new IdbRunStorage(db, run.id);
+		await storage.saveRun(run);
+		const realPut = db.chunks.put.bind(db.chunks);
+		let puts = 0;
+		vi.spyOn(db.chunks, 'put').mockImplementation((...args) =>
+			++puts > 1 ? Promise.reject(new Dexie.AbortError('Transaction aborted', quota())) : realPut(...args)
+		);
+		const err = await trainRun({
+			storage,
+			run,
+			config: run.config,
+			dataset: goldenV2(),
+			evalDatasets: [],
+			provenance: run.provenance
+		}).catch((e) => e);
+		expect(err).toBeInstanceOf(StorageFullError);
+		const stored = (await db.runs.get(run.id))!;
+		expect(stored.status).toBe('training_failed');
+		expect(stored.error).toBe(
+			'Storage full: 9.0 MB used of 10.0 MB. Delete old runs or checkpoints (or lower checkpoint.keep_last), then resume.'
+		);
+		expect(await storage.checkpointSteps()).toEqual([4]);
+	});
+});
+
+function newRun(id: string): RunRecord {
+	const config = smokeConfig();
+	return {
+		id,
+		name: config.run.name,
+		status: 'pending',
+		error: null,
+		created: new Date().toISOString(),
+		started: null,
+		finished: null,
+		config,
+		datasets: { train: goldenV2().manifest, eval: [goldenV2Heldout().manifest] },
+		provenance: {
+			backend: 'cpu',
+			backend_notes: [],
+			adapter: null,
+			tfjs_version: '4.22.0',
+			app_version: 'test',
+			runtime: 'node'
+		},
+		checkpoints: [],
+		summary: { initial_loss: null, final_loss: null, steps_done: 0 }
+	};
+}
+
+describe('a run stored in IndexedDB', () => {
+	it('trains, evaluates and is readable through getLatestEvaluation', async () => {
+		await backend('cpu');
+		const db = freshDb();
+		const run = newRun('idb-run');
+		const storage = new IdbRunStorage(db, run.id);
+		const outcome = await trainRun({
+			storage,
+			run,
+			config: run.config,
+			dataset: goldenV2(),
+			evalDatasets: [goldenV2Heldout()],
+			provenance: run.provenance,
+			flushIntervalMs: 0
+		});
+		expect(outcome.ended).toBe('completed');
+		const stored = (await db.runs.get(run.id))!;
+		expect(stored.status).toBe('completed');
+		expect(stored.checkpoints.map((c) => c.step)).toEqual([4, 8]);
+		expect((await storage.readMetrics()).map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+		expect(
+			await db.metrics
+				.where('runId')
+				.equals(run.id)
+				.filter((m) => m.split !== undefined)
+				.count()
+		).toBe(6);
+		const latest = await getLatestEvaluation(db, run.id);
+		expect(latest!.step).toBe(8);
+		expect(Object.keys(latest!.datasets)).toEqual(['golden-v2', 'golden-v2-heldout']);
+		expect(latest!.baseline!['golden-v2'].step).toBe(0);
+		expect(await getLatestEvaluation(db, 'nope')).toBeNull();
+	});
+});
