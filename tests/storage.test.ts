@@ -127,7 +127,9 @@ describe('storage full', () => {
 		const realPut = db.chunks.put.bind(db.chunks);
 		let puts = 0;
 		vi.spyOn(db.chunks, 'put').mockImplementation((...args) =>
-			++puts > 1 ? Promise.reject(new Dexie.AbortError('Transaction aborted', quota())) : realPut(...args)
+			++puts > 1
+				? (Dexie.Promise.reject(new Dexie.AbortError('Transaction aborted', quota())) as ReturnType<typeof realPut>)
+				: realPut(...args)
 		);
 		const err = await trainRun({
 			storage,
