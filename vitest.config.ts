@@ -21,6 +21,7 @@ if (!('groupBy' in Map)) {
 export default defineConfig({
 	test: {
 		include: ['tests/**/*.test.ts'],
+		exclude: ['tests/e2e/**', 'node_modules/**'],
 		// tfjs-core's ES modules need Vite's resolver (extension-less imports), as in the browser
 		server: { deps: { inline: [/@tensorflow\//] } },
 		testTimeout: 120_000,

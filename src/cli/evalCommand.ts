@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeCheckpoint } from '../lib/core/checkpoint/checkpoint';
+import { evalJsonText } from '../lib/core/run/artifacts';
 import { RunEvaluator, type EvalJson } from '../lib/core/eval/runEvaluation';
 import { loadDataset, runDatasets } from './datasets';
 import { evaluateRun } from '../lib/core/run/driver';
@@ -92,7 +93,7 @@ export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}
 	report(result, io);
 	io.err(`timing: baseline ${((t1 - t0) / 1000).toFixed(2)} s, checkpoint ${((t2 - t1) / 1000).toFixed(2)} s\n`);
 	if (values.out) {
-		writeFileAtomic(values.out, JSON.stringify(result, null, 2) + '\n');
+		writeFileAtomic(values.out, evalJsonText(result));
 		io.err(`wrote ${values.out}\n`);
 	} else {
 		io.out(JSON.stringify(result) + '\n');

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { latestEvaluation, type EvalJson, type LatestEvaluation } from '../lib/core/eval/runEvaluation';
+import { evalJsonText, metricsJsonlText, runJsonText } from '../lib/core/run/artifacts';
 import type { RunStorage } from '../lib/core/run/driver';
 import type { RunRecord } from '../lib/core/run/record';
 import type { StepMetrics } from '../lib/core/train/trainer';
@@ -74,14 +75,20 @@ export class RunDir implements RunStorage {
 	}
 
 	private writeMetricLines(lines: MetricLine[]): void {
-		writeFileAtomic(this.path('metrics.jsonl'), lines.map((l) => JSON.stringify(l) + '\n').join(''));
+		writeFileAtomic(
+			this.path('metrics.jsonl'),
+			metricsJsonlText(
+				lines.filter((m) => !isEvalLine(m)),
+				lines.filter(isEvalLine)
+			)
+		);
 		this.lines = lines;
 	}
 
 	// RunStorage
 
 	async saveRun(run: RunRecord): Promise<void> {
-		writeFileAtomic(this.path('run.json'), JSON.stringify(run, null, 2) + '\n');
+		writeFileAtomic(this.path('run.json'), runJsonText(run));
 	}
 
 	async writeCheckpoint(step: number, bytes: Uint8Array): Promise<{ file: string; bytes: number }> {
@@ -115,7 +122,7 @@ export class RunDir implements RunStorage {
 	}
 
 	async saveEvaluation(evalJson: EvalJson, lines: Record<string, unknown>[]): Promise<void> {
-		writeFileAtomic(this.path('eval.json'), JSON.stringify(evalJson, null, 2) + '\n');
+		writeFileAtomic(this.path('eval.json'), evalJsonText(evalJson));
 		this.writeMetricLines([...this.allMetrics().filter((m) => !isEvalLine(m)), ...lines]);
 	}
 }

@@ -9,7 +9,7 @@ import { parseConfig, type LabConfig } from '../lib/core/config';
 import { BUILT_IN_DATASET_KEYS } from '../lib/core/data/registry';
 import type { evaluate } from '../lib/core/eval/evaluate';
 import { trainRun, type StopReason } from '../lib/core/run/driver';
-import type { RunRecord } from '../lib/core/run/record';
+import { newRunRecord, type RunRecord } from '../lib/core/run/record';
 import { transition } from '../lib/core/run/status';
 import { isKnownDataset, loadDataset } from './datasets';
 import { ensureWritableDir, readText, removeStaleTemps } from './files';
@@ -82,29 +82,6 @@ function pickBackend(args: TrainArgs, config: LabConfig): NodeBackend {
 	return wanted as NodeBackend;
 }
 
-function newRun(
-	config: LabConfig,
-	train: RunRecord['datasets']['train'],
-	evalSets: RunRecord['datasets']['eval']
-): RunRecord {
-	const created = new Date().toISOString();
-	const stamp = created.replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-	return {
-		id: `run-${stamp}-${Math.random().toString(36).slice(2, 6)}`,
-		name: config.run.name,
-		status: 'pending',
-		error: null,
-		created,
-		started: null,
-		finished: null,
-		config,
-		datasets: { train, eval: evalSets },
-		provenance: { backend: '', backend_notes: [], adapter: null, tfjs_version: '', app_version: '', runtime: '' },
-		checkpoints: [],
-		summary: { initial_loss: null, final_loss: null, steps_done: 0 }
-	};
-}
-
 /** The run and checkpoint to continue from, after marking a run that died mid-way as interrupted. */
 async function loadResume(dir: RunDir, io: CliIo): Promise<{ run: RunRecord; resume: Checkpoint }> {
 	const steps = dir.steps();
@@ -145,7 +122,7 @@ export async function trainCommand(argv: string[], io: CliIo, deps: EvalDeps = {
 	const { run, resume } = args.resume
 		? await loadResume(dir, io)
 		: {
-				run: newRun(
+				run: newRunRecord(
 					config,
 					dataset.manifest,
 					evalDatasets.map((d) => d.manifest)

@@ -74,3 +74,28 @@ export function lossSummary(
 	const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 	return { initial_loss: mean(losses.slice(0, window)), final_loss: mean(losses.slice(-window)) };
 }
+
+/** A run id: creation time and a random suffix, e.g. run-20261129-053012-k3x9. */
+export function newRunId(created: string, random: () => number = Math.random): string {
+	const stamp = created.replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+	return `run-${stamp}-${random().toString(36).slice(2, 6)}`;
+}
+
+/** A new run record in state pending. */
+export function newRunRecord(config: LabConfig, train: DatasetManifest, evalSets: DatasetManifest[]): RunRecord {
+	const created = new Date().toISOString();
+	return {
+		id: newRunId(created),
+		name: config.run.name,
+		status: 'pending',
+		error: null,
+		created,
+		started: null,
+		finished: null,
+		config,
+		datasets: { train, eval: evalSets },
+		provenance: { backend: '', backend_notes: [], adapter: null, tfjs_version: '', app_version: '', runtime: '' },
+		checkpoints: [],
+		summary: { initial_loss: null, final_loss: null, steps_done: 0 }
+	};
+}

@@ -1,0 +1,41 @@
+import { defineConfig } from '@playwright/test';
+import { existsSync } from 'node:fs';
+
+// Debian's Chromium where present (CI, this machine), CHROMIUM_PATH to override, else the
+// browser Playwright installed (a user's machine). The flags keep it off the network and give it
+// WebGPU on the CPU (SwiftShader) when there is no GPU.
+const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+const port = Number(process.env.E2E_PORT ?? 4173);
+
+export default defineConfig({
+	testDir: 'tests/e2e',
+	timeout: 240_000,
+	expect: { timeout: 120_000 },
+	fullyParallel: false,
+	workers: 1,
+	retries: 0,
+	reporter: [['list']],
+	use: {
+		baseURL: `http://localhost:${port}`,
+		acceptDownloads: true,
+		launchOptions: {
+			executablePath,
+			args: [
+				'--no-sandbox',
+				'--disable-background-networking',
+				'--disable-component-update',
+				'--disable-sync',
+				'--no-first-run',
+				'--enable-unsafe-webgpu',
+				'--use-webgpu-adapter=swiftshader',
+				'--enable-unsafe-swiftshader'
+			]
+		}
+	},
+	webServer: {
+		command: `npm run build && npx vite preview --port ${port} --strictPort`,
+		url: `http://localhost:${port}`,
+		timeout: 240_000,
+		reuseExistingServer: !process.env.CI
+	}
+});

@@ -1,0 +1,24 @@
+// Dexie liveQuery as rune state: `value` follows the query across this tab, the worker and other tabs.
+
+import { liveQuery } from 'dexie';
+
+export class Live<T> {
+	value = $state<T | undefined>(undefined);
+	error = $state<string | null>(null);
+	private sub: { unsubscribe(): void } | null = null;
+
+	constructor(query: () => Promise<T>) {
+		this.sub = liveQuery(query).subscribe({
+			next: (v) => {
+				this.value = v;
+				this.error = null;
+			},
+			error: (e: Error) => (this.error = e.message)
+		});
+	}
+
+	stop(): void {
+		this.sub?.unsubscribe();
+		this.sub = null;
+	}
+}

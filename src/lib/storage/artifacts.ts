@@ -1,0 +1,105 @@
+// Downloads and imports (SPEC §9): run.json, metrics.jsonl, eval.json, checkpoints and a run bundle
+// (zip). Bytes are the same as the CLI's; a zipped CLI run directory imports as a run.
+
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
+import { decodeCheckpoint } from '../core/checkpoint/checkpoint';
+import { evalJsonText, metricsJsonlText, parseMetricsJsonl, runJsonText } from '../core/run/artifacts';
+import type { RunRecord } from '../core/run/record';
+import { transition } from '../core/run/status';
+import { CheckpointRepo } from './checkpoints';
+import type { LabDb } from './db';
+
+export interface RunFiles {
+	'run.json': string;
+	'metrics.jsonl': string;
+	'eval.json'?: string;
+}
+
+export async function exportRunFiles(db: LabDb, runId: string): Promise<RunFiles> {
+	const run = await db.runs.get(runId);
+	if (!run) throw new Error(`run ${runId} does not exist`);
+	const rows = await db.metrics.where('[runId+step]').between([runId, -Infinity], [runId, Infinity]).toArray();
+	const training = rows.filter((r) => r.split === undefined).map((r) => r.line);
+	const evaluation = rows.filter((r) => r.split !== undefined).map((r) => r.line);
+	const stored = await db.evaluations.get(runId);
+	const files: RunFiles = { 'run.json': runJsonText(run), 'metrics.jsonl': metricsJsonlText(training, evaluation) };
+	if (stored) files['eval.json'] = evalJsonText(stored.evalJson);
+	return files;
+}
+
+export function exportCheckpoint(db: LabDb, runId: string, step: number): Promise<Uint8Array> {
+	return new CheckpointRepo(db).read(runId, step);
+}
+
+/** A zip of the run's files and every stored checkpoint, in a folder named after the run. */
+export async function exportBundle(db: LabDb, runId: string): Promise<Uint8Array> {
+	const files = await exportRunFiles(db, runId);
+	const entries: Record<string, Uint8Array> = {};
+	for (const [name, text] of Object.entries(files)) entries[`${runId}/${name}`] = strToU8(text);
+	const repo = new CheckpointRepo(db);
+	for (const c of await repo.list(runId))
+		entries[`${runId}/checkpoint-step${c.step}.safetensors`] = await repo.read(runId, c.step);
+	return zipSync(entries, { level: 0 });
+}
+
+/** Imports a bundle (ours, or a zipped CLI run directory) as a run; returns its id. */
+export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string): Promise<string> {
+	let files: Record<string, Uint8Array>;
+	try {
+		files = unzipSync(zip);
+	} catch (err) {
+		throw new Error(`${fileName}: not a zip file (${(err as Error).message})`, { cause: err });
+	}
+	const runPath = Object.keys(files).find((p) => p === 'run.json' || p.endsWith('/run.json'));
+	if (!runPath)
+		throw new Error(`${fileName}: no run.json inside: a run bundle holds run.json, metrics.jsonl and checkpoints`);
+	const prefix = runPath.slice(0, -'run.json'.length);
+	const text = (name: string) => (files[prefix + name] ? strFromU8(files[prefix + name]) : null);
+	let run: RunRecord;
+	try {
+		run = JSON.parse(text('run.json')!) as RunRecord;
+	} catch (err) {
+		throw new Error(`${fileName}: ${prefix}run.json is not valid JSON`, { cause: err });
+	}
+	for (const key of ['id', 'status', 'config', 'datasets', 'summary'] as const) {
+		if (!(key in run)) throw new Error(`${fileName}: ${prefix}run.json lacks "${key}"`);
+	}
+	const metrics = parseMetricsJsonl(text('metrics.jsonl') ?? '', `${prefix}metrics.jsonl`);
+	const evalText = text('eval.json');
+	const checkpoints = Object.keys(files)
+		.map((p) => (p.startsWith(prefix) ? /^checkpoint-step(\d+)\.safetensors$/.exec(p.slice(prefix.length)) : null))
+		.filter((m): m is RegExpExecArray => m !== null)
+		.map((m) => ({ step: Number(m[1]), bytes: files[prefix + m[0]], file: m[0] }))
+		.sort((a, b) => a.step - b.step);
+	for (const c of checkpoints) {
+		try {
+			decodeCheckpoint(c.bytes);
+		} catch (err) {
+			throw new Error(`${fileName}: ${prefix}${c.file}: ${(err as Error).message}`, { cause: err });
+		}
+	}
+
+	// a run zipped while it trained is interrupted here; an id already present gets a suffix
+	if (run.status === 'training' || run.status === 'evaluating') run.status = transition(run.status, 'interrupt');
+	let id = run.id;
+	for (let k = 2; await db.runs.get(id); k++) id = `${run.id}-${k}`;
+	run.id = id;
+	run.checkpoints = checkpoints.map((c) => ({
+		step: c.step,
+		file: c.file,
+		bytes: c.bytes.length,
+		created: run.finished ?? run.created
+	}));
+
+	const repo = new CheckpointRepo(db);
+	for (const c of checkpoints) await repo.write(id, c.step, c.bytes);
+	await db.transaction('rw', db.runs, db.metrics, db.evaluations, async () => {
+		await db.metrics.bulkAdd([
+			...metrics.training.map((line) => ({ runId: id, step: line.step as number, line })),
+			...metrics.evaluation.map((line) => ({ runId: id, step: line.step as number, split: line.split as string, line }))
+		]);
+		if (evalText) await db.evaluations.put({ runId: id, evalJson: JSON.parse(evalText) });
+		await db.runs.put({ ...run, notes: `imported from ${fileName}` });
+	});
+	return id;
+}

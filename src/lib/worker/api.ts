@@ -1,0 +1,55 @@
+// The worker boundary (SPEC §1, §10): what the UI thread may ask of the training worker, and the
+// events it gets back. Only plain data crosses; weights never do.
+
+import type { BackendChoice, BackendName } from '../core/config';
+import type { RunRecord } from '../core/run/record';
+import type { StepMetrics } from '../core/train/trainer';
+
+/** Which backend the worker got, and why the others were skipped. */
+export interface BackendReport {
+	backend: BackendName;
+	/** One line per backend tried: chosen, or why it was skipped. */
+	notes: string[];
+	/** WebGPU adapter, when the backend is webgpu. */
+	adapter: { vendor: string; architecture: string } | null;
+	tfjs_version: string;
+	/** True when the requested backend was not the one used. */
+	fellBack: boolean;
+}
+
+/** Events from a run, batched (at most about ten deliveries a second). */
+export type LabEvent =
+	| { kind: 'steps'; runId: string; metrics: StepMetrics[] }
+	| { kind: 'run'; run: RunRecord }
+	| { kind: 'eval'; runId: string; step: number; dataset: string }
+	| { kind: 'error'; runId: string; message: string };
+
+export type LabListener = (events: LabEvent[]) => void;
+
+export interface StartRunRequest {
+	/** The config YAML as the user edited it. */
+	configYaml: string;
+	/** Shown in config error messages (e.g. "ci_smoke.yaml"). */
+	configName: string;
+}
+
+export interface GenerateResult {
+	completion: string;
+	answer: string | null;
+	endedWithEos: boolean;
+}
+
+export interface LabWorkerApi {
+	/** Which backend `choice` would give here, trying them in SPEC order; sets it as the active one. */
+	probeBackend(choice: BackendChoice): Promise<BackendReport>;
+	/** Validates the config, creates the run and starts training; resolves with the run id once it is stored. */
+	startRun(request: StartRunRequest, listener: LabListener): Promise<string>;
+	/** Continues an interrupted, cancelled or failed run from its newest checkpoint (optionally on another backend). */
+	resumeRun(runId: string, backend: BackendChoice | null, listener: LabListener): Promise<void>;
+	/** Asks the run to stop after the current step; a checkpoint is written. */
+	cancelRun(runId: string): Promise<void>;
+	/** Evaluates a run's checkpoints again (completed, evaluation_failed or interrupted). */
+	evaluateRun(runId: string, listener: LabListener): Promise<void>;
+	/** Greedy generation from one checkpoint (the playground). */
+	generate(runId: string, step: number, prompt: string, maxNewTokens: number): Promise<GenerateResult>;
+}

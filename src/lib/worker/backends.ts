@@ -1,0 +1,75 @@
+// Backend selection in the browser worker (SPEC §10): auto tries webgpu, webgl, wasm, cpu in that
+// order and says which one it got and why the others were skipped. Backends are registered here
+// (the worker entry) only.
+
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import type { BackendChoice, BackendName } from '../core/config';
+import type { BackendReport } from './api';
+
+setWasmPaths({
+	'tfjs-backend-wasm.wasm': wasmPlain,
+	'tfjs-backend-wasm-simd.wasm': wasmSimd,
+	'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded
+});
+
+export const AUTO_ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** Why a backend cannot be used here, or null when it initialised. */
+async function tryBackend(name: BackendName): Promise<string | null> {
+	if (name === 'webgpu' && !('gpu' in navigator)) return 'navigator.gpu is not available in this browser';
+	if (name === 'webgpu') {
+		const adapter = await (navigator as Navigator & { gpu: GPU }).gpu.requestAdapter();
+		if (!adapter) return 'no WebGPU adapter (the GPU is blocklisted or absent)';
+	}
+	if (name === 'webgl' && typeof OffscreenCanvas === 'undefined')
+		return 'OffscreenCanvas is not available in workers here';
+	try {
+		const ok = await tf.setBackend(name);
+		await tf.ready();
+		if (!ok || tf.getBackend() !== name) return 'failed to initialise';
+		return null;
+	} catch (err) {
+		return `failed to initialise: ${(err as Error).message}`;
+	}
+}
+
+function adapterOf(name: BackendName): BackendReport['adapter'] {
+	if (name !== 'webgpu') return null;
+	const info = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
+	return { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '' };
+}
+
+/** Makes the best available backend for `choice` active and reports what happened. */
+export async function selectBackend(choice: BackendChoice): Promise<BackendReport> {
+	const order = choice === 'auto' ? AUTO_ORDER : [choice, ...AUTO_ORDER.filter((b) => b !== choice)];
+	const notes: string[] = [];
+	for (const name of order) {
+		const why = await tryBackend(name);
+		if (why === null) {
+			notes.push(`${name}: chosen`);
+			return {
+				backend: name,
+				notes,
+				adapter: adapterOf(name),
+				tfjs_version: tf.version_core,
+				fellBack: choice !== 'auto' && name !== choice
+			};
+		}
+		notes.push(`${name}: skipped, ${why}`);
+	}
+	throw new Error(`no TensorFlow.js backend could start here: ${notes.join('; ')}`);
+}
+
+/** Resolves with the reason when the active WebGPU device is lost; never resolves on other backends. */
+export function deviceLost(): Promise<string> {
+	const backend = tf.backend() as unknown as { device?: GPUDevice };
+	if (tf.getBackend() !== 'webgpu' || !backend.device) return new Promise(() => undefined);
+	return backend.device.lost.then((info) => info.message || info.reason || 'unknown reason');
+}

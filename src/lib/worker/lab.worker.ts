@@ -1,0 +1,206 @@
+// The training worker: the same core and run driver as the CLI, on the best WebGPU/WebGL/wasm/cpu
+// backend, storing runs, metrics and checkpoints in IndexedDB itself. Exposed with Comlink as
+// LabWorkerApi. One trainer per run across tabs (Web Locks).
+
+import * as Comlink from 'comlink';
+import { decodeCheckpoint } from '../core/checkpoint/checkpoint';
+import { parseConfig, type BackendChoice } from '../core/config';
+import type { Dataset } from '../core/data/manifest';
+import { evaluate as evaluateModel, disposeModel, modelFromValues } from '../core/eval/evaluate';
+import { generateGreedy } from '../core/eval/generate';
+import { extractAnswer } from '../core/eval/judge';
+import { evaluateRun, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
+import { newRunRecord, type Provenance, type RunRecord } from '../core/run/record';
+import { encodeExample } from '../core/text/examples';
+import { CheckpointRepo } from '../storage/checkpoints';
+import { resolveDataset, isKnownDatasetKey } from '../storage/datasets';
+import { labDb } from '../storage/db';
+import { IdbRunStorage } from '../storage/runStorage';
+import type { BackendReport, GenerateResult, LabEvent, LabListener, LabWorkerApi, StartRunRequest } from './api';
+import { deviceLost, selectBackend } from './backends';
+
+const db = labDb();
+const cleanup = new CheckpointRepo(db).cleanup(); // uncommitted chunks from a closed tab
+const stops = new Map<string, StopReason>();
+import { RUN_LOCK_PREFIX } from '../storage/reconcile';
+
+/** Batches events to the UI: at most one delivery per 100 ms. */
+function batcher(listener: LabListener) {
+	let queue: LabEvent[] = [];
+	let timer: ReturnType<typeof setTimeout> | null = null;
+	const flush = () => {
+		timer = null;
+		if (queue.length === 0) return;
+		const out = queue;
+		queue = [];
+		try {
+			listener(out);
+		} catch {
+			// the page went away; the run goes on and stays in IndexedDB
+		}
+	};
+	return {
+		push(e: LabEvent) {
+			queue.push(e);
+			timer ??= setTimeout(flush, 100);
+		},
+		flush
+	};
+}
+
+function provenanceOf(report: BackendReport): Provenance {
+	return {
+		backend: report.backend,
+		backend_notes: report.notes,
+		adapter: report.adapter,
+		tfjs_version: report.tfjs_version,
+		app_version: __APP_VERSION__,
+		runtime: navigator.userAgent
+	};
+}
+
+async function loadDatasets(run: RunRecord): Promise<Dataset[]> {
+	return Promise.all([run.config.data.dataset, ...run.config.data.eval_datasets].map((k) => resolveDataset(db, k)));
+}
+
+/** Holds the run's Web Lock for the duration of `work`; refuses when another tab holds it. */
+async function withRunLock<T>(runId: string, work: () => Promise<T>): Promise<T> {
+	return navigator.locks.request(`${RUN_LOCK_PREFIX}${runId}`, { ifAvailable: true }, async (lock) => {
+		if (!lock) throw new Error(`run ${runId} is being trained or evaluated in another tab`);
+		return work();
+	}) as Promise<T>;
+}
+
+function hooksFor(runId: string, events: ReturnType<typeof batcher>, lost: { reason: string | null }): RunHooks {
+	return {
+		onStep: (m) => {
+			if (lost.reason) {
+				throw new Error(
+					`WebGPU device lost: ${lost.reason}. The checkpoints so far are kept; resume the run on another backend (wasm).`
+				);
+			}
+			events.push({ kind: 'steps', runId, metrics: [m] });
+		},
+		onRun: (run) => events.push({ kind: 'run', run: structuredClone(run) }),
+		onEvalProgress: ({ step, dataset }) => events.push({ kind: 'eval', runId, step, dataset }),
+		shouldStop: () => stops.get(runId) ?? null
+	};
+}
+
+async function drive(
+	run: RunRecord,
+	backend: BackendChoice,
+	listener: LabListener,
+	resumeFromLatest: boolean
+): Promise<void> {
+	const events = batcher(listener);
+	await withRunLock(run.id, async () => {
+		const storage = new IdbRunStorage(db, run.id);
+		const lost = { reason: null as string | null };
+		try {
+			const report = await selectBackend(backend);
+			void deviceLost().then((reason) => (lost.reason = reason));
+			const [dataset, ...evalDatasets] = await loadDatasets(run);
+			let resume;
+			if (resumeFromLatest) {
+				const steps = await storage.checkpointSteps();
+				if (steps.length > 0) resume = decodeCheckpoint(await storage.readCheckpoint(steps[steps.length - 1]));
+				else await storage.truncateMetrics(0); // no checkpoint yet: start over
+			}
+			await trainRun({
+				storage,
+				run,
+				config: run.config,
+				dataset,
+				evalDatasets,
+				provenance: provenanceOf(report),
+				resume,
+				hooks: hooksFor(run.id, events, lost),
+				evaluateModel,
+				flushIntervalMs: 1000
+			});
+		} catch (err) {
+			events.push({ kind: 'error', runId: run.id, message: (err as Error).message });
+			const stored = await db.runs.get(run.id);
+			if (stored) events.push({ kind: 'run', run: stored });
+		} finally {
+			stops.delete(run.id);
+			events.flush();
+		}
+	});
+}
+
+const api: LabWorkerApi = {
+	async probeBackend(choice) {
+		return selectBackend(choice);
+	},
+
+	async startRun(request: StartRunRequest, listener) {
+		await cleanup;
+		const config = parseConfig(request.configYaml, { file: request.configName });
+		for (const key of [config.data.dataset, ...config.data.eval_datasets]) {
+			if (!(await isKnownDatasetKey(db, key))) await resolveDataset(db, key); // throws naming the known keys
+		}
+		const [train, ...evalSets] = await Promise.all(
+			[config.data.dataset, ...config.data.eval_datasets].map((k) => resolveDataset(db, k))
+		);
+		const run = newRunRecord(
+			config,
+			train.manifest,
+			evalSets.map((d) => d.manifest)
+		);
+		await new IdbRunStorage(db, run.id).saveRun(run);
+		void drive(run, config.runtime.backend, listener, false);
+		return run.id;
+	},
+
+	async resumeRun(runId, backend, listener) {
+		await cleanup;
+		const run = await db.runs.get(runId);
+		if (!run) throw new Error(`run ${runId} does not exist`);
+		void drive(run, backend ?? run.config.runtime.backend, listener, true);
+	},
+
+	async cancelRun(runId) {
+		stops.set(runId, 'cancel');
+	},
+
+	async evaluateRun(runId, listener) {
+		const run = await db.runs.get(runId);
+		if (!run) throw new Error(`run ${runId} does not exist`);
+		const events = batcher(listener);
+		void withRunLock(runId, async () => {
+			try {
+				await selectBackend(run.config.runtime.backend);
+				await evaluateRun({
+					storage: new IdbRunStorage(db, runId),
+					run,
+					datasets: await loadDatasets(run),
+					hooks: hooksFor(runId, events, { reason: null })
+				});
+			} catch (err) {
+				events.push({ kind: 'error', runId, message: (err as Error).message });
+			} finally {
+				events.flush();
+			}
+		});
+	},
+
+	async generate(runId, step, prompt, maxNewTokens): Promise<GenerateResult> {
+		const ck = decodeCheckpoint(await new CheckpointRepo(db).read(runId, step));
+		const model = modelFromValues(ck.params, ck, ck.step);
+		try {
+			const ex = encodeExample(
+				{ trace_version: '1.0', prompt, steps: [{ i: 0, type: 'x', content: 'x' }], final_answer: 'x' },
+				model.tokenizer
+			);
+			const [gen] = await generateGreedy(model.params, model.gpt, [ex.ids.slice(0, ex.promptLength)], maxNewTokens);
+			const completion = model.tokenizer.decode(gen.tokens);
+			return { completion, answer: extractAnswer(completion), endedWithEos: gen.endedWithEos };
+		} finally {
+			disposeModel(model);
+		}
+	}
+};
+
+Comlink.expose(api);

@@ -1,0 +1,23 @@
+import { expect, test, type Page } from '@playwright/test';
+
+async function startSmoke(page: Page, backend: string) {
+	await page.goto('/');
+	await page.getByTestId('preset').selectOption({ label: 'Smoke test (seconds) — ci_smoke.yaml' });
+	await page.getByTestId('backend').selectOption(backend);
+	await page.getByTestId('train').click();
+	await page.waitForURL(/\/run\?id=/);
+}
+
+for (const backend of ['webgpu', 'wasm']) {
+	test(`ci_smoke trains to completion from the page on ${backend}`, async ({ page }) => {
+		const errors: string[] = [];
+		page.on('pageerror', (e) => errors.push(e.message));
+		await startSmoke(page, backend);
+		await expect(page.locator('[data-status]').first()).toHaveAttribute('data-status', 'completed', {
+			timeout: 200_000
+		});
+		await expect(page.getByTestId('provenance-backend')).toHaveText(backend);
+		await expect(page.getByTestId('step')).toHaveText('8');
+		expect(errors).toEqual([]);
+	});
+}
