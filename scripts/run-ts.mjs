@@ -32,7 +32,7 @@ try {
 		logLevel: 'error',
 		sourcemap: 'inline',
 		banner: {
-			js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url); const __filename = new URL(import.meta.url).pathname; const __dirname = __filename.replace(/\\/[^/]*$/, '');"
+			js: "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);"
 		}
 	});
 } catch (err) {
