@@ -20,3 +20,8 @@ export const PRESETS: Preset[] = [
 export function withBackend(yaml: string, backend: string): string {
 	return yaml.replace(/^(\s*backend:\s*)\S+/m, `$1${backend}`);
 }
+
+/** runtime.backend as written in the YAML (auto when absent). */
+export function backendOf(yaml: string): string {
+	return /^\s*backend:\s*(\S+)/m.exec(yaml)?.[1] ?? 'auto';
+}

@@ -22,7 +22,7 @@ export type LabEvent =
 	| { kind: 'steps'; runId: string; metrics: StepMetrics[] }
 	| { kind: 'run'; run: RunRecord }
 	| { kind: 'eval'; runId: string; step: number; dataset: string }
-	| { kind: 'error'; runId: string; message: string };
+	| { kind: 'error'; runId: string; message: string; /** 'locked': another tab holds the run. */ code?: 'locked' };
 
 export type LabListener = (events: LabEvent[]) => void;
 

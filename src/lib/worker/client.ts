@@ -1,16 +1,53 @@
-// The UI thread's handle on the training worker (one per page).
+// The UI thread's handle on the training worker: one worker per page, one event hub that fans the
+// worker's batched events out to whoever listens, and which runs this page's worker is driving.
 
 import * as Comlink from 'comlink';
-import type { LabListener, LabWorkerApi } from './api';
+import type { BackendChoice } from '../core/config';
+import type { LabEvent, LabWorkerApi, StartRunRequest } from './api';
 
 let worker: Comlink.Remote<LabWorkerApi> | null = null;
+const subscribers = new Set<(e: LabEvent) => void>();
+const ownRuns = new Set<string>();
 
 export function labWorker(): Comlink.Remote<LabWorkerApi> {
 	worker ??= Comlink.wrap<LabWorkerApi>(new Worker(new URL('./lab.worker.ts', import.meta.url), { type: 'module' }));
 	return worker;
 }
 
-/** Wraps a listener so the worker can call it across the boundary. */
-export function listen(listener: LabListener): LabListener {
-	return Comlink.proxy(listener);
+const hub = Comlink.proxy((events: LabEvent[]) => {
+	for (const e of events) {
+		if (e.kind === 'error' && e.code === 'locked') ownRuns.delete(e.runId);
+		for (const fn of subscribers) fn(e);
+	}
+});
+
+/** Listen to every run event of this page's worker; returns the unsubscribe function. */
+export function onLabEvent(fn: (e: LabEvent) => void): () => void {
+	subscribers.add(fn);
+	return () => subscribers.delete(fn);
+}
+
+/** True when this page's worker started or resumed the run (so it is not another tab's). */
+export function isOwnRun(runId: string): boolean {
+	return ownRuns.has(runId);
+}
+
+export async function startRun(request: StartRunRequest): Promise<string> {
+	const id = await labWorker().startRun(request, hub);
+	ownRuns.add(id);
+	return id;
+}
+
+export async function resumeRun(runId: string, backend: BackendChoice | null): Promise<void> {
+	ownRuns.add(runId);
+	await labWorker().resumeRun(runId, backend, hub);
+}
+
+export async function evaluateRun(runId: string): Promise<void> {
+	ownRuns.add(runId);
+	await labWorker().evaluateRun(runId, hub);
+}
+
+export async function cancelRun(runId: string): Promise<void> {
+	await labWorker().cancelRun(runId);
 }

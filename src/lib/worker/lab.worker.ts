@@ -63,12 +63,31 @@ async function loadDatasets(run: RunRecord): Promise<Dataset[]> {
 	return Promise.all([run.config.data.dataset, ...run.config.data.eval_datasets].map((k) => resolveDataset(db, k)));
 }
 
-/** Holds the run's Web Lock for the duration of `work`; refuses when another tab holds it. */
-async function withRunLock<T>(runId: string, work: () => Promise<T>): Promise<T> {
-	return navigator.locks.request(`${RUN_LOCK_PREFIX}${runId}`, { ifAvailable: true }, async (lock) => {
-		if (!lock) throw new Error(`run ${runId} is being trained or evaluated in another tab`);
-		return work();
-	}) as Promise<T>;
+/** Another tab's worker holds the run. */
+class RunLockedError extends Error {}
+
+/**
+ * Runs `work` holding the run's Web Lock, so one trainer works on a run across tabs. When another
+ * tab holds it, the UI gets an error event with code 'locked' instead.
+ */
+async function withRunLock(
+	runId: string,
+	events: ReturnType<typeof batcher>,
+	work: () => Promise<void>
+): Promise<void> {
+	try {
+		await navigator.locks.request(`${RUN_LOCK_PREFIX}${runId}`, { ifAvailable: true }, async (lock) => {
+			if (!lock)
+				throw new RunLockedError(
+					`run ${runId} is being trained or evaluated in another tab; this tab follows its progress`
+				);
+			await work();
+		});
+	} catch (err) {
+		if (!(err instanceof RunLockedError)) throw err;
+		events.push({ kind: 'error', runId, message: err.message, code: 'locked' });
+		events.flush();
+	}
 }
 
 function hooksFor(runId: string, events: ReturnType<typeof batcher>, lost: { reason: string | null }): RunHooks {
@@ -94,7 +113,7 @@ async function drive(
 	resumeFromLatest: boolean
 ): Promise<void> {
 	const events = batcher(listener);
-	await withRunLock(run.id, async () => {
+	await withRunLock(run.id, events, async () => {
 		const storage = new IdbRunStorage(db, run.id);
 		const lost = { reason: null as string | null };
 		try {
@@ -169,7 +188,7 @@ const api: LabWorkerApi = {
 		const run = await db.runs.get(runId);
 		if (!run) throw new Error(`run ${runId} does not exist`);
 		const events = batcher(listener);
-		void withRunLock(runId, async () => {
+		void withRunLock(runId, events, async () => {
 			try {
 				await selectBackend(run.config.runtime.backend);
 				await evaluateRun({

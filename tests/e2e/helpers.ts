@@ -1,0 +1,70 @@
+import { expect, type Page } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const smokeYaml = readFileSync('configs/ci_smoke.yaml', 'utf8');
+
+/** ci_smoke with more steps and denser checkpoints, on the cpu backend: long enough to interrupt. */
+export function longerSmoke(steps: number): string {
+	return smokeYaml
+		.replace(/^ {2}steps: \d+/m, `  steps: ${steps}`)
+		.replace(/every_steps: \d+/, 'every_steps: 5')
+		.replace(/keep_last: \d+/, 'keep_last: 20')
+		.replace(/max_items: \d+/, 'max_items: 2')
+		.replace(/every_checkpoints: \d+/, 'every_checkpoints: 3')
+		.replace(/backend: \w+/, 'backend: cpu');
+}
+
+/** Starts a run from the lab page with this YAML; returns the run id. */
+export async function startRun(page: Page, yaml: string, preset = 'Smoke test (seconds) — ci_smoke.yaml'): Promise<string> {
+	await page.goto('/');
+	await page.getByTestId('preset').selectOption({ label: preset });
+	await page.getByTestId('config-yaml').fill(yaml);
+	await page.getByTestId('train').click();
+	await page.waitForURL(/\/run\?id=/);
+	return new URL(page.url()).searchParams.get('id')!;
+}
+
+export const status = (page: Page) => page.locator('h1 [data-status]');
+
+export async function waitForStep(page: Page, atLeast: number): Promise<void> {
+	await expect.poll(async () => Number((await page.getByTestId('step').textContent()) ?? 0), { timeout: 120_000 }).toBeGreaterThanOrEqual(atLeast);
+}
+
+export async function download(page: Page, testId: string): Promise<Buffer> {
+	const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+	return readFileSync((await dl.path())!);
+}
+
+export function trainingLosses(jsonl: string): number[] {
+	return jsonl
+		.trim()
+		.split('\n')
+		.map((l) => JSON.parse(l))
+		.filter((m) => !('split' in m))
+		.map((m) => m.loss);
+}
+
+/** The same YAML trained by the CLI on the cpu backend; returns the run directory. */
+export function cliRun(yaml: string): string {
+	const dir = mkdtempSync(join(tmpdir(), 'tunix-e2e-'));
+	writeFileSync(join(dir, 'config.yaml'), yaml);
+	const r = spawnSync('node', ['scripts/run-ts.mjs', 'src/cli/train.ts', '--config', join(dir, 'config.yaml'), '--checkpoint-dir', join(dir, 'run'), '--backend', 'cpu'], { encoding: 'utf8' });
+	if (r.status !== 0) throw new Error(`CLI run failed: ${r.stderr}`);
+	return join(dir, 'run');
+}
+
+/** Model tensors of a safetensors checkpoint (optimizer state skipped), by name. */
+export function modelTensors(bytes: Uint8Array): Map<string, Float32Array> {
+	const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+	const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+	const out = new Map<string, Float32Array>();
+	for (const [name, info] of Object.entries(header) as [string, { data_offsets: [number, number] }][]) {
+		if (name === '__metadata__' || name.startsWith('optimizer.')) continue;
+		const [b, e] = info.data_offsets;
+		out.set(name, new Float32Array(bytes.slice(8 + n + b, 8 + n + e).buffer));
+	}
+	return out;
+}
