@@ -18,7 +18,11 @@ export function longerSmoke(steps: number): string {
 }
 
 /** Starts a run from the lab page with this YAML; returns the run id. */
-export async function startRun(page: Page, yaml: string, preset = 'Smoke test (seconds) — ci_smoke.yaml'): Promise<string> {
+export async function startRun(
+	page: Page,
+	yaml: string,
+	preset = 'Smoke test (seconds) — ci_smoke.yaml'
+): Promise<string> {
 	await page.goto('/');
 	await page.getByTestId('preset').selectOption({ label: preset });
 	await page.getByTestId('config-yaml').fill(yaml);
@@ -30,7 +34,9 @@ export async function startRun(page: Page, yaml: string, preset = 'Smoke test (s
 export const status = (page: Page) => page.locator('h1 [data-status]');
 
 export async function waitForStep(page: Page, atLeast: number): Promise<void> {
-	await expect.poll(async () => Number((await page.getByTestId('step').textContent()) ?? 0), { timeout: 120_000 }).toBeGreaterThanOrEqual(atLeast);
+	await expect
+		.poll(async () => Number((await page.getByTestId('step').textContent()) ?? 0), { timeout: 120_000 })
+		.toBeGreaterThanOrEqual(atLeast);
 }
 
 export async function download(page: Page, testId: string): Promise<Buffer> {
@@ -51,7 +57,20 @@ export function trainingLosses(jsonl: string): number[] {
 export function cliRun(yaml: string): string {
 	const dir = mkdtempSync(join(tmpdir(), 'tunix-e2e-'));
 	writeFileSync(join(dir, 'config.yaml'), yaml);
-	const r = spawnSync('node', ['scripts/run-ts.mjs', 'src/cli/train.ts', '--config', join(dir, 'config.yaml'), '--checkpoint-dir', join(dir, 'run'), '--backend', 'cpu'], { encoding: 'utf8' });
+	const r = spawnSync(
+		'node',
+		[
+			'scripts/run-ts.mjs',
+			'src/cli/train.ts',
+			'--config',
+			join(dir, 'config.yaml'),
+			'--checkpoint-dir',
+			join(dir, 'run'),
+			'--backend',
+			'cpu'
+		],
+		{ encoding: 'utf8' }
+	);
 	if (r.status !== 0) throw new Error(`CLI run failed: ${r.stderr}`);
 	return join(dir, 'run');
 }

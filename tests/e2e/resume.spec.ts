@@ -9,7 +9,9 @@ test('reload mid-run → interrupted → Resume → completed, equal to an unint
 	await waitForStep(page, 12);
 	await page.reload();
 	await expect(status(page)).toHaveAttribute('data-status', 'interrupted');
-	await expect(page.getByTestId('run-error')).toContainText('the page was closed while training; resume continues from step');
+	await expect(page.getByTestId('run-error')).toContainText(
+		'the page was closed while training; resume continues from step'
+	);
 	await page.getByTestId('resume').click();
 	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 200_000 });
 
@@ -43,8 +45,14 @@ test('two tabs: only one trains a run; the other follows it', async ({ page, con
 	await Promise.all([page.getByTestId('resume').click(), other.getByTestId('resume').click()]);
 
 	const refused = await Promise.race([
-		page.getByTestId('action-error').waitFor().then(() => page),
-		other.getByTestId('action-error').waitFor().then(() => other)
+		page
+			.getByTestId('action-error')
+			.waitFor()
+			.then(() => page),
+		other
+			.getByTestId('action-error')
+			.waitFor()
+			.then(() => other)
 	]);
 	await expect(refused.getByTestId('action-error')).toContainText('is being trained or evaluated in another tab');
 	await expect(refused.getByTestId('elsewhere')).toBeVisible();
