@@ -25,3 +25,25 @@ export function withBackend(yaml: string, backend: string): string {
 export function backendOf(yaml: string): string {
 	return /^\s*backend:\s*(\S+)/m.exec(yaml)?.[1] ?? 'auto';
 }
+
+/** The YAML with data.dataset replaced. */
+export function withDataset(yaml: string, key: string): string {
+	return yaml.replace(/^(\s*dataset:\s*)\S.*$/m, `$1${JSON.stringify(key)}`);
+}
+
+/**
+ * Rough training time: seconds per step measured for the full-run model (2 layers, 64 wide,
+ * batch 16 × ~127 tokens) on a 2-core CPU, scaled by n_layer · n_embd² · batch_size.
+ * GPU (webgpu/webgl) speed depends on the GPU, so no figure is given for them.
+ */
+const SECONDS_PER_FULL_STEP: Record<string, number> = { wasm: 1.1, cpu: 9 };
+
+export function estimateSeconds(
+	c: { model: { n_layer: number; n_embd: number }; train: { steps: number; batch_size: number } },
+	backend: string
+): number | null {
+	const perStep = SECONDS_PER_FULL_STEP[backend];
+	if (perStep === undefined) return null;
+	const scale = (c.model.n_layer * c.model.n_embd ** 2 * c.train.batch_size) / (2 * 64 ** 2 * 16);
+	return c.train.steps * perStep * Math.max(scale, 0.02);
+}

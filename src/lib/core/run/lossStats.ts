@@ -44,3 +44,18 @@ export function lossStats(losses: readonly number[], warmupSteps: number, window
 	const final = mean(losses.slice(-window));
 	return { initial, final, ratio: final / initial, worstRise: worst };
 }
+
+/**
+ * TensorBoard-style smoothing: an exponential moving average with weight `w` in [0, 1), debiased
+ * so the first points are not pulled towards zero. Non-finite values are passed through.
+ */
+export function debiasedEma(values: readonly number[], w: number): number[] {
+	let last = 0;
+	let n = 0;
+	return values.map((v) => {
+		if (!Number.isFinite(v)) return v;
+		last = last * w + (1 - w) * v;
+		n += 1;
+		return w === 0 ? v : last / (1 - w ** n);
+	});
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { debiasedEma } from '../src/lib/core/run/lossStats';
+import type { RunRecord } from '../src/lib/core/run/record';
+import { verdict } from '../src/lib/core/run/verdict';
+import type { LatestEvaluation } from '../src/lib/core/eval/runEvaluation';
+import { smokeConfig } from './helpers';
+
+const s = (acc: number, n: number) => ({ dataset: 'x', step: 0, judge: 'answer_correctness@v1' as const, n, loss: 1, perplexity: Math.E, answer_accuracy: acc, format_rate: 1, per_case: {} });
+
+function run(status: RunRecord['status'], extra: Partial<RunRecord> = {}): RunRecord {
+	return {
+		id: 'r',
+		name: 'r',
+		status,
+		error: null,
+		created: '',
+		started: null,
+		finished: null,
+		config: { ...smokeConfig(), data: { ...smokeConfig().data, dataset: 'golden-v2' } },
+		datasets: { train: { key: 'golden-v2', count: 100, sha256: '', source: { kind: 'file', name: '' } }, eval: [] },
+		provenance: { backend: 'wasm', backend_notes: [], adapter: null, tfjs_version: '', app_version: '', runtime: '' },
+		checkpoints: [],
+		summary: { initial_loss: 2.26, final_loss: 0.08, steps_done: 8 },
+		...extra
+	};
+}
+
+describe('verdict', () => {
+	const latest: LatestEvaluation = {
+		runId: 'r',
+		step: 8,
+		datasets: { 'golden-v2': s(0.98, 100), 'golden-v2-heldout': s(31 / 53, 53) },
+		baseline: { 'golden-v2': s(0, 100), 'golden-v2-heldout': s(0, 53) }
+	};
+
+	it('says in words that a completed run trained, and how well', () => {
+		const v = verdict(run('completed'), latest);
+		expect(v.tone).toBe('good');
+		expect([v.headline, ...v.details].join(' ')).toBe(
+			'Training completed. Loss fell 96% (2.26 → 0.08). The model answers 98 of 100 training questions correctly (untrained: 0). On golden-v2-heldout (not trained on) it answers 31 of 53 (untrained: 0).'
+		);
+		expect(v.next).toBeNull();
+	});
+
+	it('names the failure and the next step', () => {
+		const v = verdict(run('training_failed', { error: 'Storage full: 50.0 MB used of 50.0 MB.' }), null);
+		expect(v.tone).toBe('bad');
+		expect(v.headline).toBe('Training failed at step 8 of 8.');
+		expect(v.next).toBe('Storage full: 50.0 MB used of 50.0 MB. Resume continues from the last checkpoint.');
+		expect(verdict(run('interrupted'), null).next).toBe('Press Resume to continue.');
+		expect(verdict(run('completed', { summary: { initial_loss: 1, final_loss: 1.5, steps_done: 8 } }), null).details[0]).toBe('Loss did not fall (1.00 → 1.50).');
+	});
+});
+
+describe('debiased EMA', () => {
+	it('starts at the first value and follows a constant exactly', () => {
+		expect(debiasedEma([5, 5, 5], 0.9)).toEqual([5, 5, 5].map((x) => expect.closeTo(x, 12)));
+		expect(debiasedEma([1, 2, 3], 0)).toEqual([1, 2, 3]);
+		const sm = debiasedEma([10, 0, 0, 0], 0.5);
+		expect(sm[0]).toBeCloseTo(10, 12);
+		expect(sm[1]).toBeCloseTo(10 / 3, 12); // (0.5·10·0.5 + 0) / (1 − 0.25)
+	});
+});
