@@ -1,0 +1,87 @@
+import { expect, test } from '@playwright/test';
+import { download, status } from './helpers';
+
+test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint, and compares two runs', async ({ page }) => {
+	const errors: string[] = [];
+	page.on('pageerror', (e) => errors.push(e.message));
+	await page.goto('/');
+	await expect(page).toHaveTitle('Lab · Tunix RT Lab');
+	await page.getByTestId('preset').selectOption({ label: 'Smoke test (seconds) — ci_smoke.yaml' });
+	await page.getByTestId('backend').selectOption('wasm');
+	await expect(page.getByTestId('no-webgpu')).toBeHidden();
+	await page.getByTestId('train').click();
+	await page.waitForURL(/\/run\?id=/);
+
+	// the live chart draws (uPlot canvases) and the verdict says it trained, with numbers
+	await expect(page.getByTestId('charts').locator('canvas').first()).toBeVisible();
+	await expect(status(page)).toHaveAttribute('data-status', 'completed');
+	const verdict = page.getByTestId('verdict');
+	await expect(verdict).toContainText('Training completed.');
+	await expect(verdict).toContainText(/Loss fell \d+% \([\d.]+ → [\d.]+\)\./);
+	await expect(verdict).toContainText(/The model answers \d+ of 4 training questions correctly \(untrained: \d+\)\./);
+	await expect(verdict).toContainText(/On golden-v2-heldout \(not trained on\) it answers \d+ of 4/);
+	await expect(page.getByTestId('eval-table')).toContainText('golden-v2 · math_gen');
+
+	const evalJson = JSON.parse((await download(page, 'dl-eval')).toString('utf8'));
+	expect(Object.keys(evalJson).sort()).toEqual(['baseline', 'datasets', 'history', 'judge', 'run_id', 'step']);
+	expect(evalJson.judge).toBe('answer_correctness@v1');
+	expect(evalJson.step).toBe(8);
+	expect(evalJson.datasets['golden-v2'].items[0]).toHaveProperty('generated');
+	expect(evalJson.history.map((h: { step: number }) => h.step)).toEqual([0, 4, 8]);
+	const ck = await download(page, 'dl-checkpoint-8');
+	const n = Number(ck.readBigUInt64LE(0));
+	const header = JSON.parse(ck.subarray(8, 8 + n).toString('utf8'));
+	expect(header.__metadata__.format).toBe('tunix-rt-lab/checkpoint');
+	expect(header['transformer.wte.weight'].dtype).toBe('F32');
+	expect(8 + n + header['transformer.ln_f.bias'].data_offsets[1]).toBeLessThanOrEqual(ck.length);
+
+	// a second run with another seed, then compare
+	await page.goto('/');
+	await page.getByTestId('preset').selectOption({ label: 'Smoke test (seconds) — ci_smoke.yaml' });
+	await page.getByTestId('config-yaml').fill((await page.getByTestId('config-yaml').inputValue()).replace('seed: 1234', 'seed: 7').replace('backend: auto', 'backend: wasm'));
+	await page.getByTestId('train').click();
+	await page.waitForURL(/\/run\?id=/);
+	await expect(status(page)).toHaveAttribute('data-status', 'completed');
+	await page.getByRole('link', { name: 'Compare' }).click();
+	await expect(page).toHaveTitle('Compare runs · Tunix RT Lab');
+	const picks = page.getByTestId('compare-pick');
+	await picks.nth(0).check();
+	await picks.nth(1).check();
+	await expect(page.getByTestId('config-diff')).toContainText('run.seed');
+	await expect(page.getByTestId('compare-scores').locator('tbody tr')).toHaveCount(2);
+	await expect(page.locator('canvas').first()).toBeVisible();
+	expect(errors).toEqual([]);
+});
+
+test('config errors show at line:col and block Train', async ({ page }) => {
+	await page.goto('/');
+	await page.getByTestId('config-yaml').fill('run:\n  name: x\n  seed: -1\n  colour: red\n');
+	await expect(page.getByTestId('config-errors')).toContainText('ci_smoke.yaml:3:9: run.seed: must be in 0..4294967295, got -1');
+	await expect(page.getByTestId('config-errors')).toContainText('ci_smoke.yaml:4:3: run.colour: unknown key');
+	await expect(page.getByTestId('train')).toBeDisabled();
+});
+
+test('importing an invalid JSONL lists line-numbered errors and stores nothing; trace text renders as text', async ({ page }) => {
+	let dialogs = 0;
+	page.on('dialog', (d) => (dialogs++, d.dismiss()));
+	await page.goto('/datasets');
+	const good = { prompt: '<img src=x onerror=alert(1)>', steps: [{ i: 0, type: 'x', content: '<script>alert(2)</script>' }], final_answer: '<b>bold</b>' };
+	await page.getByTestId('dataset-import').setInputFiles({
+		name: 'bad.jsonl',
+		mimeType: 'application/x-ndjson',
+		buffer: Buffer.from([JSON.stringify(good), '{"prompt": 1}', JSON.stringify({ ...good, steps: [] })].join('\n'))
+	});
+	const problems = page.getByTestId('import-problems');
+	await expect(problems).toContainText('Nothing was imported');
+	await expect(problems).toContainText('line 2: prompt: must be a string');
+	await expect(problems).toContainText('line 3: steps: has 0 steps, must have 1..1000');
+	await expect(page.getByTestId('dataset-pick').locator('option')).toHaveCount(2);
+
+	await page.getByTestId('dataset-import').setInputFiles({ name: 'xss.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(JSON.stringify(good) + '\n') });
+	await expect(page.getByTestId('manifest')).toContainText('1 traces');
+	const traces = page.getByTestId('traces');
+	await expect(traces).toContainText('<img src=x onerror=alert(1)>');
+	await expect(traces).toContainText('<script>alert(2)</script>');
+	await expect(traces.locator('img, script, b')).toHaveCount(0);
+	expect(dialogs).toBe(0);
+});
