@@ -5,7 +5,17 @@ import { verdict } from '../src/lib/core/run/verdict';
 import type { LatestEvaluation } from '../src/lib/core/eval/runEvaluation';
 import { smokeConfig } from './helpers';
 
-const s = (acc: number, n: number) => ({ dataset: 'x', step: 0, judge: 'answer_correctness@v1' as const, n, loss: 1, perplexity: Math.E, answer_accuracy: acc, format_rate: 1, per_case: {} });
+const s = (acc: number, n: number) => ({
+	dataset: 'x',
+	step: 0,
+	judge: 'answer_correctness@v1' as const,
+	n,
+	loss: 1,
+	perplexity: Math.E,
+	answer_accuracy: acc,
+	format_rate: 1,
+	per_case: {}
+});
 
 function run(status: RunRecord['status'], extra: Partial<RunRecord> = {}): RunRecord {
 	return {
@@ -48,7 +58,9 @@ describe('verdict', () => {
 		expect(v.headline).toBe('Training failed at step 8 of 8.');
 		expect(v.next).toBe('Storage full: 50.0 MB used of 50.0 MB. Resume continues from the last checkpoint.');
 		expect(verdict(run('interrupted'), null).next).toBe('Press Resume to continue.');
-		expect(verdict(run('completed', { summary: { initial_loss: 1, final_loss: 1.5, steps_done: 8 } }), null).details[0]).toBe('Loss did not fall (1.00 → 1.50).');
+		expect(
+			verdict(run('completed', { summary: { initial_loss: 1, final_loss: 1.5, steps_done: 8 } }), null).details[0]
+		).toBe('Loss did not fall (1.00 → 1.50).');
 	});
 });
 

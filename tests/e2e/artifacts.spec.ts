@@ -28,13 +28,11 @@ test('a zipped CLI run directory imports as a run, and exports byte-for-byte the
 
 test('an invalid bundle is refused with a reason and stores nothing', async ({ page }) => {
 	await page.goto('/');
-	await page
-		.getByTestId('import-bundle')
-		.setInputFiles({
-			name: 'notes.zip',
-			mimeType: 'application/zip',
-			buffer: Buffer.from(zipSync({ 'notes.txt': new TextEncoder().encode('hi') }))
-		});
+	await page.getByTestId('import-bundle').setInputFiles({
+		name: 'notes.zip',
+		mimeType: 'application/zip',
+		buffer: Buffer.from(zipSync({ 'notes.txt': new TextEncoder().encode('hi') }))
+	});
 	await expect(page.getByTestId('import-error')).toHaveText(
 		'notes.zip: no run.json inside: a run bundle holds run.json, metrics.jsonl and checkpoints'
 	);

@@ -1,7 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { download, status } from './helpers';
 
-test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint, and compares two runs', async ({ page }) => {
+test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint, and compares two runs', async ({
+	page
+}) => {
 	const errors: string[] = [];
 	page.on('pageerror', (e) => errors.push(e.message));
 	await page.goto('/');
@@ -38,7 +40,13 @@ test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint
 	// a second run with another seed, then compare
 	await page.goto('/');
 	await page.getByTestId('preset').selectOption({ label: 'Smoke test (seconds) — ci_smoke.yaml' });
-	await page.getByTestId('config-yaml').fill((await page.getByTestId('config-yaml').inputValue()).replace('seed: 1234', 'seed: 7').replace('backend: auto', 'backend: wasm'));
+	await page
+		.getByTestId('config-yaml')
+		.fill(
+			(await page.getByTestId('config-yaml').inputValue())
+				.replace('seed: 1234', 'seed: 7')
+				.replace('backend: auto', 'backend: wasm')
+		);
 	await page.getByTestId('train').click();
 	await page.waitForURL(/\/run\?id=/);
 	await expect(status(page)).toHaveAttribute('data-status', 'completed');
@@ -56,16 +64,24 @@ test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint
 test('config errors show at line:col and block Train', async ({ page }) => {
 	await page.goto('/');
 	await page.getByTestId('config-yaml').fill('run:\n  name: x\n  seed: -1\n  colour: red\n');
-	await expect(page.getByTestId('config-errors')).toContainText('ci_smoke.yaml:3:9: run.seed: must be in 0..4294967295, got -1');
+	await expect(page.getByTestId('config-errors')).toContainText(
+		'ci_smoke.yaml:3:9: run.seed: must be in 0..4294967295, got -1'
+	);
 	await expect(page.getByTestId('config-errors')).toContainText('ci_smoke.yaml:4:3: run.colour: unknown key');
 	await expect(page.getByTestId('train')).toBeDisabled();
 });
 
-test('importing an invalid JSONL lists line-numbered errors and stores nothing; trace text renders as text', async ({ page }) => {
+test('importing an invalid JSONL lists line-numbered errors and stores nothing; trace text renders as text', async ({
+	page
+}) => {
 	let dialogs = 0;
 	page.on('dialog', (d) => (dialogs++, d.dismiss()));
 	await page.goto('/datasets');
-	const good = { prompt: '<img src=x onerror=alert(1)>', steps: [{ i: 0, type: 'x', content: '<script>alert(2)</script>' }], final_answer: '<b>bold</b>' };
+	const good = {
+		prompt: '<img src=x onerror=alert(1)>',
+		steps: [{ i: 0, type: 'x', content: '<script>alert(2)</script>' }],
+		final_answer: '<b>bold</b>'
+	};
 	await page.getByTestId('dataset-import').setInputFiles({
 		name: 'bad.jsonl',
 		mimeType: 'application/x-ndjson',
@@ -77,7 +93,13 @@ test('importing an invalid JSONL lists line-numbered errors and stores nothing; 
 	await expect(problems).toContainText('line 3: steps: has 0 steps, must have 1..1000');
 	await expect(page.getByTestId('dataset-pick').locator('option')).toHaveCount(2);
 
-	await page.getByTestId('dataset-import').setInputFiles({ name: 'xss.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(JSON.stringify(good) + '\n') });
+	await page
+		.getByTestId('dataset-import')
+		.setInputFiles({
+			name: 'xss.jsonl',
+			mimeType: 'application/x-ndjson',
+			buffer: Buffer.from(JSON.stringify(good) + '\n')
+		});
 	await expect(page.getByTestId('manifest')).toContainText('1 traces');
 	const traces = page.getByTestId('traces');
 	await expect(traces).toContainText('<img src=x onerror=alert(1)>');

@@ -190,7 +190,7 @@ const api: LabWorkerApi = {
 		const events = batcher(listener);
 		void withRunLock(runId, events, async () => {
 			try {
-				await selectBackend(run.config.runtime.backend);
+				await selectBackend((run.provenance.backend || run.config.runtime.backend) as BackendChoice);
 				await evaluateRun({
 					storage: new IdbRunStorage(db, runId),
 					run,
@@ -206,6 +206,9 @@ const api: LabWorkerApi = {
 	},
 
 	async generate(runId, step, prompt, maxNewTokens): Promise<GenerateResult> {
+		const run = await db.runs.get(runId);
+		if (!run) throw new Error(`run ${runId} does not exist`);
+		await selectBackend((run.provenance.backend || run.config.runtime.backend) as BackendChoice);
 		const ck = decodeCheckpoint(await new CheckpointRepo(db).read(runId, step));
 		const model = modelFromValues(ck.params, ck, ck.step);
 		try {

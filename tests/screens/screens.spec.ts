@@ -1,0 +1,62 @@
+import { expect, test } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+
+const SIZES = [
+	{ name: 'desktop', width: 1280, height: 800 },
+	{ name: 'phone', width: 390, height: 844 }
+];
+
+test('screenshots of every page at both sizes', async ({ page }) => {
+	mkdirSync('screenshots', { recursive: true });
+	// one completed run (wasm, seconds) and one imported dataset give every page real content
+	await page.goto('/');
+	await page.getByTestId('backend').selectOption('wasm');
+	await page.getByTestId('train').click();
+	await page.waitForURL(/\/run\?id=/);
+	const runUrl = new URL(page.url()).pathname + new URL(page.url()).search;
+	await expect(page.locator('h1 [data-status]')).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
+	await page.goto('/');
+	await page
+		.getByTestId('config-yaml')
+		.fill(
+			(await page.getByTestId('config-yaml').inputValue())
+				.replace('seed: 1234', 'seed: 7')
+				.replace('backend: auto', 'backend: wasm')
+		);
+	await page.getByTestId('train').click();
+	await page.waitForURL(/\/run\?id=/);
+	await expect(page.locator('h1 [data-status]')).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
+
+	const pages: [string, string, (() => Promise<void>)?][] = [
+		['lab', '/'],
+		['run', runUrl],
+		['runs', '/runs'],
+		[
+			'compare',
+			'/compare',
+			async () => {
+				await page.getByTestId('compare-pick').nth(0).check();
+				await page.getByTestId('compare-pick').nth(1).check();
+			}
+		],
+		['datasets', '/datasets'],
+		[
+			'playground',
+			'/playground',
+			async () => {
+				await page.getByTestId('pg-generate').click();
+				await expect(page.getByTestId('pg-result')).toBeVisible();
+			}
+		]
+	];
+	for (const size of SIZES) {
+		await page.setViewportSize({ width: size.width, height: size.height });
+		for (const [name, url, prepare] of pages) {
+			await page.goto(url);
+			await page.waitForLoadState('networkidle');
+			await prepare?.();
+			await page.waitForTimeout(300);
+			await page.screenshot({ path: `screenshots/${name}-${size.name}.png`, fullPage: true });
+		}
+	}
+});
