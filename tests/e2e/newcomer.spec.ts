@@ -93,13 +93,11 @@ test('importing an invalid JSONL lists line-numbered errors and stores nothing; 
 	await expect(problems).toContainText('line 3: steps: has 0 steps, must have 1..1000');
 	await expect(page.getByTestId('dataset-pick').locator('option')).toHaveCount(2);
 
-	await page
-		.getByTestId('dataset-import')
-		.setInputFiles({
-			name: 'xss.jsonl',
-			mimeType: 'application/x-ndjson',
-			buffer: Buffer.from(JSON.stringify(good) + '\n')
-		});
+	await page.getByTestId('dataset-import').setInputFiles({
+		name: 'xss.jsonl',
+		mimeType: 'application/x-ndjson',
+		buffer: Buffer.from(JSON.stringify(good) + '\n')
+	});
 	await expect(page.getByTestId('manifest')).toContainText('1 traces');
 	const traces = page.getByTestId('traces');
 	await expect(traces).toContainText('<img src=x onerror=alert(1)>');
