@@ -87,3 +87,14 @@ export function modelTensors(bytes: Uint8Array): Map<string, Float32Array> {
 	}
 	return out;
 }
+
+/** From the lab page: the smoke preset with another seed on wasm (seconds), trained to completion. */
+export async function trainSmokeOnWasm(page: Page, seed: number): Promise<void> {
+	await page.goto('/');
+	await page.getByTestId('preset').selectOption({ label: 'Smoke test (seconds) — ci_smoke.yaml' });
+	const yaml = (await page.getByTestId('config-yaml').inputValue()).replace('seed: 1234', `seed: ${seed}`);
+	await page.getByTestId('config-yaml').fill(yaml.replace('backend: auto', 'backend: wasm'));
+	await page.getByTestId('train').click();
+	await page.waitForURL(/\/run\?id=/);
+	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
+}

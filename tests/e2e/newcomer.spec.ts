@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { download, status } from './helpers';
+import { download, status, trainSmokeOnWasm } from './helpers';
 
 test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint, and compares two runs', async ({
 	page
@@ -38,18 +38,7 @@ test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint
 	expect(8 + n + header['transformer.ln_f.bias'].data_offsets[1]).toBeLessThanOrEqual(ck.length);
 
 	// a second run with another seed, then compare
-	await page.goto('/');
-	await page.getByTestId('preset').selectOption({ label: 'Smoke test (seconds) — ci_smoke.yaml' });
-	await page
-		.getByTestId('config-yaml')
-		.fill(
-			(await page.getByTestId('config-yaml').inputValue())
-				.replace('seed: 1234', 'seed: 7')
-				.replace('backend: auto', 'backend: wasm')
-		);
-	await page.getByTestId('train').click();
-	await page.waitForURL(/\/run\?id=/);
-	await expect(status(page)).toHaveAttribute('data-status', 'completed');
+	await trainSmokeOnWasm(page, 7);
 	await page.getByRole('link', { name: 'Compare' }).click();
 	await expect(page).toHaveTitle('Compare runs · Tunix RT Lab');
 	const picks = page.getByTestId('compare-pick');

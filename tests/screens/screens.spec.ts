@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { trainSmokeOnWasm } from '../e2e/helpers';
 import { mkdirSync } from 'node:fs';
 
 const SIZES = [
@@ -9,23 +10,9 @@ const SIZES = [
 test('screenshots of every page at both sizes', async ({ page }) => {
 	mkdirSync('screenshots', { recursive: true });
 	// one completed run (wasm, seconds) and one imported dataset give every page real content
-	await page.goto('/');
-	await page.getByTestId('backend').selectOption('wasm');
-	await page.getByTestId('train').click();
-	await page.waitForURL(/\/run\?id=/);
+	await trainSmokeOnWasm(page, 1234);
 	const runUrl = new URL(page.url()).pathname + new URL(page.url()).search;
-	await expect(page.locator('h1 [data-status]')).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
-	await page.goto('/');
-	await page
-		.getByTestId('config-yaml')
-		.fill(
-			(await page.getByTestId('config-yaml').inputValue())
-				.replace('seed: 1234', 'seed: 7')
-				.replace('backend: auto', 'backend: wasm')
-		);
-	await page.getByTestId('train').click();
-	await page.waitForURL(/\/run\?id=/);
-	await expect(page.locator('h1 [data-status]')).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
+	await trainSmokeOnWasm(page, 7);
 
 	const pages: [string, string, (() => Promise<void>)?][] = [
 		['lab', '/'],
