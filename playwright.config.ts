@@ -36,6 +36,6 @@ export default defineConfig({
 		command: `npm run build && npx vite preview --port ${port} --strictPort`,
 		url: `http://localhost:${port}`,
 		timeout: 240_000,
-		reuseExistingServer: !process.env.CI
+		reuseExistingServer: false
 	}
 });

@@ -18,13 +18,9 @@ export function longerSmoke(steps: number): string {
 }
 
 /** Starts a run from the lab page with this YAML; returns the run id. */
-export async function startRun(
-	page: Page,
-	yaml: string,
-	preset = 'Smoke test (seconds) — ci_smoke.yaml'
-): Promise<string> {
+export async function startRun(page: Page, yaml: string, preset = 'ci_smoke.yaml'): Promise<string> {
 	await page.goto('/');
-	await page.getByTestId('preset').selectOption({ label: preset });
+	await page.getByTestId('preset').selectOption(preset);
 	await page.getByTestId('config-yaml').fill(yaml);
 	await page.getByTestId('train').click();
 	await page.waitForURL(/\/run\?id=/);
@@ -91,7 +87,7 @@ export function modelTensors(bytes: Uint8Array): Map<string, Float32Array> {
 /** From the lab page: the smoke preset with another seed on wasm (seconds), trained to completion. */
 export async function trainSmokeOnWasm(page: Page, seed: number): Promise<void> {
 	await page.goto('/');
-	await page.getByTestId('preset').selectOption({ label: 'Smoke test (seconds) — ci_smoke.yaml' });
+	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
 	const yaml = (await page.getByTestId('config-yaml').inputValue()).replace('seed: 1234', `seed: ${seed}`);
 	await page.getByTestId('config-yaml').fill(yaml.replace('backend: auto', 'backend: wasm'));
 	await page.getByTestId('train').click();

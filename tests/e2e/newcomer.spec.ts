@@ -8,7 +8,7 @@ test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint
 	page.on('pageerror', (e) => errors.push(e.message));
 	await page.goto('/');
 	await expect(page).toHaveTitle('Lab · Tunix RT Lab');
-	await page.getByTestId('preset').selectOption({ label: 'Smoke test (seconds) — ci_smoke.yaml' });
+	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
 	await page.getByTestId('backend').selectOption('wasm');
 	await expect(page.getByTestId('no-webgpu')).toBeHidden();
 	await page.getByTestId('train').click();
