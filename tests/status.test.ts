@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-	InvalidTransitionError,
-	isSettled,
-	transition,
-	type RunEvent,
-	type RunStatus
-} from '../src/lib/core/run/status';
+import { InvalidTransitionError, transition, type RunEvent, type RunStatus } from '../src/lib/core/run/status';
 
 describe('run lifecycle', () => {
 	it('goes pending → training → evaluating → completed', () => {
@@ -32,11 +26,5 @@ describe('run lifecycle', () => {
 		);
 		expect(() => transition('evaluation_failed', 'resume')).toThrow(/allowed: reevaluate/);
 		expect(() => transition('pending', 'evaluation_done')).toThrow(InvalidTransitionError);
-	});
-
-	it('knows which statuses have no worker', () => {
-		expect(isSettled('training')).toBe(false);
-		expect(isSettled('interrupted')).toBe(true);
-		expect(isSettled('completed')).toBe(true);
 	});
 });

@@ -19,10 +19,6 @@ export async function resolveDataset(db: LabDb, key: string): Promise<Dataset> {
 	return makeDataset(stored.key, parseTraceJsonl(stored.jsonl, stored.key), stored.manifest.source);
 }
 
-export async function isKnownDatasetKey(db: LabDb, key: string): Promise<boolean> {
-	return isBuiltInDataset(key) || (await db.datasets.get(key)) !== undefined;
-}
-
 /** Validates every line (throws TraceFileError listing them) and stores the file under its name. */
 export async function importDataset(db: LabDb, fileName: string, text: string): Promise<DatasetManifest> {
 	const traces = parseTraceJsonl(text, fileName);

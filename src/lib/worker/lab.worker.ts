@@ -13,7 +13,7 @@ import { evaluateRun, trainRun, type RunHooks, type StopReason } from '../core/r
 import { newRunRecord, type Provenance, type RunRecord } from '../core/run/record';
 import { encodeExample } from '../core/text/examples';
 import { CheckpointRepo } from '../storage/checkpoints';
-import { resolveDataset, isKnownDatasetKey } from '../storage/datasets';
+import { resolveDataset } from '../storage/datasets';
 import { labDb } from '../storage/db';
 import { IdbRunStorage } from '../storage/runStorage';
 import type { BackendReport, GenerateResult, LabEvent, LabListener, LabWorkerApi, StartRunRequest } from './api';
@@ -157,9 +157,7 @@ const api: LabWorkerApi = {
 	async startRun(request: StartRunRequest, listener) {
 		await cleanup;
 		const config = parseConfig(request.configYaml, { file: request.configName });
-		for (const key of [config.data.dataset, ...config.data.eval_datasets]) {
-			if (!(await isKnownDatasetKey(db, key))) await resolveDataset(db, key); // throws naming the known keys
-		}
+		// resolveDataset throws naming the known keys for an unknown one
 		const [train, ...evalSets] = await Promise.all(
 			[config.data.dataset, ...config.data.eval_datasets].map((k) => resolveDataset(db, k))
 		);

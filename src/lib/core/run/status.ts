@@ -61,8 +61,3 @@ export function transition(from: RunStatus, event: RunEvent): RunStatus {
 	if (!to) throw new InvalidTransitionError(from, event);
 	return to;
 }
-
-/** Statuses in which no trainer or evaluator is working on the run. */
-export function isSettled(status: RunStatus): boolean {
-	return status !== 'training' && status !== 'evaluating' && status !== 'pending';
-}

@@ -123,11 +123,6 @@ export class Trainer {
 		this.elapsedBefore = resume?.trainerState.elapsed_s ?? 0;
 	}
 
-	/** The model's current parameters (live variables: do not dispose). */
-	get parameters(): ReadonlyMap<string, tf.Variable> {
-		return this.params;
-	}
-
 	/** Trains until `train.steps` or until `shouldStop`. Returns whether it stopped early. */
 	async run(hooks: TrainerHooks = {}): Promise<{ step: number; stopped: boolean }> {
 		const { train, checkpoint } = this.config;
