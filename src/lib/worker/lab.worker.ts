@@ -22,6 +22,28 @@ import { deviceLost, selectBackend } from './backends';
 const db = labDb();
 const cleanup = new CheckpointRepo(db).cleanup(); // uncommitted chunks from a closed tab
 const stops = new Map<string, StopReason>();
+
+// The active tfjs backend is global to the worker: selections are serialised, and a probe from the
+// UI never switches it while a run or evaluation is using it.
+let busy = 0;
+let lastReport: BackendReport | null = null;
+let queue: Promise<unknown> = Promise.resolve();
+function serialised<T>(work: () => Promise<T>): Promise<T> {
+	const next = queue.then(work, work);
+	queue = next.catch(() => undefined);
+	return next;
+}
+const useBackend = (choice: BackendChoice) => serialised(async () => (lastReport = await selectBackend(choice)));
+
+/** Holds the backend for `work` (a run or an evaluation). */
+async function usingBackend<T>(choice: BackendChoice, work: (report: BackendReport) => Promise<T>): Promise<T> {
+	busy += 1;
+	try {
+		return await work(await useBackend(choice));
+	} finally {
+		busy -= 1;
+	}
+}
 import { RUN_LOCK_PREFIX } from '../storage/reconcile';
 
 /** Batches events to the UI: at most one delivery per 100 ms. */
@@ -117,26 +139,27 @@ async function drive(
 		const storage = new IdbRunStorage(db, run.id);
 		const lost = { reason: null as string | null };
 		try {
-			const report = await selectBackend(backend);
-			void deviceLost().then((reason) => (lost.reason = reason));
-			const [dataset, ...evalDatasets] = await loadDatasets(run);
-			let resume;
-			if (resumeFromLatest) {
-				const steps = await storage.checkpointSteps();
-				if (steps.length > 0) resume = decodeCheckpoint(await storage.readCheckpoint(steps[steps.length - 1]));
-				else await storage.truncateMetrics(0); // no checkpoint yet: start over
-			}
-			await trainRun({
-				storage,
-				run,
-				config: run.config,
-				dataset,
-				evalDatasets,
-				provenance: provenanceOf(report),
-				resume,
-				hooks: hooksFor(run.id, events, lost),
-				evaluateModel,
-				flushIntervalMs: 1000
+			await usingBackend(backend, async (report) => {
+				void deviceLost().then((reason) => (lost.reason = reason));
+				const [dataset, ...evalDatasets] = await loadDatasets(run);
+				let resume;
+				if (resumeFromLatest) {
+					const steps = await storage.checkpointSteps();
+					if (steps.length > 0) resume = decodeCheckpoint(await storage.readCheckpoint(steps[steps.length - 1]));
+					else await storage.truncateMetrics(0); // no checkpoint yet: start over
+				}
+				await trainRun({
+					storage,
+					run,
+					config: run.config,
+					dataset,
+					evalDatasets,
+					provenance: provenanceOf(report),
+					resume,
+					hooks: hooksFor(run.id, events, lost),
+					evaluateModel,
+					flushIntervalMs: 1000
+				});
 			});
 		} catch (err) {
 			events.push({ kind: 'error', runId: run.id, message: (err as Error).message });
@@ -151,7 +174,13 @@ async function drive(
 
 const api: LabWorkerApi = {
 	async probeBackend(choice) {
-		return selectBackend(choice);
+		if (busy > 0 && lastReport) {
+			return {
+				...lastReport,
+				notes: [...lastReport.notes, 'a run is using this backend now; other backends are checked when it ends']
+			};
+		}
+		return useBackend(choice);
 	},
 
 	async startRun(request: StartRunRequest, listener) {
@@ -188,13 +217,15 @@ const api: LabWorkerApi = {
 		const events = batcher(listener);
 		void withRunLock(runId, events, async () => {
 			try {
-				await selectBackend((run.provenance.backend || run.config.runtime.backend) as BackendChoice);
-				await evaluateRun({
-					storage: new IdbRunStorage(db, runId),
-					run,
-					datasets: await loadDatasets(run),
-					hooks: hooksFor(runId, events, { reason: null })
-				});
+				const datasets = await loadDatasets(run);
+				await usingBackend((run.provenance.backend || run.config.runtime.backend) as BackendChoice, () =>
+					evaluateRun({
+						storage: new IdbRunStorage(db, runId),
+						run,
+						datasets,
+						hooks: hooksFor(runId, events, { reason: null })
+					})
+				);
 			} catch (err) {
 				events.push({ kind: 'error', runId, message: (err as Error).message });
 			} finally {
@@ -206,21 +237,31 @@ const api: LabWorkerApi = {
 	async generate(runId, step, prompt, maxNewTokens): Promise<GenerateResult> {
 		const run = await db.runs.get(runId);
 		if (!run) throw new Error(`run ${runId} does not exist`);
-		await selectBackend((run.provenance.backend || run.config.runtime.backend) as BackendChoice);
-		const ck = decodeCheckpoint(await new CheckpointRepo(db).read(runId, step));
-		const model = modelFromValues(ck.params, ck, ck.step);
-		try {
-			const ex = encodeExample(
-				{ trace_version: '1.0', prompt, steps: [{ i: 0, type: 'x', content: 'x' }], final_answer: 'x' },
-				model.tokenizer
-			);
-			const [gen] = await generateGreedy(model.params, model.gpt, [ex.ids.slice(0, ex.promptLength)], maxNewTokens);
-			const completion = model.tokenizer.decode(gen.tokens);
-			return { completion, answer: extractAnswer(completion), endedWithEos: gen.endedWithEos };
-		} finally {
-			disposeModel(model);
-		}
+		return usingBackend((run.provenance.backend || run.config.runtime.backend) as BackendChoice, () =>
+			generateFrom(runId, step, prompt, maxNewTokens)
+		);
 	}
 };
+
+async function generateFrom(
+	runId: string,
+	step: number,
+	prompt: string,
+	maxNewTokens: number
+): Promise<GenerateResult> {
+	const ck = decodeCheckpoint(await new CheckpointRepo(db).read(runId, step));
+	const model = modelFromValues(ck.params, ck, ck.step);
+	try {
+		const ex = encodeExample(
+			{ trace_version: '1.0', prompt, steps: [{ i: 0, type: 'x', content: 'x' }], final_answer: 'x' },
+			model.tokenizer
+		);
+		const [gen] = await generateGreedy(model.params, model.gpt, [ex.ids.slice(0, ex.promptLength)], maxNewTokens);
+		const completion = model.tokenizer.decode(gen.tokens);
+		return { completion, answer: extractAnswer(completion), endedWithEos: gen.endedWithEos };
+	} finally {
+		disposeModel(model);
+	}
+}
 
 Comlink.expose(api);
