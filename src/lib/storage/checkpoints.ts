@@ -7,6 +7,15 @@ import type { LabDb, StoredCheckpoint } from './db';
 
 export const CHUNK_BYTES = 8 * 1024 * 1024;
 
+// Writers (the worker, an import on the page, in any tab) hold this lock shared while they write
+// chunks; cleanup holds it exclusively, so it never mistakes a write in progress for a dead one.
+const WRITE_LOCK = 'tunix-rt-lab:checkpoint-writes';
+
+function withWriteLock<T>(mode: LockMode, work: () => Promise<T>): Promise<T> {
+	const locks = globalThis.navigator?.locks;
+	return locks ? (locks.request(WRITE_LOCK, { mode }, work) as Promise<T>) : work();
+}
+
 export async function sha256Hex(data: Uint8Array): Promise<string> {
 	const digest = await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
 	return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -21,11 +30,15 @@ export interface CheckpointWriteOptions {
 export class CheckpointRepo {
 	constructor(private readonly db: LabDb) {}
 
-	async write(
+	write(runId: string, step: number, bytes: Uint8Array, opts: CheckpointWriteOptions = {}): Promise<StoredCheckpoint> {
+		return withWriteLock('shared', () => this.writeChunks(runId, step, bytes, opts));
+	}
+
+	private async writeChunks(
 		runId: string,
 		step: number,
 		bytes: Uint8Array,
-		opts: CheckpointWriteOptions = {}
+		opts: CheckpointWriteOptions
 	): Promise<StoredCheckpoint> {
 		const size = opts.chunkBytes ?? CHUNK_BYTES;
 		const count = Math.max(1, Math.ceil(bytes.length / size));
@@ -91,7 +104,11 @@ export class CheckpointRepo {
 	}
 
 	/** Removes chunks that belong to no committed checkpoint (writes cut short by a crash or close). */
-	async cleanup(): Promise<number> {
+	cleanup(): Promise<number> {
+		return withWriteLock('exclusive', () => this.removeOrphans());
+	}
+
+	private async removeOrphans(): Promise<number> {
 		const committed = new Set(
 			(await this.db.checkpoints.where('committed').equals(1).toArray()).map((c) => `${c.runId}\u0000${c.step}`)
 		);
