@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { registerWasmKernelOverrides } from '../lib/backend/wasmKernels';
 import type { Provenance } from '../lib/core/run/record';
 import { APP_VERSION } from './appVersion';
 
@@ -46,6 +47,7 @@ export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 		await import('@tensorflow/tfjs-backend-wasm');
 		const pkg = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
 		setWasmPaths(join(dirname(pkg), 'dist') + '/');
+		registerWasmKernelOverrides();
 	} else if (name === 'webgpu') {
 		adapter = await registerWebgpu();
 	}

@@ -10,6 +10,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { registerWasmKernelOverrides } from '../backend/wasmKernels';
 import type { BackendChoice, BackendName } from '../core/config';
 import type { BackendReport } from './api';
 
@@ -18,6 +19,7 @@ setWasmPaths({
 	'tfjs-backend-wasm-simd.wasm': wasmSimd,
 	'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded
 });
+registerWasmKernelOverrides();
 
 export const AUTO_ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
