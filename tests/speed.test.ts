@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { goldenV2 } from '../src/lib/core/data/golden';
 import { matMul, product } from '../src/lib/core/model/ops';
+import { benchTraining } from '../src/lib/core/train/bench';
 import { Trainer } from '../src/lib/core/train/trainer';
 import type { LabConfig } from '../src/lib/core/config';
 import { backend, smokeConfig } from './helpers';
@@ -133,5 +134,24 @@ describe('the loss sequence is unchanged by the speed work', () => {
 		await backend('wasm');
 		const { losses } = await trainReference();
 		losses.forEach((l, i) => expect(Math.abs(l - reference.losses[i]), `loss at step ${i + 1}`).toBeLessThan(1e-4));
+	});
+});
+
+describe('benchTraining (the record behind npm run bench)', () => {
+	it('reports every field, with memory flat across 100 timed steps (wasm)', async () => {
+		await backend('wasm');
+		const config = smokeConfig();
+		const ds = goldenV2();
+		const r = await benchTraining(config, ds, { runtime: 'test', steps: 100, maxSeconds: 600, evalDatasets: [ds] });
+		expect(r).toMatchObject({ runtime: 'test', backend: 'wasm', batch_size: 4, steps_measured: 100 });
+		expect(r.eval_items).toBe(ds.traces.length);
+		expect(r.seq_len).toBeGreaterThan(100); // the longest traces
+		for (const k of ['ms_per_step', 'tokens_per_s', 'first_step_ms', 'eval_items_per_s', 'checkpoint_bytes'] as const)
+			expect(r[k], k).toBeGreaterThan(0);
+		expect(r.num_tensors).toBeGreaterThan(0);
+		expect(r.num_tensors_end).toBe(r.num_tensors);
+		expect(r.bytes_end).toBe(r.bytes);
+		expect(r.gpu_bytes).toBeNull();
+		expect(tf.memory().numTensors).toBe(0);
 	});
 });

@@ -1,0 +1,137 @@
+// The training benchmark (docs/performance.md), shared by `npm run bench` in Node and the browser
+// worker: one record per runtime and backend for a config's model on a fixed batch (the longest
+// traces, so every step has the same shape B × T). Timing lives here and in no pass/fail test.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint/checkpoint';
+import type { LabConfig } from '../config';
+import type { Dataset } from '../data/manifest';
+import { disposeModel, evaluate, modelFromValues } from '../eval/evaluate';
+import { encodeExample, makeBatch } from '../text/examples';
+import { Trainer } from './trainer';
+
+export interface BenchOptions {
+	/** Where it runs, e.g. "node v20.20.2" or "chromium 156 (worker)". */
+	runtime: string;
+	/** Timed steps wanted after the warm-up step (their median is the figure). */
+	steps: number;
+	/** Stop timing after this many seconds once 5 steps are timed (slow backends). */
+	maxSeconds: number;
+	/** Datasets whose items are generated for eval_items_per_s (all their items). */
+	evalDatasets: Dataset[];
+}
+
+/** One line of the bench output. */
+export interface BenchRecord {
+	runtime: string;
+	backend: string;
+	model: string;
+	batch_size: number;
+	seq_len: number;
+	/** Median over the timed steps (the warm-up step excluded). */
+	ms_per_step: number;
+	tokens_per_s: number;
+	/** The warm-up step: kernel compilation, shader compilation, first allocations. */
+	first_step_ms: number;
+	steps_measured: number;
+	/** Items of evalDatasets evaluated (loss and greedy generation, batched, KV cache). */
+	eval_items: number;
+	eval_items_per_s: number;
+	/** Weights + AdamW moments read back and encoded as safetensors. */
+	checkpoint_save_ms: number;
+	/** Decoded and uploaded into a new trainer. */
+	checkpoint_load_ms: number;
+	checkpoint_bytes: number;
+	/** tf.memory() after the warm-up step and after the last timed step: flat means no leak. */
+	num_tensors: number;
+	num_tensors_end: number;
+	bytes: number;
+	bytes_end: number;
+	/** GPU memory held by tfjs (webgl, webgpu), else null. */
+	gpu_bytes: number | null;
+	gpu_bytes_end: number | null;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function memory(): { tensors: number; bytes: number; gpu: number | null } {
+	const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
+	return { tensors: m.numTensors, bytes: m.numBytes, gpu: m.numBytesInGPU ?? null };
+}
+
+/** Benchmarks training, checkpointing and evaluation of `config`'s model on the active backend. */
+export async function benchTraining(config: LabConfig, dataset: Dataset, opts: BenchOptions): Promise<BenchRecord> {
+	const trainer = new Trainer(config, dataset);
+	let restored: Trainer | null = null;
+	try {
+		const longest = dataset.traces
+			.map((t) => encodeExample(t, trainer.tokenizer))
+			.sort((a, b) => b.ids.length - a.ids.length)
+			.slice(0, config.train.batch_size);
+		const batch = makeBatch(longest, config.data.loss_on);
+
+		let t = performance.now();
+		await trainer.trainOnBatch(batch);
+		const firstStepMs = performance.now() - t;
+		const before = memory();
+		const times: number[] = [];
+		const started = performance.now();
+		while (times.length < opts.steps) {
+			t = performance.now();
+			await trainer.trainOnBatch(batch);
+			times.push(performance.now() - t);
+			if (times.length >= 5 && performance.now() - started > opts.maxSeconds * 1000) break;
+		}
+		const after = memory();
+
+		t = performance.now();
+		const bytes = encodeCheckpoint(await trainer.snapshot());
+		const saveMs = performance.now() - t;
+		t = performance.now();
+		const ck = decodeCheckpoint(bytes);
+		restored = new Trainer(config, dataset, ck);
+		const loadMs = performance.now() - t;
+
+		let items = 0;
+		t = performance.now();
+		const model = modelFromValues(ck.params, ck, ck.step);
+		try {
+			for (const ds of opts.evalDatasets) {
+				const r = await evaluate(model, ds, { maxNewTokens: config.eval.max_new_tokens, maxItems: null });
+				items += r.items.length;
+			}
+		} finally {
+			disposeModel(model);
+		}
+		const evalS = (performance.now() - t) / 1000;
+
+		const ms = median(times);
+		const m = config.model;
+		return {
+			runtime: opts.runtime,
+			backend: tf.getBackend(),
+			model: `gpt n_layer=${m.n_layer} n_head=${m.n_head} n_embd=${m.n_embd} vocab=${trainer.tokenizer.size}`,
+			batch_size: batch.B,
+			seq_len: batch.T,
+			ms_per_step: round1(ms),
+			tokens_per_s: Math.round((batch.B * batch.T) / (ms / 1000)),
+			first_step_ms: Math.round(firstStepMs),
+			steps_measured: times.length,
+			eval_items: items,
+			eval_items_per_s: round1(items / evalS),
+			checkpoint_save_ms: Math.round(saveMs),
+			checkpoint_load_ms: Math.round(loadMs),
+			checkpoint_bytes: bytes.length,
+			num_tensors: before.tensors,
+			num_tensors_end: after.tensors,
+			bytes: before.bytes,
+			bytes_end: after.bytes,
+			gpu_bytes: before.gpu,
+			gpu_bytes_end: after.gpu
+		};
+	} finally {
+		trainer.dispose();
+		restored?.dispose();
+	}
+}
