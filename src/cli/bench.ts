@@ -17,13 +17,17 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
 			config: { type: 'string', default: 'configs/train_golden_v2.yaml' },
 			backend: { type: 'string', multiple: true },
 			steps: { type: 'string', default: '100' },
-			'max-seconds': { type: 'string', default: '60' }
+			'max-seconds': { type: 'string', default: '60' },
+			'eval-items': { type: 'string' }
 		}
 	});
 	const steps = Number(values.steps);
 	if (!Number.isInteger(steps) || steps < 5) throw new Error(`--steps must be an integer >= 5, got ${values.steps}`);
 	const maxSeconds = Number(values['max-seconds']);
 	if (!(maxSeconds > 0)) throw new Error(`--max-seconds must be a positive number, got ${values['max-seconds']}`);
+	const evalMaxItems = values['eval-items'] === undefined ? null : Number(values['eval-items']);
+	if (evalMaxItems !== null && !(Number.isInteger(evalMaxItems) && evalMaxItems > 0))
+		throw new Error(`--eval-items must be a positive integer, got ${values['eval-items']}`);
 	const backends = (values.backend ?? [...NODE_BACKENDS]) as NodeBackend[];
 	const config = loadConfig(values.config!);
 	const dataset = builtInDataset(config.data.dataset);
@@ -39,7 +43,8 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
 			runtime: `node ${process.version}`,
 			steps,
 			maxSeconds,
-			evalDatasets
+			evalDatasets,
+			evalMaxItems
 		});
 		io.out(JSON.stringify(record) + '\n');
 	}

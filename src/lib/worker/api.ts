@@ -3,6 +3,7 @@
 
 import type { BackendChoice, BackendName } from '../core/config';
 import type { RunRecord } from '../core/run/record';
+import type { BenchRecord } from '../core/train/bench';
 import type { StepMetrics } from '../core/train/trainer';
 
 /** Which backend the worker got, and why the others were skipped. */
@@ -39,6 +40,18 @@ export interface GenerateResult {
 	endedWithEos: boolean;
 }
 
+export interface BenchRequest {
+	/** The backend to measure; the bench fails rather than fall back. */
+	backend: BackendName;
+	/** Config YAML whose model, batch size and datasets are measured. */
+	configYaml: string;
+	/** Timed steps wanted (median), capped by maxSeconds once 5 are timed. */
+	steps: number;
+	maxSeconds: number;
+	/** Evaluation items per dataset (null: all). */
+	evalMaxItems: number | null;
+}
+
 export interface LabWorkerApi {
 	/** Which backend `choice` would give here, trying them in SPEC order; sets it as the active one. */
 	probeBackend(choice: BackendChoice): Promise<BackendReport>;
@@ -52,4 +65,8 @@ export interface LabWorkerApi {
 	evaluateRun(runId: string, listener: LabListener): Promise<void>;
 	/** Greedy generation from one checkpoint (the playground). */
 	generate(runId: string, step: number, prompt: string, maxNewTokens: number): Promise<GenerateResult>;
+	/** The training benchmark (docs/performance.md) on one backend, in this worker. */
+	bench(request: BenchRequest): Promise<BenchRecord>;
+	/** Trains a config with the bare core (no storage, no events): elapsed seconds after each step. */
+	timeCoreRun(configYaml: string, backend: BackendName): Promise<number[]>;
 }

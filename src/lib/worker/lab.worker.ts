@@ -4,7 +4,7 @@
 
 import * as Comlink from 'comlink';
 import { decodeCheckpoint } from '../core/checkpoint/checkpoint';
-import { parseConfig, type BackendChoice } from '../core/config';
+import { parseConfig, type BackendChoice, type BackendName, type LabConfig } from '../core/config';
 import type { Dataset } from '../core/data/manifest';
 import { evaluate as evaluateModel, disposeModel, modelFromValues } from '../core/eval/evaluate';
 import { generateGreedy } from '../core/eval/generate';
@@ -12,11 +12,20 @@ import { extractAnswer } from '../core/eval/judge';
 import { evaluateRun, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
 import { newRunRecord, type Provenance, type RunRecord } from '../core/run/record';
 import { encodeExample } from '../core/text/examples';
+import { benchTraining, timeCoreRun } from '../core/train/bench';
 import { CheckpointRepo } from '../storage/checkpoints';
 import { resolveDataset } from '../storage/datasets';
 import { labDb } from '../storage/db';
 import { IdbRunStorage } from '../storage/runStorage';
-import type { BackendReport, GenerateResult, LabEvent, LabListener, LabWorkerApi, StartRunRequest } from './api';
+import type {
+	BackendReport,
+	BenchRequest,
+	GenerateResult,
+	LabEvent,
+	LabListener,
+	LabWorkerApi,
+	StartRunRequest
+} from './api';
 import { deviceLost, selectBackend } from './backends';
 
 const db = labDb();
@@ -240,8 +249,40 @@ const api: LabWorkerApi = {
 		return usingBackend((run.provenance.backend || run.config.runtime.backend) as BackendChoice, () =>
 			generateFrom(runId, step, prompt, maxNewTokens)
 		);
+	},
+
+	async bench(request: BenchRequest) {
+		return onExactly(request.backend, request.configYaml, (config, [dataset, ...evalDatasets]) =>
+			benchTraining(config, dataset, {
+				runtime: `${navigator.userAgent.match(/(Chrome|Firefox|Safari)\/[\d.]+/)?.[0] ?? 'browser'} worker`,
+				steps: request.steps,
+				maxSeconds: request.maxSeconds,
+				evalDatasets: [dataset, ...evalDatasets],
+				evalMaxItems: request.evalMaxItems
+			})
+		);
+	},
+
+	async timeCoreRun(configYaml: string, backend: BackendName) {
+		return onExactly(backend, configYaml, (config, [dataset]) => timeCoreRun(config, dataset));
 	}
 };
+
+/** Runs `work` on exactly `backend` with a config's datasets; refuses a fallback (a bench must not mislabel). */
+async function onExactly<T>(
+	backend: BackendName,
+	configYaml: string,
+	work: (config: LabConfig, datasets: Dataset[]) => Promise<T>
+): Promise<T> {
+	const config = parseConfig(configYaml, { file: 'bench.yaml' });
+	return usingBackend(backend, async (report) => {
+		if (report.backend !== backend) throw new Error(`${backend} is not available here: ${report.notes.join('; ')}`);
+		const datasets = await Promise.all(
+			[config.data.dataset, ...config.data.eval_datasets].map((k) => resolveDataset(db, k))
+		);
+		return work(config, datasets);
+	});
+}
 
 async function generateFrom(
 	runId: string,

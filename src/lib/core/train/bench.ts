@@ -17,8 +17,10 @@ export interface BenchOptions {
 	steps: number;
 	/** Stop timing after this many seconds once 5 steps are timed (slow backends). */
 	maxSeconds: number;
-	/** Datasets whose items are generated for eval_items_per_s (all their items). */
+	/** Datasets whose items are generated for eval_items_per_s. */
 	evalDatasets: Dataset[];
+	/** Items per dataset (null: all); slow backends take a few. */
+	evalMaxItems: number | null;
 }
 
 /** One line of the bench output. */
@@ -60,6 +62,21 @@ function memory(): { tensors: number; bytes: number; gpu: number | null } {
 	return { tensors: m.numTensors, bytes: m.numBytes, gpu: m.numBytesInGPU ?? null };
 }
 
+/**
+ * The bare core's per-step wall time for a whole config (its data order, no storage, no events):
+ * what the worker + UI path is compared against. Seconds since the start, one per step.
+ */
+export async function timeCoreRun(config: LabConfig, dataset: Dataset): Promise<number[]> {
+	const trainer = new Trainer(config, dataset);
+	const elapsed: number[] = [];
+	try {
+		await trainer.run({ onStep: (m) => void elapsed.push(m.elapsed_s) });
+	} finally {
+		trainer.dispose();
+	}
+	return elapsed;
+}
+
 /** Benchmarks training, checkpointing and evaluation of `config`'s model on the active backend. */
 export async function benchTraining(config: LabConfig, dataset: Dataset, opts: BenchOptions): Promise<BenchRecord> {
 	const trainer = new Trainer(config, dataset);
@@ -98,7 +115,7 @@ export async function benchTraining(config: LabConfig, dataset: Dataset, opts: B
 		const model = modelFromValues(ck.params, ck, ck.step);
 		try {
 			for (const ds of opts.evalDatasets) {
-				const r = await evaluate(model, ds, { maxNewTokens: config.eval.max_new_tokens, maxItems: null });
+				const r = await evaluate(model, ds, { maxNewTokens: config.eval.max_new_tokens, maxItems: opts.evalMaxItems });
 				items += r.items.length;
 			}
 		} finally {

@@ -1,0 +1,76 @@
+// Browser benchmark (docs/performance.md). Prints JSON lines, like the Node bench:
+// 1. the core bench in the worker on each backend Chromium offers here (webgpu, webgl, wasm, cpu);
+// 2. the worker + UI overhead: a real run started from the lab page (storage, events, live charts)
+//    against the bare core training the same config in the same worker, per step.
+// Environment: BENCH_BACKENDS (comma list, default all four), BENCH_STEPS (20), BENCH_SECONDS (60),
+// BENCH_RUN_STEPS (40) and BENCH_RUN_BACKEND (wasm) for the overhead run.
+import { expect, test } from '@playwright/test';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { download, startRun, status } from '../e2e/helpers';
+
+const env = (k: string, d: string) => process.env[k] ?? d;
+const backends = env('BENCH_BACKENDS', 'webgpu,webgl,wasm,cpu').split(',');
+const runSteps = Number(env('BENCH_RUN_STEPS', '40'));
+const runBackend = env('BENCH_RUN_BACKEND', 'wasm');
+const lines: string[] = [];
+const emit = (o: object) => {
+	const line = JSON.stringify(o);
+	lines.push(line);
+	console.log(line);
+};
+
+test.afterAll(() => {
+	mkdirSync('artifacts/bench', { recursive: true });
+	writeFileSync('artifacts/bench/browser.jsonl', lines.join('\n') + '\n');
+});
+
+test('core bench in the worker, per backend', async ({ page }) => {
+	await page.goto('/bench');
+	for (const b of ['webgpu', 'webgl', 'wasm', 'cpu'])
+		await page.getByTestId(`bench-${b}`).setChecked(backends.includes(b));
+	await page.getByTestId('bench-steps').fill(env('BENCH_STEPS', '20'));
+	await page.getByTestId('bench-seconds').fill(env('BENCH_SECONDS', '60'));
+	await page.getByTestId('bench-run').click();
+	const out = page.getByTestId('bench-jsonl');
+	await expect(out).toBeVisible({ timeout: 3_000_000 });
+	for (const l of ((await out.textContent()) ?? '').split('\n').filter(Boolean)) emit(JSON.parse(l));
+	for (const e of await page.locator('p.error').allTextContents()) console.error(`skipped ${e}`);
+});
+
+test('worker + UI path against the bare core', async ({ page }) => {
+	const yaml = readFileSync('configs/train_golden_v2.yaml', 'utf8')
+		.replace(/^ {2}steps: \d+/m, `  steps: ${runSteps}`)
+		.replace(/every_steps: \d+/, `every_steps: ${runSteps}`)
+		.replace(/max_items: \w+/, 'max_items: 1')
+		.replace(/backend: \w+/, `backend: ${runBackend}`);
+	const perStep = (elapsed: number[]) => ((elapsed.at(-1)! - elapsed[0]) / (elapsed.length - 1)) * 1000; // steps 2..N
+
+	await startRun(page, yaml, 'train_golden_v2.yaml');
+	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 3_000_000 });
+	const metrics = (await download(page, 'dl-metrics')).toString('utf8');
+	const ui = metrics
+		.trim()
+		.split('\n')
+		.map((l) => JSON.parse(l))
+		.filter((m) => !('split' in m))
+		.map((m) => m.elapsed_s as number);
+
+	await page.goto('/bench');
+	await page.getByTestId('bench-yaml').fill(yaml);
+	await page.getByTestId('core-backend').selectOption(runBackend);
+	await page.getByTestId('core-run').click();
+	const core = JSON.parse((await page.getByTestId('core-elapsed').textContent({ timeout: 3_000_000 }))!) as number[];
+
+	expect(ui).toHaveLength(runSteps);
+	expect(core).toHaveLength(runSteps);
+	const [uiMs, coreMs] = [perStep(ui), perStep(core)];
+	emit({
+		runtime: 'chromium',
+		backend: runBackend,
+		path: 'worker+ui vs bare core',
+		steps: runSteps,
+		core_ms_per_step: Math.round(coreMs * 10) / 10,
+		ui_ms_per_step: Math.round(uiMs * 10) / 10,
+		overhead_pct: Math.round(((uiMs - coreMs) / coreMs) * 1000) / 10
+	});
+});
