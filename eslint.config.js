@@ -45,6 +45,6 @@ export default ts.config(
 		}
 	},
 	{
-		ignores: ['build/', '.svelte-kit/', 'dist/', 'node_modules/', 'artifacts/']
+		ignores: ['build/', 'build-lab/', '.svelte-kit/', 'dist/', 'node_modules/', 'artifacts/']
 	}
 );

@@ -32,10 +32,14 @@ export default defineConfig({
 			]
 		}
 	},
+	// Two builds, served as a static host would: build/ at / with the COOP/COEP headers `npm run
+	// preview` sends, and a BASE_PATH=/lab build at /lab/ with no special headers (like GitHub Pages).
 	webServer: {
-		command: `npm run build && npx vite preview --port ${port} --strictPort`,
-		url: `http://localhost:${port}`,
-		timeout: 240_000,
+		command:
+			'npm run build && BASE_PATH=/lab BUILD_DIR=build-lab npm run build && ' +
+			`node scripts/static-server.mjs ${port}:/:build:isolated ${port + 1}:/lab:build-lab`,
+		url: `http://localhost:${port + 1}/lab/`,
+		timeout: 300_000,
 		reuseExistingServer: false
 	}
 });

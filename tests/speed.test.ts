@@ -142,7 +142,13 @@ describe('benchTraining (the record behind npm run bench)', () => {
 		await backend('wasm');
 		const config = smokeConfig();
 		const ds = goldenV2();
-		const r = await benchTraining(config, ds, { runtime: 'test', steps: 100, maxSeconds: 600, evalDatasets: [ds], evalMaxItems: null });
+		const r = await benchTraining(config, ds, {
+			runtime: 'test',
+			steps: 100,
+			maxSeconds: 600,
+			evalDatasets: [ds],
+			evalMaxItems: null
+		});
 		expect(r).toMatchObject({ runtime: 'test', backend: 'wasm', batch_size: 4, steps_measured: 100 });
 		expect(r.eval_items).toBe(ds.traces.length);
 		expect(r.seq_len).toBeGreaterThan(100); // the longest traces

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { download, status, trainSmokeOnWasm } from './helpers';
 
 test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint, and compares two runs', async ({

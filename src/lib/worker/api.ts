@@ -16,6 +16,10 @@ export interface BackendReport {
 	tfjs_version: string;
 	/** True when the requested backend was not the one used. */
 	fellBack: boolean;
+	/** Whether the page is cross-origin isolated (SharedArrayBuffer, so wasm threads). */
+	isolated: boolean;
+	/** Threads the wasm backend uses, when the backend is wasm. */
+	wasmThreads: number | null;
 }
 
 /** Events from a run, batched (at most about ten deliveries a second). */

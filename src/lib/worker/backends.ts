@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -20,6 +20,9 @@ setWasmPaths({
 	'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded
 });
 registerWasmKernelOverrides();
+// Threads for the wasm backend when the page is cross-origin isolated: one per core, up to 4
+// (tfjs's default takes half the cores; the UI thread is mostly idle while training).
+setThreadsCount(Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)));
 
 export const AUTO_ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
@@ -48,6 +51,12 @@ function adapterOf(name: BackendName): BackendReport['adapter'] {
 	return { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '' };
 }
 
+function threadsNote(threads: number, isolated: boolean): string {
+	const t = `${threads} thread${threads === 1 ? '' : 's'}`;
+	if (isolated) return `wasm: ${t} (page cross-origin isolated)`;
+	return `wasm: ${t} (page not cross-origin isolated, so no SharedArrayBuffer: serve it with COOP/COEP headers or load it again once the service worker is active; see docs/deploy.md)`;
+}
+
 /** Makes the best available backend for `choice` active and reports what happened. */
 export async function selectBackend(choice: BackendChoice): Promise<BackendReport> {
 	const order = choice === 'auto' ? AUTO_ORDER : [choice, ...AUTO_ORDER.filter((b) => b !== choice)];
@@ -56,7 +65,12 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
 		const why = await tryBackend(name);
 		if (why === null) {
 			notes.push(`${name}: chosen`);
+			const isolated = self.crossOriginIsolated === true;
+			const wasmThreads = name === 'wasm' ? getThreadsCount() : null;
+			if (wasmThreads !== null) notes.push(threadsNote(wasmThreads, isolated));
 			return {
+				isolated,
+				wasmThreads,
 				backend: name,
 				notes,
 				adapter: adapterOf(name),

@@ -1,0 +1,75 @@
+// The static deployment: under a sub-path on a plain static server (no special headers, 404.html
+// fallback, like GitHub Pages), offline after one visit (service worker), and cross-origin
+// isolation for wasm threads (from headers, or from the service worker where a host sends none).
+import type { Page } from '@playwright/test';
+import type { Server } from 'node:http';
+import { serveStatic } from '../../scripts/static-server.mjs';
+import { expect, test } from './fixtures';
+import { status } from './helpers';
+
+/** The static site built with BASE_PATH=/lab (playwright.config.ts builds and serves it). */
+const LAB = `http://localhost:${Number(process.env.E2E_PORT ?? 4173) + 1}/lab`;
+
+async function trainSmokeOnWasm(page: Page, labUrl: string) {
+	await page.goto(`${labUrl}/`);
+	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
+	await page.getByTestId('backend').selectOption('wasm');
+	await page.getByTestId('train').click();
+	await page.waitForURL(/\/run\?id=/);
+	await expect(status(page)).toHaveAttribute('data-status', 'completed');
+}
+
+async function serviceWorkerInControl(page: Page) {
+	await page.waitForFunction(async () => {
+		await navigator.serviceWorker.ready;
+		return navigator.serviceWorker.controller !== null;
+	});
+}
+
+test('under a sub-path on a plain static server: trains, and deep links survive a reload', async ({ page }) => {
+	await trainSmokeOnWasm(page, LAB);
+	expect(new URL(page.url()).pathname).toBe('/lab/run');
+	await page.reload();
+	await expect(status(page)).toHaveAttribute('data-status', 'completed');
+	await expect(page.getByTestId('verdict')).toBeVisible();
+	// a route opened directly, and one that does not exist (the 404.html fallback boots the app)
+	await page.goto(`${LAB}/runs`);
+	await expect(page.getByRole('heading', { level: 1 })).toHaveText('Runs');
+	const missing = await page.goto(`${LAB}/no-such-page`);
+	expect(missing?.status()).toBe(404);
+	await expect(page.getByRole('link', { name: 'Lab' }).first()).toHaveAttribute('href', /^\/lab\/?$/);
+});
+
+test('works offline after one visit: loads and trains with the server gone and the network off', async ({
+	page,
+	context
+}) => {
+	let server: Server | null = await serveStatic({ port: 4179, base: '/', dir: 'build' });
+	try {
+		await page.goto('http://localhost:4179/');
+		await expect(page.getByTestId('backend-report')).toContainText('Training will use');
+		await serviceWorkerInControl(page);
+		await new Promise((r) => server!.close(r));
+		server = null;
+		await context.setOffline(true);
+		await trainSmokeOnWasm(page, 'http://localhost:4179');
+		await page.reload();
+		await expect(status(page)).toHaveAttribute('data-status', 'completed');
+	} finally {
+		await context.setOffline(false);
+		server?.close();
+	}
+});
+
+test('reports cross-origin isolation and wasm threads; the service worker isolates a header-less host', async ({
+	page
+}) => {
+	await page.goto(`${LAB}/`);
+	await page.getByTestId('backend').selectOption('wasm');
+	await expect(page.getByTestId('isolation')).toContainText('Cross-origin isolated: no; wasm threads: 1');
+	await serviceWorkerInControl(page);
+	await page.reload();
+	await page.getByTestId('backend').selectOption('wasm');
+	await expect(page.getByTestId('isolation')).toContainText(/Cross-origin isolated: yes; wasm threads: [1-9]/);
+	expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+});
