@@ -27,8 +27,8 @@ export default defineConfig({
 				'--disable-sync',
 				'--no-first-run',
 				'--enable-unsafe-webgpu',
-				'--use-webgpu-adapter=swiftshader',
-				'--enable-unsafe-swiftshader'
+				// WebGPU on the CPU (SwiftShader) unless CHROMIUM_GPU=1 asks for the machine's GPU
+				...(process.env.CHROMIUM_GPU ? [] : ['--use-webgpu-adapter=swiftshader', '--enable-unsafe-swiftshader'])
 			]
 		}
 	},

@@ -26,10 +26,25 @@ export const ISOLATION_HEADERS = {
 	'Cross-Origin-Embedder-Policy': 'require-corp'
 };
 
+/**
+ * `npm run preview` sends the isolation headers on every response. (Vite's `preview.headers` does
+ * not reach the pages SvelteKit's preview serves, so a middleware sets them first.) The dev server
+ * stays unisolated: the wasm backend runs one thread there.
+ */
+function isolatedPreview(): Plugin {
+	return {
+		name: 'isolated-preview',
+		configurePreviewServer(server) {
+			server.middlewares.use((_req, res, next) => {
+				for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+				next();
+			});
+		}
+	};
+}
+
 export default defineConfig({
-	plugins: [tfjsWasmThreadsFix(), sveltekit()],
-	server: { headers: ISOLATION_HEADERS },
-	preview: { headers: ISOLATION_HEADERS },
+	plugins: [isolatedPreview(), tfjsWasmThreadsFix(), sveltekit()],
 	worker: { format: 'es', plugins: () => [tfjsWasmThreadsFix()] },
 	// pre-bundled up front, so the first visit to the dev server does not reload when the worker
 	// discovers them

@@ -13,7 +13,7 @@ export interface Preset {
 export const PRESETS: Preset[] = [
 	{ file: 'ci_smoke.yaml', label: 'Smoke test (seconds)', yaml: ciSmoke },
 	{ file: 'quick_golden_v2.yaml', label: 'Quick (a few minutes)', yaml: quick },
-	{ file: 'train_golden_v2.yaml', label: 'Full run (about 40 minutes on a CPU)', yaml: full }
+	{ file: 'train_golden_v2.yaml', label: 'Full run (about 10 minutes on a CPU)', yaml: full }
 ];
 
 /** The YAML with runtime.backend replaced. */
@@ -36,7 +36,7 @@ export function withDataset(yaml: string, key: string): string {
  * batch 16 × ~127 tokens) on a 2-core CPU, scaled by n_layer · n_embd² · batch_size.
  * GPU (webgpu/webgl) speed depends on the GPU, so no figure is given for them.
  */
-const SECONDS_PER_FULL_STEP: Record<string, number> = { wasm: 1.1, cpu: 9 };
+const SECONDS_PER_FULL_STEP: Record<string, number> = { wasm: 0.35, cpu: 9 };
 
 export function estimateSeconds(
 	c: { model: { n_layer: number; n_embd: number }; train: { steps: number; batch_size: number } },

@@ -40,6 +40,7 @@ test('core bench in the worker, per backend', async ({ page }) => {
 test('worker + UI path against the bare core', async ({ page }) => {
 	const yaml = readFileSync('configs/train_golden_v2.yaml', 'utf8')
 		.replace(/^ {2}steps: \d+/m, `  steps: ${runSteps}`)
+		.replace(/warmup_steps: \d+/, 'warmup_steps: 5')
 		.replace(/every_steps: \d+/, `every_steps: ${runSteps}`)
 		.replace(/max_items: \w+/, 'max_items: 1')
 		.replace(/backend: \w+/, `backend: ${runBackend}`);

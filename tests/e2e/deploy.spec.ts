@@ -5,19 +5,10 @@ import type { Page } from '@playwright/test';
 import type { Server } from 'node:http';
 import { serveStatic } from '../../scripts/static-server.mjs';
 import { expect, test } from './fixtures';
-import { status } from './helpers';
+import { status, trainSmokeOnWasm } from './helpers';
 
 /** The static site built with BASE_PATH=/lab (playwright.config.ts builds and serves it). */
 const LAB = `http://localhost:${Number(process.env.E2E_PORT ?? 4173) + 1}/lab`;
-
-async function trainSmokeOnWasm(page: Page, labUrl: string) {
-	await page.goto(`${labUrl}/`);
-	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
-	await page.getByTestId('backend').selectOption('wasm');
-	await page.getByTestId('train').click();
-	await page.waitForURL(/\/run\?id=/);
-	await expect(status(page)).toHaveAttribute('data-status', 'completed');
-}
 
 async function serviceWorkerInControl(page: Page) {
 	await page.waitForFunction(async () => {
@@ -27,7 +18,7 @@ async function serviceWorkerInControl(page: Page) {
 }
 
 test('under a sub-path on a plain static server: trains, and deep links survive a reload', async ({ page }) => {
-	await trainSmokeOnWasm(page, LAB);
+	await trainSmokeOnWasm(page, 1234, LAB);
 	expect(new URL(page.url()).pathname).toBe('/lab/run');
 	await page.reload();
 	await expect(status(page)).toHaveAttribute('data-status', 'completed');
@@ -52,7 +43,7 @@ test('works offline after one visit: loads and trains with the server gone and t
 		await new Promise((r) => server!.close(r));
 		server = null;
 		await context.setOffline(true);
-		await trainSmokeOnWasm(page, 'http://localhost:4179');
+		await trainSmokeOnWasm(page, 1234, 'http://localhost:4179');
 		await page.reload();
 		await expect(status(page)).toHaveAttribute('data-status', 'completed');
 	} finally {

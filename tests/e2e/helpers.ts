@@ -85,8 +85,9 @@ export function modelTensors(bytes: Uint8Array): Map<string, Float32Array> {
 }
 
 /** From the lab page: the smoke preset with another seed on wasm (seconds), trained to completion. */
-export async function trainSmokeOnWasm(page: Page, seed: number): Promise<void> {
-	await page.goto('/');
+/** Trains ci_smoke on wasm from the lab page at `labUrl` (default: the base URL) to completion. */
+export async function trainSmokeOnWasm(page: Page, seed = 1234, labUrl = ''): Promise<void> {
+	await page.goto(`${labUrl}/`);
 	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
 	const yaml = (await page.getByTestId('config-yaml').inputValue()).replace('seed: 1234', `seed: ${seed}`);
 	await page.getByTestId('config-yaml').fill(yaml.replace('backend: auto', 'backend: wasm'));

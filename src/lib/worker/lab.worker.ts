@@ -254,7 +254,7 @@ const api: LabWorkerApi = {
 	async bench(request: BenchRequest) {
 		return onExactly(request.backend, request.configYaml, (config, [dataset, ...evalDatasets]) =>
 			benchTraining(config, dataset, {
-				runtime: `${navigator.userAgent.match(/(Chrome|Firefox|Safari)\/[\d.]+/)?.[0] ?? 'browser'} worker`,
+				runtime: `${navigator.userAgent.match(/(Chrome|Firefox|Safari)\/[\d.]+/)?.[0] ?? 'browser'} worker, ${lastReport?.isolated ? 'cross-origin isolated' : 'not isolated'}${lastReport?.wasmThreads ? `, wasm threads ${lastReport.wasmThreads}` : ''}`,
 				steps: request.steps,
 				maxSeconds: request.maxSeconds,
 				evalDatasets: [dataset, ...evalDatasets],

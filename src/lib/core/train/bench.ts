@@ -89,7 +89,7 @@ export async function benchTraining(config: LabConfig, dataset: Dataset, opts: B
 		const batch = makeBatch(longest, config.data.loss_on);
 
 		let t = performance.now();
-		await trainer.trainOnBatch(batch);
+		await trainer.trainOnBatch(batch); // ends when its update has run (Trainer.settle)
 		const firstStepMs = performance.now() - t;
 		const before = memory();
 		const times: number[] = [];

@@ -186,6 +186,9 @@ export class Trainer {
 		const lr = learningRate(s, this.config.train);
 		this.optimizer.step(grads, lr, clipCoefficient(normValue, this.config.train.grad_clip));
 		tf.dispose(grads);
+		// a step ends when its update has run: GPU backends would otherwise queue updates without
+		// bound behind the loss read-back, and the step times would measure only the queueing
+		await this.settle();
 		this.step = s + 1;
 		const now = performance.now();
 		const tokens = countTokens(batch.inputs);
@@ -197,6 +200,14 @@ export class Trainer {
 			tokens_per_s: tokens / Math.max(1e-9, (now - t0) / 1000),
 			elapsed_s: this.elapsedBefore + (now - runStarted) / 1000
 		};
+	}
+
+	/**
+	 * Resolves once the backend has run all queued work. GPU backends queue the optimizer update
+	 * behind the loss read-back; reading a parameter written by it waits for the whole queue.
+	 */
+	private async settle(): Promise<void> {
+		await this.params.get('transformer.ln_f.bias')!.data();
 	}
 
 	/** Weights, moments and trainer state as a Checkpoint record. */
