@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend, type NodeBackend } from '../src/cli/nodeBackend';
 import { loadConfig } from '../src/cli/trainCommand';
 import { builtInDataset } from '../src/lib/core/data/registry';
-import { encodeExample, makeBatch } from '../src/lib/core/text/examples';
+import { longestBatch } from '../src/lib/core/train/bench';
 import { Trainer } from '../src/lib/core/train/trainer';
 
 const backend = (process.argv[2] ?? 'wasm') as NodeBackend;
@@ -14,11 +14,7 @@ await useNodeBackend(backend);
 const config = loadConfig('configs/train_golden_v2.yaml');
 const dataset = builtInDataset(config.data.dataset);
 const trainer = new Trainer(config, dataset);
-const longest = dataset.traces
-	.map((t) => encodeExample(t, trainer.tokenizer))
-	.sort((a, b) => b.ids.length - a.ids.length)
-	.slice(0, config.train.batch_size);
-const batch = makeBatch(longest, config.data.loss_on);
+const batch = longestBatch(config, dataset, trainer.tokenizer);
 await trainer.trainOnBatch(batch); // warm-up
 const info = await tf.profile(async () => void (await trainer.trainOnBatch(batch)));
 const byName = new Map<string, { ms: number; n: number }>();

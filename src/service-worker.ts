@@ -15,6 +15,7 @@ import { build, files, prerendered, version } from '$service-worker';
 const sw = self as unknown as ServiceWorkerGlobalScope;
 const CACHE = `tunix-rt-lab-${version}`;
 const SHELL = [...build, ...files, ...prerendered];
+const IN_SHELL = new Set(SHELL);
 /** The lab's root page: any page boots the single-page app, which then renders the URL's route. */
 const FALLBACK = [...prerendered].sort((a, b) => a.length - b.length)[0];
 
@@ -48,7 +49,7 @@ function isolated(response: Response): Response {
 async function respond(request: Request): Promise<Response> {
 	const cache = await caches.open(CACHE);
 	const url = new URL(request.url);
-	if (request.mode !== 'navigate' && SHELL.includes(url.pathname)) {
+	if (request.mode !== 'navigate' && IN_SHELL.has(url.pathname)) {
 		const hit = await cache.match(url.pathname);
 		if (hit) return hit;
 	}

@@ -1,7 +1,7 @@
 // `npm run bench` (Node part): training-step speed, evaluation speed, checkpoint save/load and
 // memory of a config's model on each Node backend (src/lib/core/train/bench.ts). One JSON line per
 // available backend on stdout; notes on skipped backends on stderr. The browser part is
-// scripts/bench-browser.ts.
+// tests/bench/browser.bench.ts (npm run bench:browser).
 
 import { parseArgs } from 'node:util';
 import { builtInDataset } from '../lib/core/data/registry';

@@ -6,7 +6,7 @@
 // BENCH_RUN_STEPS (40) and BENCH_RUN_BACKEND (wasm) for the overhead run.
 import { expect, test } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { download, startRun, status } from '../e2e/helpers';
+import { download, startRun, status, trainingValues } from '../e2e/helpers';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const backends = env('BENCH_BACKENDS', 'webgpu,webgl,wasm,cpu').split(',');
@@ -48,13 +48,7 @@ test('worker + UI path against the bare core', async ({ page }) => {
 
 	await startRun(page, yaml, 'train_golden_v2.yaml');
 	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 3_000_000 });
-	const metrics = (await download(page, 'dl-metrics')).toString('utf8');
-	const ui = metrics
-		.trim()
-		.split('\n')
-		.map((l) => JSON.parse(l))
-		.filter((m) => !('split' in m))
-		.map((m) => m.elapsed_s as number);
+	const ui = trainingValues((await download(page, 'dl-metrics')).toString('utf8'), 'elapsed_s');
 
 	await page.goto('/bench');
 	await page.getByTestId('bench-yaml').fill(yaml);

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseMetricsJsonl } from '../../src/lib/core/run/artifacts';
 
 export const smokeYaml = readFileSync('configs/ci_smoke.yaml', 'utf8');
 
@@ -40,13 +41,9 @@ export async function download(page: Page, testId: string): Promise<Buffer> {
 	return readFileSync((await dl.path())!);
 }
 
-export function trainingLosses(jsonl: string): number[] {
-	return jsonl
-		.trim()
-		.split('\n')
-		.map((l) => JSON.parse(l))
-		.filter((m) => !('split' in m))
-		.map((m) => m.loss);
+/** One value of every training line of a metrics.jsonl (evaluation lines skipped). */
+export function trainingValues(jsonl: string, key: 'loss' | 'elapsed_s'): number[] {
+	return parseMetricsJsonl(jsonl).training.map((m) => m[key] as number);
 }
 
 /** The same YAML trained by the CLI on the cpu backend; returns the run directory. */

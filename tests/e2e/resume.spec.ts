@@ -1,7 +1,7 @@
 import { expect, test } from './fixtures';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliRun, download, longerSmoke, modelTensors, startRun, status, trainingLosses, waitForStep } from './helpers';
+import { cliRun, download, longerSmoke, modelTensors, startRun, status, trainingValues, waitForStep } from './helpers';
 
 test('reload mid-run → interrupted → Resume → completed, equal to an uninterrupted CLI run (cpu)', async ({ page }) => {
 	const yaml = longerSmoke(30);
@@ -17,8 +17,8 @@ test('reload mid-run → interrupted → Resume → completed, equal to an unint
 
 	// the CLI, same config and seed, uninterrupted: the same core gives the same numbers
 	const dir = cliRun(yaml);
-	const browser = trainingLosses((await download(page, 'dl-metrics')).toString('utf8'));
-	const cli = trainingLosses(readFileSync(join(dir, 'metrics.jsonl'), 'utf8'));
+	const browser = trainingValues((await download(page, 'dl-metrics')).toString('utf8'), 'loss');
+	const cli = trainingValues(readFileSync(join(dir, 'metrics.jsonl'), 'utf8'), 'loss');
 	expect(browser).toHaveLength(30);
 	browser.forEach((l, i) => expect(Math.abs(l - cli[i]), `step ${i + 1}`).toBeLessThan(1e-5));
 	const ours = modelTensors(new Uint8Array(await download(page, 'dl-checkpoint-30')));

@@ -90,8 +90,9 @@ function provenanceOf(report: BackendReport): Provenance {
 	};
 }
 
-async function loadDatasets(run: RunRecord): Promise<Dataset[]> {
-	return Promise.all([run.config.data.dataset, ...run.config.data.eval_datasets].map((k) => resolveDataset(db, k)));
+/** A config's training dataset, then its evaluation datasets; throws naming the known keys for an unknown one. */
+async function loadDatasets(config: LabConfig): Promise<Dataset[]> {
+	return Promise.all([config.data.dataset, ...config.data.eval_datasets].map((k) => resolveDataset(db, k)));
 }
 
 /** Another tab's worker holds the run. */
@@ -150,7 +151,7 @@ async function drive(
 		try {
 			await usingBackend(backend, async (report) => {
 				void deviceLost().then((reason) => (lost.reason = reason));
-				const [dataset, ...evalDatasets] = await loadDatasets(run);
+				const [dataset, ...evalDatasets] = await loadDatasets(run.config);
 				let resume;
 				if (resumeFromLatest) {
 					const steps = await storage.checkpointSteps();
@@ -195,10 +196,7 @@ const api: LabWorkerApi = {
 	async startRun(request: StartRunRequest, listener) {
 		await cleanup;
 		const config = parseConfig(request.configYaml, { file: request.configName });
-		// resolveDataset throws naming the known keys for an unknown one
-		const [train, ...evalSets] = await Promise.all(
-			[config.data.dataset, ...config.data.eval_datasets].map((k) => resolveDataset(db, k))
-		);
+		const [train, ...evalSets] = await loadDatasets(config);
 		const run = newRunRecord(
 			config,
 			train.manifest,
@@ -226,7 +224,7 @@ const api: LabWorkerApi = {
 		const events = batcher(listener);
 		void withRunLock(runId, events, async () => {
 			try {
-				const datasets = await loadDatasets(run);
+				const datasets = await loadDatasets(run.config);
 				await usingBackend((run.provenance.backend || run.config.runtime.backend) as BackendChoice, () =>
 					evaluateRun({
 						storage: new IdbRunStorage(db, runId),
@@ -254,7 +252,7 @@ const api: LabWorkerApi = {
 	async bench(request: BenchRequest) {
 		return onExactly(request.backend, request.configYaml, (config, [dataset, ...evalDatasets]) =>
 			benchTraining(config, dataset, {
-				runtime: `${navigator.userAgent.match(/(Chrome|Firefox|Safari)\/[\d.]+/)?.[0] ?? 'browser'} worker, ${lastReport?.isolated ? 'cross-origin isolated' : 'not isolated'}${lastReport?.wasmThreads ? `, wasm threads ${lastReport.wasmThreads}` : ''}`,
+				runtime: benchRuntime(),
 				steps: request.steps,
 				maxSeconds: request.maxSeconds,
 				evalDatasets: [dataset, ...evalDatasets],
@@ -268,6 +266,13 @@ const api: LabWorkerApi = {
 	}
 };
 
+/** Where a bench runs: the browser, whether the page is isolated, and the wasm threads. */
+function benchRuntime(): string {
+	const browser = navigator.userAgent.match(/(Chrome|Firefox|Safari)\/[\d.]+/)?.[0] ?? 'browser';
+	const isolation = lastReport?.isolated ? 'cross-origin isolated' : 'not isolated';
+	return `${browser} worker, ${isolation}${lastReport?.wasmThreads ? `, wasm threads ${lastReport.wasmThreads}` : ''}`;
+}
+
 /** Runs `work` on exactly `backend` with a config's datasets; refuses a fallback (a bench must not mislabel). */
 async function onExactly<T>(
 	backend: BackendName,
@@ -277,10 +282,7 @@ async function onExactly<T>(
 	const config = parseConfig(configYaml, { file: 'bench.yaml' });
 	return usingBackend(backend, async (report) => {
 		if (report.backend !== backend) throw new Error(`${backend} is not available here: ${report.notes.join('; ')}`);
-		const datasets = await Promise.all(
-			[config.data.dataset, ...config.data.eval_datasets].map((k) => resolveDataset(db, k))
-		);
-		return work(config, datasets);
+		return work(config, await loadDatasets(config));
 	});
 }
 

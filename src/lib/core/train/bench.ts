@@ -7,7 +7,8 @@ import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint/checkpoint';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
 import { disposeModel, evaluate, modelFromValues } from '../eval/evaluate';
-import { encodeExample, makeBatch } from '../text/examples';
+import { encodeExample, makeBatch, type Batch } from '../text/examples';
+import type { Tokenizer } from '../text/tokenizer';
 import { Trainer } from './trainer';
 
 export interface BenchOptions {
@@ -77,16 +78,21 @@ export async function timeCoreRun(config: LabConfig, dataset: Dataset): Promise<
 	return elapsed;
 }
 
+/** The batch of the `batch_size` longest traces: every step on it has the same shape (B × T). */
+export function longestBatch(config: LabConfig, dataset: Dataset, tokenizer: Tokenizer): Batch {
+	const longest = dataset.traces
+		.map((t) => encodeExample(t, tokenizer))
+		.sort((a, b) => b.ids.length - a.ids.length)
+		.slice(0, config.train.batch_size);
+	return makeBatch(longest, config.data.loss_on);
+}
+
 /** Benchmarks training, checkpointing and evaluation of `config`'s model on the active backend. */
 export async function benchTraining(config: LabConfig, dataset: Dataset, opts: BenchOptions): Promise<BenchRecord> {
 	const trainer = new Trainer(config, dataset);
 	let restored: Trainer | null = null;
 	try {
-		const longest = dataset.traces
-			.map((t) => encodeExample(t, trainer.tokenizer))
-			.sort((a, b) => b.ids.length - a.ids.length)
-			.slice(0, config.train.batch_size);
-		const batch = makeBatch(longest, config.data.loss_on);
+		const batch = longestBatch(config, dataset, trainer.tokenizer);
 
 		let t = performance.now();
 		await trainer.trainOnBatch(batch); // ends when its update has run (Trainer.settle)
