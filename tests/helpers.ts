@@ -1,9 +1,15 @@
 // Shared test helpers: backends, configs, small datasets.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { useNodeBackend, type NodeBackend } from '../src/cli/nodeBackend';
 import { parseConfig, type LabConfig } from '../src/lib/core/config';
 
+/** Debian's Chromium ships SwiftShader's Vulkan driver: WebGPU on the CPU, for Dawn in Node too. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
 export async function backend(name: NodeBackend): Promise<void> {
+	if (name === 'webgpu' && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
+		process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD; // read when Dawn creates its Vulkan instance
+	}
 	await useNodeBackend(name);
 }
 

@@ -18,15 +18,20 @@ export class BackendError extends Error {}
 
 async function registerWebgpu(): Promise<{ vendor: string; architecture: string } | null> {
 	let create: (options: string[]) => GPU;
+	let globals: Record<string, unknown>;
 	try {
 		// optional native package, never bundled
 		const name = 'webgpu';
-		({ create } = (await import(/* @vite-ignore */ name)) as { create: (o: string[]) => GPU });
+		({ create, globals } = (await import(/* @vite-ignore */ name)) as {
+			create: (o: string[]) => GPU;
+			globals: Record<string, unknown>;
+		});
 	} catch {
 		throw new BackendError(
 			'backend webgpu needs the optional package "webgpu" (Dawn for Node): npm install webgpu, or use --backend wasm'
 		);
 	}
+	Object.assign(globalThis, globals); // GPUBufferUsage, GPUMapMode, … as a browser has them
 	const gpu = create([]);
 	Object.assign(globalThis, { navigator: { ...(globalThis.navigator ?? {}), gpu } });
 	const adapter = await gpu.requestAdapter();

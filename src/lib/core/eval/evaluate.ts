@@ -3,6 +3,7 @@
 // judged by answer_correctness@v1, the format rate, and the same per meta.case.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { readBack, watchGpuErrors } from '../backend/gpuErrors';
 import { gptConfigOf, type Checkpoint } from '../checkpoint/checkpoint';
 import type { Dataset, DatasetManifest } from '../data/manifest';
 import type { ReasoningTrace } from '../data/traces';
@@ -114,15 +115,20 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
 	const bs = opts.batchSize ?? 64;
 	const items: EvalItem[] = [];
 	const tokenSums: { sum: number; count: number }[] = [];
+	watchGpuErrors();
 	for (let start = 0; start < traces.length; start += bs) {
 		const chunk = traces.slice(start, start + bs);
 		const examples = chunk.map((t) => clip(encodeExample(t, model.tokenizer), model.gpt));
-		const losses = await completionLosses(model, examples);
-		const gens = await generateGreedy(
-			model.params,
-			model.gpt,
-			examples.map((e) => e.ids.slice(0, Math.min(e.promptLength, model.gpt.block_size))),
-			opts.maxNewTokens
+		const where = `the evaluation of ${dataset.manifest.key}`;
+		const losses = await readBack(completionLosses(model, examples), where);
+		const gens = await readBack(
+			generateGreedy(
+				model.params,
+				model.gpt,
+				examples.map((e) => e.ids.slice(0, Math.min(e.promptLength, model.gpt.block_size))),
+				opts.maxNewTokens
+			),
+			where
 		);
 		chunk.forEach((trace, k) => {
 			const generated = model.tokenizer.decode(gens[k].tokens);

@@ -14,11 +14,16 @@ export function decays(name: string, shape: readonly number[]): boolean {
 	return shape.length === 2 && !name.startsWith('transformer.wte') && !name.startsWith('transformer.wpe');
 }
 
-/** sqrt(Σ g²) over every gradient, as a scalar tensor. */
+/**
+ * sqrt(Σ g²) over every gradient, as a scalar tensor. The per-tensor sums are stacked and summed,
+ * not added with tf.addN: tfjs-webgpu's AddN binds every input to one shader, and more than
+ * maxStorageBuffersPerShaderStage − 1 (7 on many devices) makes an invalid pipeline whose command
+ * buffer is dropped — the loss and norm read back as 0 (docs/performance.md, "WebGPU").
+ */
 export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
 	return tf.tidy(() => {
-		const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
-		return tf.sqrt(tf.addN(squares)) as tf.Scalar;
+		const squares = Object.values(grads).map((g) => tf.sum(tf.square(g))); // each ()
+		return tf.sqrt(tf.sum(tf.stack(squares))) as tf.Scalar; // (n) → ()
 	});
 }
 

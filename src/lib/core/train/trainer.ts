@@ -4,6 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeCheckpoint, gptConfigOf, type Checkpoint, type TrainerState } from '../checkpoint/checkpoint';
+import { GpuError, readBack, watchGpuErrors } from '../backend/gpuErrors';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
 import { forward, initParamValues, maskedCrossEntropy, paramShapes, type GptConfig } from '../model/gpt';
@@ -106,6 +107,7 @@ export class Trainer {
 			this.params.set(name, tf.variable(init, true));
 			init.dispose();
 		}
+		watchGpuErrors();
 		this.optimizer = new AdamW(this.params, config.train.weight_decay);
 		if (resume && resume.m.size > 0) {
 			for (const [name, shape] of paramShapes(this.gpt)) {
@@ -157,6 +159,28 @@ export class Trainer {
 
 	/** One optimizer step on a given batch (the benchmark feeds a fixed one). */
 	async trainOnBatch(batch: Batch, runStarted = performance.now()): Promise<StepMetrics> {
+		try {
+			return await this.updateOnBatch(batch, runStarted);
+		} catch (err) {
+			throw err instanceof GpuError && tooLarge(err) ? this.withModelSize(err, batch) : err;
+		}
+	}
+
+	/** A WebGPU error with what the step needed: most are a buffer or allocation too large for the device. */
+	private withModelSize(err: GpuError, batch: Batch): Error {
+		const n = paramShapes(this.gpt).reduce((sum, [, shape]) => sum + shape.reduce((a, b) => a * b, 1), 0);
+		const mb = (floats: number) => `${((floats * 4) / 2 ** 20).toFixed(1)} MB`;
+		const { vocab_size: V, n_embd: C, n_head: nh } = this.gpt;
+		return new Error(
+			`${err.message.replace(/ Resume on .*$/, '')} The model has ${n.toLocaleString('en')} parameters ` +
+				`(${mb(n)} of weights, ${mb(3 * n)} with the AdamW moments); a batch of ${batch.B} × ${batch.T} tokens ` +
+				`needs logits of ${mb(batch.B * batch.T * V)} and attention scores of ${mb(batch.B * nh * batch.T * batch.T)} per layer ` +
+				`(n_embd ${C}). Lower model.n_embd, model.n_layer or train.batch_size, or use the wasm backend.`,
+			{ cause: err }
+		);
+	}
+
+	private async updateOnBatch(batch: Batch, runStarted: number): Promise<StepMetrics> {
 		const t0 = performance.now();
 		const s = this.step; // 0-based index of this update
 		const inputs = tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32');
@@ -177,8 +201,9 @@ export class Trainer {
 		for (const [name, v] of this.params) grads[name] = byVariable[v.name];
 		const norm = globalNorm(grads);
 		const both = tf.stack([loss, norm]);
-		const [lossValue, normValue] = await both.data();
-		tf.dispose([inputs, targets, mask, loss, norm, both]);
+		const [lossValue, normValue] = await readBack(both.data(), `training step ${s + 1}`).finally(() =>
+			tf.dispose([inputs, targets, mask, loss, norm, both])
+		);
 		if (!Number.isFinite(lossValue) || !Number.isFinite(normValue)) {
 			tf.dispose(grads);
 			throw new NonFiniteError(s + 1, lossValue, normValue);
@@ -188,7 +213,7 @@ export class Trainer {
 		tf.dispose(grads);
 		// a step ends when its update has run: GPU backends would otherwise queue updates without
 		// bound behind the loss read-back, and the step times would measure only the queueing
-		await this.settle();
+		await readBack(this.settle(), `the optimizer update of step ${s + 1}`);
 		this.step = s + 1;
 		const now = performance.now();
 		const tokens = countTokens(batch.inputs);
@@ -242,13 +267,18 @@ export class Trainer {
 	}
 
 	private async checkpointBytes(runStarted: number): Promise<Uint8Array> {
-		return encodeCheckpoint(await this.snapshot(runStarted));
+		return encodeCheckpoint(await readBack(this.snapshot(runStarted), `the checkpoint of step ${this.step}`));
 	}
 
 	dispose(): void {
 		for (const v of this.params.values()) v.dispose();
 		this.optimizer.dispose();
 	}
+}
+
+/** Whether a WebGPU error says an allocation did not fit the device. */
+function tooLarge(err: GpuError): boolean {
+	return err.kind === 'out-of-memory' || /exceeds the max(imum)? buffer size|out of memory/i.test(err.deviceMessage);
 }
 
 /** Non-padding input tokens in a batch. */

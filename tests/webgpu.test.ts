@@ -1,0 +1,74 @@
+// The WebGPU backend in Node (Dawn, the `webgpu` package; SwiftShader's Vulkan driver when there
+// is no GPU): the same losses and gradient norms as the cpu backend step by step, no silent GPU
+// errors, memory flat across steps. The browser side of the same check is tests/e2e/backends.spec.ts.
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { goldenV2 } from '../src/lib/core/data/golden';
+import { Trainer, type StepMetrics } from '../src/lib/core/train/trainer';
+import type { LabConfig } from '../src/lib/core/config';
+import { backend, smokeConfig } from './helpers';
+
+const dataset = goldenV2();
+
+async function steps(config: LabConfig): Promise<StepMetrics[]> {
+	const trainer = new Trainer(config, dataset);
+	const out: StepMetrics[] = [];
+	try {
+		await trainer.run({ onStep: (m) => void out.push(m) });
+	} finally {
+		trainer.dispose();
+	}
+	return out;
+}
+
+const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-12, Math.abs(b));
+
+describe('webgpu backend (Dawn in Node)', () => {
+	it('trains ci_smoke with the cpu backend’s loss and gradient norm at every step (1e-3 relative)', async () => {
+		// 2 layers: 28 parameter tensors, more than one WebGPU shader may bind (the loss-0 bug)
+		const config = smokeConfig({ model: { n_layer: 2 } });
+		await backend('cpu');
+		const want = await steps(config);
+		await backend('webgpu');
+		const got = await steps(config);
+		expect(got).toHaveLength(want.length);
+		got.forEach((m, i) => {
+			expect(m.loss, `step ${m.step} loss`).toBeGreaterThan(0);
+			expect(relative(m.loss, want[i].loss), `step ${m.step} loss ${m.loss} vs ${want[i].loss}`).toBeLessThan(1e-3);
+			expect(relative(m.grad_norm, want[i].grad_norm), `step ${m.step} grad_norm`).toBeLessThan(1e-3);
+		});
+	});
+
+	it('names the model size when a model does not fit the device', async () => {
+		await backend('webgpu');
+		// attention scores of 32 × 1024 heads × T × T floats: past WebGPU's default maxBufferSize (256 MiB)
+		const config = smokeConfig({
+			model: { n_layer: 1, n_head: 1024, n_embd: 1024 },
+			train: { steps: 1, batch_size: 32 }
+		});
+		const trainer = new Trainer(config, dataset);
+		try {
+			await expect(trainer.trainStep()).rejects.toThrow(
+				/WebGPU .* error .*The model has [\d,]+ parameters \([\d.]+ MB/
+			);
+		} finally {
+			trainer.dispose();
+		}
+	});
+
+	it('keeps tensors and GPU bytes flat across steps', async () => {
+		await backend('webgpu');
+		const trainer = new Trainer(smokeConfig({ train: { steps: 12 } }), dataset);
+		const counts = new Map<number, [number, number]>();
+		await trainer.run({
+			onStep: (m) => {
+				const mem = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number };
+				counts.set(m.step, [mem.numTensors, mem.numBytesInGPU]);
+			}
+		});
+		expect(counts.get(3)![0]).toBeGreaterThan(0);
+		expect(counts.get(12)).toEqual(counts.get(3));
+		trainer.dispose();
+		expect(tf.memory().numTensors).toBe(0);
+	});
+});
