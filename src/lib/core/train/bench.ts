@@ -3,6 +3,7 @@
 // traces, so every step has the same shape B × T). Timing lives here and in no pass/fail test.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { countGpuCalls } from '../backend/gpuCounters';
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint/checkpoint';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
@@ -53,6 +54,10 @@ export interface BenchRecord {
 	/** GPU memory held by tfjs (webgl, webgpu), else null. */
 	gpu_bytes: number | null;
 	gpu_bytes_end: number | null;
+	/** WebGPU calls per timed step (webgpu only, else null): kernel launches, queue submits, new buffers. */
+	gpu_dispatches_per_step: number | null;
+	gpu_submits_per_step: number | null;
+	gpu_buffers_created_per_step: number | null;
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -100,12 +105,18 @@ export async function benchTraining(config: LabConfig, dataset: Dataset, opts: B
 		const before = memory();
 		const times: number[] = [];
 		const started = performance.now();
-		while (times.length < opts.steps) {
-			t = performance.now();
-			await trainer.trainOnBatch(batch);
-			times.push(performance.now() - t);
-			if (times.length >= 5 && performance.now() - started > opts.maxSeconds * 1000) break;
+		const gpu = countGpuCalls();
+		try {
+			while (times.length < opts.steps) {
+				t = performance.now();
+				await trainer.trainOnBatch(batch);
+				times.push(performance.now() - t);
+				if (times.length >= 5 && performance.now() - started > opts.maxSeconds * 1000) break;
+			}
+		} finally {
+			gpu?.stop();
 		}
+		const perStep = (n: number | undefined) => (n === undefined ? null : round1(n / times.length));
 		const after = memory();
 
 		t = performance.now();
@@ -151,7 +162,10 @@ export async function benchTraining(config: LabConfig, dataset: Dataset, opts: B
 			bytes: before.bytes,
 			bytes_end: after.bytes,
 			gpu_bytes: before.gpu,
-			gpu_bytes_end: after.gpu
+			gpu_bytes_end: after.gpu,
+			gpu_dispatches_per_step: perStep(gpu?.counts.dispatches),
+			gpu_submits_per_step: perStep(gpu?.counts.submits),
+			gpu_buffers_created_per_step: perStep(gpu?.counts.buffersCreated)
 		};
 	} finally {
 		trainer.dispose();
