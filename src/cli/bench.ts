@@ -5,6 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import { builtInDataset } from '../lib/core/data/registry';
+import { useFusedKernels } from '../lib/core/model/fused';
 import { benchTraining } from '../lib/core/train/bench';
 import { runCommand, type CliIo } from './io';
 import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './nodeBackend';
@@ -18,7 +19,9 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
 			backend: { type: 'string', multiple: true },
 			steps: { type: 'string', default: '100' },
 			'max-seconds': { type: 'string', default: '60' },
-			'eval-items': { type: 'string' }
+			'eval-items': { type: 'string' },
+			// op-by-op tfjs instead of the lab's fused WebGPU kernels: the "before" of docs/performance.md
+			'no-fused': { type: 'boolean', default: false }
 		}
 	});
 	const steps = Number(values.steps);
@@ -28,6 +31,7 @@ export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
 	const evalMaxItems = values['eval-items'] === undefined ? null : Number(values['eval-items']);
 	if (evalMaxItems !== null && !(Number.isInteger(evalMaxItems) && evalMaxItems > 0))
 		throw new Error(`--eval-items must be a positive integer, got ${values['eval-items']}`);
+	useFusedKernels(!values['no-fused']);
 	const backends = (values.backend ?? [...NODE_BACKENDS]) as NodeBackend[];
 	const config = loadConfig(values.config!);
 	const dataset = builtInDataset(config.data.dataset);

@@ -8,6 +8,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerWasmKernelOverrides } from '../lib/backend/wasmKernels';
+import { registerWebgpuKernels } from '../lib/backend/webgpuKernels';
 import type { Provenance } from '../lib/core/run/record';
 import { APP_VERSION } from './appVersion';
 
@@ -41,6 +42,7 @@ async function registerWebgpu(): Promise<{ vendor: string; architecture: string 
 		);
 	}
 	await import('@tensorflow/tfjs-backend-webgpu');
+	registerWebgpuKernels();
 	return { vendor: adapter.info?.vendor ?? '', architecture: adapter.info?.architecture ?? '' };
 }
 

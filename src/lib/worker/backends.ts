@@ -11,6 +11,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerWasmKernelOverrides } from '../backend/wasmKernels';
+import { registerWebgpuKernels } from '../backend/webgpuKernels';
 import type { BackendChoice, BackendName } from '../core/config';
 import type { BackendReport } from './api';
 
@@ -20,6 +21,7 @@ setWasmPaths({
 	'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded
 });
 registerWasmKernelOverrides();
+registerWebgpuKernels();
 // Threads for the wasm backend when the page is cross-origin isolated: one per core, up to 4
 // (tfjs's default takes half the cores; the UI thread is mostly idle while training).
 setThreadsCount(Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)));

@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // Gradients of every op (tfjs-core registers none by default; training needs them).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Mt19937 } from '../prng';
+import { fusedAvailable } from './fused';
+import { fusedCausalWeights, fusedLayerNorm, fusedLinear } from './fusedOps';
 import { matMul } from './ops';
 
 export interface GptConfig {
@@ -104,10 +106,18 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
 	const inDim = x.shape[x.rank - 1];
 	const lead = x.shape.slice(0, -1);
 	const x2 = tf.reshape(x, [-1, inDim]) as tf.Tensor2D; // (N, in)
+	if (fusedAvailable()) {
+		return tf.reshape(fusedLinear(x2, w as tf.Tensor2D, b as tf.Tensor1D), [...lead, w.shape[1] as number]); // (..., out)
+	}
 	return tf.reshape(tf.add(matMul(x2, w as tf.Tensor2D), b), [...lead, w.shape[1] as number]); // (..., out)
 }
 
 export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
+	if (fusedAvailable()) {
+		const C = x.shape[x.rank - 1];
+		const rows = tf.reshape(x, [-1, C]) as tf.Tensor2D; // (N, C)
+		return tf.reshape(fusedLayerNorm(rows, w as tf.Tensor1D, b as tf.Tensor1D, LN_EPS), x.shape); // (..., C)
+	}
 	const { mean, variance } = tf.moments(x, -1, true); // (B, T, 1) each
 	const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LN_EPS)));
 	return tf.add(tf.mul(xhat, w), b);
@@ -143,12 +153,18 @@ function attention(x: tf.Tensor, mask: tf.Tensor, p: Params, h: string, cfg: Gpt
 	const [q, k, v] = tf.split(qkv, 3, 2).map(
 		(t) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]), [B * nh, T, hs]) // (B*nh, T, hs)
 	) as tf.Tensor3D[];
-	const kT = tf.transpose(k, [0, 2, 1]); // (B*nh, hs, T)
-	const scores = tf.mul(matMul(q, kT), 1 / Math.sqrt(hs)); // (B*nh, T, T)
-	const att = drop.apply(tf.softmax(tf.add(scores, mask))) as tf.Tensor3D; // (B*nh, T, T)
+	const att = drop.apply(causalWeights(q, k, mask, 1 / Math.sqrt(hs))) as tf.Tensor3D; // (B*nh, T, T)
 	const y = tf.reshape(matMul(att, v), [B, nh, T, hs]); // (B, nh, T, hs)
 	const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, T, C)
 	return drop.apply(linear(merged, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`]));
+}
+
+/** softmax(scale · q kᵀ + mask): q, k (B*nh, T, hs), mask (1, T, T) → (B*nh, T, T). */
+function causalWeights(q: tf.Tensor3D, k: tf.Tensor3D, mask: tf.Tensor, scale: number): tf.Tensor3D {
+	if (fusedAvailable()) return fusedCausalWeights(q, k, scale); // the mask is computed in the kernel
+	const kT = tf.transpose(k, [0, 2, 1]); // (B*nh, hs, T)
+	const scores = tf.mul(matMul(q, kT), scale); // (B*nh, T, T)
+	return tf.softmax(tf.add(scores, mask)) as tf.Tensor3D;
 }
 
 export function mlp(x: tf.Tensor, p: Params, h: string, drop: Dropout): tf.Tensor {

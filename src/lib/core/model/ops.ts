@@ -5,9 +5,12 @@
 // transposed or batched matmul falls to a scalar loop 10–20× slower, and autodiff's matMul
 // gradient is always transposed. So on wasm a transpose is materialised first (cheap), and a
 // batched product (attention) runs as a depthwise convolution, which XNNPACK does run fast.
-// Other backends use tfjs's matMul with transpose flags, exactly as autodiff did.
+// WebGPU runs the lab's fused barrier-free product (fusedOps.ts). Other backends use tfjs's matMul
+// with transpose flags, exactly as autodiff did.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAvailable } from './fused';
+import { fusedProduct } from './fusedOps';
 
 /** Whether the active backend needs products laid out for XNNPACK (see above). */
 const onWasm = () => tf.getBackend() === 'wasm';
@@ -28,6 +31,7 @@ function depthwiseBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA: boolea
 
 /** op(a) @ op(b), where op transposes the last two axes when asked. Rank 2 or 3. */
 export function product<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, transposeA = false, transposeB = false): T {
+	if (fusedAvailable()) return fusedProduct(a, b, transposeA, transposeB);
 	if (!onWasm()) return tf.matMul(a, b, transposeA, transposeB) as T;
 	if (a.rank === 3) return depthwiseBatchMatMul(a as tf.Tensor3D, b as tf.Tensor3D, transposeA, transposeB) as T;
 	const a2 = transposeA ? tf.transpose(a) : a;

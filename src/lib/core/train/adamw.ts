@@ -4,6 +4,8 @@
 //   p ← p − lr · (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + ε)
 
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAvailable } from '../model/fused';
+import { fusedAdamW, fusedSumSquares } from '../model/fusedOps';
 
 export const BETA1 = 0.9;
 export const BETA2 = 0.95;
@@ -22,7 +24,7 @@ export function decays(name: string, shape: readonly number[]): boolean {
  */
 export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
 	return tf.tidy(() => {
-		const squares = Object.values(grads).map((g) => tf.sum(tf.square(g))); // each ()
+		const squares = Object.values(grads).map((g) => (fusedAvailable() ? fusedSumSquares(g) : tf.sum(tf.square(g)))); // each ()
 		return tf.sqrt(tf.sum(tf.stack(squares))) as tf.Scalar; // (n) → ()
 	});
 }
@@ -61,6 +63,16 @@ export class AdamW {
 		for (const [name, p] of this.params) {
 			const g0 = grads[name];
 			if (!g0) throw new Error(`AdamW: no gradient for ${name}`);
+			if (fusedAvailable()) {
+				const decay = decays(name, p.shape) ? 1 - lr * this.weightDecay : 1;
+				const h = { lr, beta1: BETA1, beta2: BETA2, eps: EPS, bc1, bc2, decay, gradScale };
+				const [np, nm, nv] = fusedAdamW(p, g0, this.m.get(name)!, this.v.get(name)!, h);
+				p.assign(np);
+				this.m.get(name)!.assign(nm);
+				this.v.get(name)!.assign(nv);
+				tf.dispose([np, nm, nv]);
+				continue;
+			}
 			tf.tidy(() => {
 				const g = gradScale === 1 ? g0 : tf.mul(g0, gradScale);
 				const m = tf.add(tf.mul(this.m.get(name)!, BETA1), tf.mul(g, 1 - BETA1));

@@ -1,0 +1,368 @@
+// Fused WGSL kernels for the training step on tfjs's WebGPU backend (names and contracts in
+// src/lib/core/model/fused.ts; why in docs/performance.md "WebGPU"). tfjs runs each op as its own
+// dispatch, and its matmul, softmax and reductions share work through workgroup memory and
+// barriers. These kernels give each invocation a whole row, column or 4×4 tile and use no
+// barriers: fewer dispatches, and fast on SwiftShader (the CPU's WebGPU) as on a GPU. Inputs are
+// read through f32(): tfjs's Cast from int32 shares the int32 buffer (the one-hot embedding).
+// Every kernel is checked against the cpu backend in tests/webgpuKernels.test.ts.
+
+import * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { FUSED } from '../core/model/fused';
+
+/** What tfjs-webgpu needs of a program (its WebGPUProgram interface, which it does not export). */
+interface Program {
+	outputShape: number[];
+	shaderKey: string;
+	dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
+	dispatch: [number, number, number];
+	variableNames: string[];
+	workgroupSize: [number, number, number];
+	uniforms: string;
+	size: boolean;
+	getUserCode(): string;
+}
+
+type Uniform = { type: 'int32' | 'float32'; data: number[] };
+const i32 = (v: number): Uniform => ({ type: 'int32', data: [v] });
+const f32 = (v: number): Uniform => ({ type: 'float32', data: [v] });
+
+const ROW_GROUP = 64; // invocations per workgroup of the one-row-per-invocation kernels
+
+/** A kernel with one invocation per item (row, column or element) and `main(index)`. */
+function perItem(
+	key: string,
+	names: string[],
+	outputShape: number[],
+	items: number,
+	uniforms: string,
+	body: string
+): Program {
+	return {
+		outputShape,
+		shaderKey: key,
+		dispatchLayout: { x: outputShape.map((_, i) => i) },
+		dispatch: [Math.ceil(items / ROW_GROUP), 1, 1],
+		variableNames: names,
+		workgroupSize: [ROW_GROUP, 1, 1],
+		uniforms: `items : i32, ${uniforms}`,
+		size: false,
+		getUserCode: () => `fn main(index : i32) {\n if (index >= uniforms.items) { return; }\n${body}\n}`
+	};
+}
+
+function run(backend: WebGPUBackend, p: Program, inputs: tf.TensorInfo[], uniforms: Uniform[]): tf.TensorInfo {
+	return backend.runWebGPUProgram(p as never, inputs, 'float32', uniforms);
+}
+
+// ---- matmul: op(a) @ op(b) · alpha (+ bias), each invocation a 4 × 4 tile, no shared memory ----
+
+const TILE = 4;
+const MM_GROUP: [number, number, number] = [8, 8, 1];
+
+function matMulProgram(outputShape: number[], batch: number, M: number, N: number, bias: boolean): Program {
+	const rows = [0, 1, 2, 3];
+	const load = rows
+		.map((i) => `let a${i} = f32(A[aBase + min(row0 + ${i}, uniforms.M - 1) * uniforms.aRow + k * uniforms.aCol]);`)
+		.join('\n');
+	const bvec = `vec4<f32>(${rows.map((j) => `f32(B[bBase + k * uniforms.bRow + min(col0 + ${j}, uniforms.N - 1) * uniforms.bCol])`).join(', ')})`;
+	const fmas = rows.map((i) => `acc${i} = fma(vec4<f32>(a${i}), bv, acc${i});`).join('\n');
+	const stores = rows
+		.map(
+			(i) => `if (row0 + ${i} < uniforms.M) {
+  let v${i} = acc${i} * uniforms.alpha${bias ? ' + biasv' : ''};
+  for (var j = 0; j < 4; j++) { if (col0 + j < uniforms.N) { result[oBase + (row0 + ${i}) * uniforms.N + col0 + j] = v${i}[j]; } }
+}`
+		)
+		.join('\n');
+	const biasLoad = bias
+		? `let biasv = vec4<f32>(${rows.map((j) => `Bias[min(col0 + ${j}, uniforms.N - 1)]`).join(', ')});`
+		: '';
+	return {
+		outputShape,
+		shaderKey: `lab_matmul_${bias}`,
+		dispatchLayout: {
+			x: [outputShape.length - 1],
+			y: [outputShape.length - 2],
+			z: outputShape.length === 3 ? [0] : []
+		},
+		dispatch: [Math.ceil(N / TILE / MM_GROUP[0]), Math.ceil(M / TILE / MM_GROUP[1]), batch],
+		variableNames: bias ? ['A', 'B', 'Bias'] : ['A', 'B'],
+		workgroupSize: MM_GROUP,
+		uniforms:
+			'M : i32, N : i32, K : i32, aBatch : i32, aRow : i32, aCol : i32, bBatch : i32, bRow : i32, bCol : i32, alpha : f32,',
+		size: false,
+		getUserCode: () => `fn main() {
+ let col0 = i32(globalId.x) * 4;
+ let row0 = i32(globalId.y) * 4;
+ let b = i32(globalId.z);
+ if (row0 >= uniforms.M || col0 >= uniforms.N) { return; }
+ let aBase = b * uniforms.aBatch;
+ let bBase = b * uniforms.bBatch;
+ let oBase = b * uniforms.M * uniforms.N;
+ var acc0 = vec4<f32>(0.0); var acc1 = vec4<f32>(0.0); var acc2 = vec4<f32>(0.0); var acc3 = vec4<f32>(0.0);
+ for (var k = 0; k < uniforms.K; k++) {
+${load}
+  let bv = ${bvec};
+${fmas}
+ }
+ ${biasLoad}
+${stores}
+}`
+	};
+}
+
+function matMulKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
+	const { a, b, bias } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
+	const { transposeA, transposeB, alpha } = args.attrs as unknown as {
+		transposeA: boolean;
+		transposeB: boolean;
+		alpha: number;
+	};
+	const r = a.shape.length;
+	const batch = r === 3 ? a.shape[0] : 1;
+	const [aR, aC] = a.shape.slice(-2);
+	const [bR, bC] = b.shape.slice(-2);
+	const [M, K] = transposeA ? [aC, aR] : [aR, aC];
+	const N = transposeB ? bR : bC;
+	const outputShape = r === 3 ? [batch, M, N] : [M, N]; // (N, M, P) or (M, P)
+	const uniforms = [
+		i32(M),
+		i32(N),
+		i32(K),
+		i32(r === 3 ? aR * aC : 0),
+		i32(transposeA ? 1 : aC),
+		i32(transposeA ? aC : 1),
+		i32(r === 3 ? bR * bC : 0),
+		i32(transposeB ? 1 : bC),
+		i32(transposeB ? bC : 1),
+		f32(alpha ?? 1)
+	];
+	const program = matMulProgram(outputShape, batch, M, N, bias !== undefined);
+	return run(args.backend as WebGPUBackend, program, bias ? [a, b, bias] : [a, b], uniforms);
+}
+
+// ---- column sums: the bias gradient ----
+
+function columnSumKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+	const { x } = args.inputs as { x: tf.TensorInfo };
+	const C = x.shape[x.shape.length - 1];
+	const R = x.shape.reduce((p, d) => p * d, 1) / C;
+	const p = perItem(
+		'lab_colsum',
+		['X'],
+		[C],
+		C,
+		'R : i32, C : i32,',
+		` var s = 0.0;
+ for (var r = 0; r < uniforms.R; r++) { s += X[r * uniforms.C + index]; }
+ result[index] = s;`
+	);
+	return run(args.backend as WebGPUBackend, p, [x], [i32(C), i32(R), i32(C)]);
+}
+
+// ---- causal softmax and its gradient, one row per invocation ----
+
+function causalSoftmaxKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
+	const { s } = args.inputs as { s: tf.TensorInfo };
+	const { scale } = args.attrs as unknown as { scale: number };
+	const [N, T, Tk] = s.shape; // (N, T, Tk): query i sees keys 0 … i + (Tk − T)
+	const p = perItem(
+		'lab_causal_softmax',
+		['S'],
+		[N, T, Tk],
+		N * T,
+		'T : i32, Tk : i32, scale : f32,',
+		` let base = index * uniforms.Tk;
+ let last = index % uniforms.T + uniforms.Tk - uniforms.T;
+ var mx = -3.402823e38;
+ for (var j = 0; j <= last; j++) { mx = max(mx, S[base + j] * uniforms.scale); }
+ var sum = 0.0;
+ for (var j = 0; j <= last; j++) { sum += exp(S[base + j] * uniforms.scale - mx); }
+ for (var j = 0; j < uniforms.Tk; j++) {
+  result[base + j] = select(0.0, exp(S[base + j] * uniforms.scale - mx) / sum, j <= last);
+ }`
+	);
+	return run(args.backend as WebGPUBackend, p, [s], [i32(N * T), i32(T), i32(Tk), f32(scale)]);
+}
+
+function softmaxGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
+	const { p: probs, dp } = args.inputs as { p: tf.TensorInfo; dp: tf.TensorInfo };
+	const { scale } = args.attrs as unknown as { scale: number };
+	const L = probs.shape[probs.shape.length - 1];
+	const rows = probs.shape.reduce((a, d) => a * d, 1) / L;
+	const p = perItem(
+		'lab_softmax_grad',
+		['P', 'DP'],
+		probs.shape,
+		rows,
+		'L : i32, scale : f32,',
+		` let base = index * uniforms.L;
+ var dot = 0.0;
+ for (var j = 0; j < uniforms.L; j++) { dot += P[base + j] * DP[base + j]; }
+ for (var j = 0; j < uniforms.L; j++) { result[base + j] = uniforms.scale * P[base + j] * (DP[base + j] - dot); }`
+	);
+	return run(args.backend as WebGPUBackend, p, [probs, dp], [i32(rows), i32(L), f32(scale)]);
+}
+
+// ---- LayerNorm: row statistics, normalisation, and the gradients ----
+
+function rowsOf(x: tf.TensorInfo): [number, number] {
+	const C = x.shape[x.shape.length - 1];
+	return [x.shape.reduce((a, d) => a * d, 1) / C, C];
+}
+
+function rowStatsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
+	const { x } = args.inputs as { x: tf.TensorInfo };
+	const { eps } = args.attrs as unknown as { eps: number };
+	const [R, C] = rowsOf(x);
+	const p = perItem(
+		'lab_row_stats',
+		['X'],
+		[R, 2],
+		R,
+		'C : i32, eps : f32,',
+		` let base = index * uniforms.C;
+ var mean = 0.0;
+ for (var c = 0; c < uniforms.C; c++) { mean += X[base + c]; }
+ mean = mean / f32(uniforms.C);
+ var v = 0.0;
+ for (var c = 0; c < uniforms.C; c++) { let d = X[base + c] - mean; v += d * d; }
+ result[index * 2] = mean;
+ result[index * 2 + 1] = inverseSqrt(v / f32(uniforms.C) + uniforms.eps);`
+	);
+	return run(args.backend as WebGPUBackend, p, [x], [i32(R), i32(C), f32(eps)]);
+}
+
+function layerNormKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+	const { x, stats, w, b } = args.inputs as Record<string, tf.TensorInfo>;
+	const [R, C] = rowsOf(x);
+	const p = perItem(
+		'lab_layer_norm',
+		['X', 'Stats', 'W', 'Bn'],
+		x.shape,
+		R * C,
+		'C : i32,',
+		` let r = index / uniforms.C;
+ let c = index % uniforms.C;
+ result[index] = (X[index] - Stats[r * 2]) * Stats[r * 2 + 1] * W[c] + Bn[c];`
+	);
+	return run(args.backend as WebGPUBackend, p, [x, stats, w, b], [i32(R * C), i32(C)]);
+}
+
+function layerNormGradXKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+	const { x, stats, w, dy } = args.inputs as Record<string, tf.TensorInfo>;
+	const [R, C] = rowsOf(x);
+	// dx = rstd · (g − mean(g) − x̂ · mean(g · x̂)), g = dy · w
+	const p = perItem(
+		'lab_layer_norm_dx',
+		['X', 'Stats', 'W', 'DY'],
+		x.shape,
+		R,
+		'C : i32,',
+		` let base = index * uniforms.C;
+ let mean = Stats[index * 2];
+ let rstd = Stats[index * 2 + 1];
+ var mg = 0.0;
+ var mgx = 0.0;
+ for (var c = 0; c < uniforms.C; c++) {
+  let g = DY[base + c] * W[c];
+  mg += g;
+  mgx += g * (X[base + c] - mean) * rstd;
+ }
+ mg = mg / f32(uniforms.C);
+ mgx = mgx / f32(uniforms.C);
+ for (var c = 0; c < uniforms.C; c++) {
+  let xhat = (X[base + c] - mean) * rstd;
+  result[base + c] = rstd * (DY[base + c] * W[c] - mg - xhat * mgx);
+ }`
+	);
+	return run(args.backend as WebGPUBackend, p, [x, stats, w, dy], [i32(R), i32(C)]);
+}
+
+function layerNormGradWKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+	const { x, stats, dy } = args.inputs as Record<string, tf.TensorInfo>;
+	const [R, C] = rowsOf(x);
+	// dw[c] = Σ_r dy · x̂ (db[c] = Σ_r dy is a column sum)
+	const p = perItem(
+		'lab_layer_norm_dw',
+		['X', 'Stats', 'DY'],
+		[C],
+		C,
+		'R : i32, C : i32,',
+		` var s = 0.0;
+ for (var r = 0; r < uniforms.R; r++) {
+  let i = r * uniforms.C + index;
+  s += DY[i] * (X[i] - Stats[r * 2]) * Stats[r * 2 + 1];
+ }
+ result[index] = s;`
+	);
+	return run(args.backend as WebGPUBackend, p, [x, stats, dy], [i32(C), i32(R), i32(C)]);
+}
+
+// ---- optimizer: Σ x² and AdamW ----
+
+function sumSquaresKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+	const { x } = args.inputs as { x: tf.TensorInfo };
+	const n = x.shape.reduce((a, d) => a * d, 1);
+	const p = perItem(
+		'lab_sum_squares',
+		['X'],
+		[],
+		1,
+		'n : i32,',
+		` var s = 0.0;
+ for (var i = 0; i < uniforms.n; i++) { s = fma(X[i], X[i], s); }
+ result[0] = s;`
+	);
+	return run(args.backend as WebGPUBackend, p, [x], [i32(1), i32(n)]);
+}
+
+function adamWKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
+	const { p: param, g, m, v } = args.inputs as Record<string, tf.TensorInfo>;
+	const a = args.attrs as unknown as Record<
+		'which' | 'lr' | 'beta1' | 'beta2' | 'eps' | 'bc1' | 'bc2' | 'decay' | 'gradScale',
+		number
+	>;
+	const n = param.shape.reduce((x, d) => x * d, 1);
+	// the same update as AdamW.step (src/lib/core/train/adamw.ts), from the old p, m, v
+	const out = ['result[index] = p;', 'result[index] = m;', 'result[index] = v;'][a.which];
+	const p = perItem(
+		`lab_adamw_${a.which}`,
+		['P', 'G', 'M', 'V'],
+		param.shape,
+		n,
+		'lr : f32, beta1 : f32, beta2 : f32, eps : f32, bc1 : f32, bc2 : f32, decay : f32, gradScale : f32,',
+		` let g = G[index] * uniforms.gradScale;
+ let m = M[index] * uniforms.beta1 + g * (1.0 - uniforms.beta1);
+ let v = V[index] * uniforms.beta2 + g * g * (1.0 - uniforms.beta2);
+ let update = (m / uniforms.bc1) / (sqrt(v / uniforms.bc2) + uniforms.eps);
+ let p = P[index] * uniforms.decay - update * uniforms.lr;
+ ${out}`
+	);
+	const u = [a.lr, a.beta1, a.beta2, a.eps, a.bc1, a.bc2, a.decay, a.gradScale].map(f32);
+	return run(args.backend as WebGPUBackend, p, [param, g, m, v], [i32(n), ...u]);
+}
+
+let registered = false;
+
+/** Registers the fused kernels for the webgpu backend (once; the model uses them when present). */
+export function registerWebgpuKernels(): void {
+	if (registered) return;
+	registered = true;
+	const kernels: [string, (args: never) => tf.TensorInfo][] = [
+		[FUSED.matMul, matMulKernel],
+		[FUSED.columnSum, columnSumKernel],
+		[FUSED.causalSoftmax, causalSoftmaxKernel],
+		[FUSED.softmaxGrad, softmaxGradKernel],
+		[FUSED.rowStats, rowStatsKernel],
+		[FUSED.layerNorm, layerNormKernel],
+		[FUSED.layerNormGradX, layerNormGradXKernel],
+		[FUSED.layerNormGradW, layerNormGradWKernel],
+		[FUSED.sumSquares, sumSquaresKernel],
+		[FUSED.adamW, adamWKernel]
+	];
+	for (const [kernelName, kernelFunc] of kernels) {
+		tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+	}
+}

@@ -1,0 +1,51 @@
+// Fused kernels (docs/performance.md "WebGPU"): the model asks for an op by name, and runs the
+// backend's fused kernel when one is registered for the active backend (src/lib/backend/
+// webgpuKernels.ts registers them for webgpu), else the composite tfjs ops — the same math.
+// Names, inputs and attributes of every fused kernel are declared here, once.
+
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The fused kernels, by tfjs kernel name. */
+export const FUSED = {
+	/** op(a) @ op(b) · alpha (+ bias): a (M, K) or (N, M, K), transposes by attribute; no barriers. */
+	matMul: 'LabMatMul',
+	/** Column sums of x (R, C) → (C): the gradient of a bias. */
+	columnSum: 'LabColumnSum',
+	/** Row-wise softmax of scale·s (N, T, T), causal: future positions get exactly 0. */
+	causalSoftmax: 'LabCausalSoftmax',
+	/** Its gradient: scale · p ⊙ (dp − Σ dp ⊙ p) per row. */
+	softmaxGrad: 'LabSoftmaxGrad',
+	/** Per-row mean and 1/sqrt(var + eps) of x (R, C) → (R, 2). */
+	rowStats: 'LabRowStats',
+	/** (x − mean) · rstd · w + b, from rowStats. */
+	layerNorm: 'LabLayerNorm',
+	/** dx of LayerNorm (R, C). */
+	layerNormGradX: 'LabLayerNormGradX',
+	/** dw of LayerNorm (C); db is a columnSum. */
+	layerNormGradW: 'LabLayerNormGradW',
+	/** Σ x² → (): a term of the global gradient norm. */
+	sumSquares: 'LabSumSquares',
+	/** One AdamW update of p, m or v (which 0, 1, 2) from the old p, g, m, v. */
+	adamW: 'LabAdamW'
+} as const;
+
+let enabled = true;
+
+/** Turns the fused kernels off (true: on, the default); the bench measures before/after with it. */
+export function useFusedKernels(on: boolean): void {
+	enabled = on;
+}
+
+/** Whether the active backend has fused kernels registered (and they are on). */
+export function fusedAvailable(): boolean {
+	return enabled && tf.getKernel(FUSED.matMul, tf.getBackend()) !== undefined;
+}
+
+/** Runs a fused kernel on the active backend. */
+export function runFused(
+	name: string,
+	inputs: tf.NamedTensorMap,
+	attrs: Record<string, number | boolean> = {}
+): tf.Tensor {
+	return tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}

@@ -1,0 +1,104 @@
+// The model's ops on fused kernels (src/lib/core/model/fused.ts), with their gradients: the same
+// math as the composite tfjs ops in gpt.ts, in a handful of dispatches. Used when the active
+// backend registers them (webgpu); gpt.ts falls back to the composite ops elsewhere.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { FUSED, runFused } from './fused';
+
+/** op(a) @ op(b) · alpha: a (M, K) / (N, M, K), b (K, P) / (N, K, P), transposed by flag. */
+export function fusedProduct<T extends tf.Tensor>(a: T, b: T, transposeA = false, transposeB = false, alpha = 1): T {
+	return runFused(FUSED.matMul, { a, b }, { transposeA, transposeB, alpha }) as T;
+}
+
+/** x (N, in) @ w (in, out) + b (out) → (N, out) in one dispatch; db is a column sum. */
+export const fusedLinear = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+	const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+	save([x, w]);
+	return {
+		value: runFused(FUSED.matMul, { a: x, b: w, bias: b }, { transposeA: false, transposeB: false, alpha: 1 }),
+		gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => [
+			fusedProduct(dy, sw, false, true), // dx (N, in) = dy @ wᵀ
+			fusedProduct(sx, dy, true, false), // dw (in, out) = xᵀ @ dy
+			runFused(FUSED.columnSum, { x: dy }) // db (out) = Σ_rows dy
+		]
+	};
+}) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+
+/** LayerNorm over the last axis of x (R, C): 2 dispatches forward, 3 backward. */
+export function fusedLayerNorm(x: tf.Tensor2D, w: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor2D {
+	const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+		const [xi, wi, bi, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+		const stats = runFused(FUSED.rowStats, { x: xi }, { eps }); // (R, 2): mean, 1/sqrt(var + eps)
+		save([xi, wi, stats]);
+		return {
+			value: runFused(FUSED.layerNorm, { x: xi, stats, w: wi, b: bi }),
+			gradFunc: (dy: tf.Tensor, [sx, sw, ss]: tf.Tensor[]) => [
+				runFused(FUSED.layerNormGradX, { x: sx, stats: ss, w: sw, dy }), // (R, C)
+				runFused(FUSED.layerNormGradW, { x: sx, stats: ss, dy }), // (C)
+				runFused(FUSED.columnSum, { x: dy }) // (C)
+			]
+		};
+	});
+	return op(x, w, b) as tf.Tensor2D;
+}
+
+/**
+ * Causal attention weights: softmax(scale · q kᵀ) with future keys at exactly 0.
+ * q, k (N, T, hs) → (N, T, T); 2 dispatches forward (scores, softmax), 3 backward.
+ */
+export function fusedCausalWeights(q: tf.Tensor3D, k: tf.Tensor3D, scale: number): tf.Tensor3D {
+	const softmax = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+		const [s, save] = args as [tf.Tensor3D, tf.GradSaveFunc];
+		const p = runFused(FUSED.causalSoftmax, { s }, { scale }); // (N, T, T)
+		save([p]);
+		return {
+			value: p,
+			gradFunc: (dp: tf.Tensor, [sp]: tf.Tensor[]) => runFused(FUSED.softmaxGrad, { p: sp, dp }, { scale })
+		};
+	});
+	const scores = productWithGrad(q, k); // (N, T, T) = q kᵀ
+	return softmax(scores) as tf.Tensor3D;
+}
+
+/** a @ bᵀ with its gradient (da = dy @ b, db = dyᵀ @ a), on the fused product. */
+const productWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+	const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+	save([a, b]);
+	return {
+		value: fusedProduct(a, b, false, true),
+		gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [fusedProduct(dy, sb), fusedProduct(dy, sa, true, false)]
+	};
+}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+/** Σ x² of one tensor, as a scalar. */
+export function fusedSumSquares(x: tf.Tensor): tf.Scalar {
+	return runFused(FUSED.sumSquares, { x }) as tf.Scalar;
+}
+
+/** Hyper-parameters of one AdamW update (src/lib/core/train/adamw.ts). */
+export interface AdamWStep {
+	lr: number;
+	beta1: number;
+	beta2: number;
+	eps: number;
+	/** 1 − β1^t and 1 − β2^t. */
+	bc1: number;
+	bc2: number;
+	/** 1 − lr·wd where the parameter decays, else 1. */
+	decay: number;
+	/** The clipping coefficient. */
+	gradScale: number;
+}
+
+/** New p, m, v of one parameter from the old ones, in 3 dispatches. */
+export function fusedAdamW(
+	p: tf.Tensor,
+	g: tf.Tensor,
+	m: tf.Tensor,
+	v: tf.Tensor,
+	h: AdamWStep
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+	const attrs = { ...h };
+	const one = (which: number) => runFused(FUSED.adamW, { p, g, m, v }, { ...attrs, which });
+	return [one(0), one(1), one(2)];
+}
