@@ -17,7 +17,18 @@ export type NodeBackend = (typeof NODE_BACKENDS)[number];
 
 export class BackendError extends Error {}
 
-async function registerWebgpu(): Promise<{ vendor: string; architecture: string } | null> {
+let webgpuAdapter: Promise<{ vendor: string; architecture: string }> | null = null;
+
+/** Registers Dawn's WebGPU and the webgpu backend once per process (one Dawn instance). */
+function registerWebgpu(): Promise<{ vendor: string; architecture: string }> {
+	webgpuAdapter ??= startWebgpu().catch((err) => {
+		webgpuAdapter = null;
+		throw err;
+	});
+	return webgpuAdapter;
+}
+
+async function startWebgpu(): Promise<{ vendor: string; architecture: string }> {
 	let create: (options: string[]) => GPU;
 	let globals: Record<string, unknown>;
 	try {

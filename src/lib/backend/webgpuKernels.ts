@@ -300,6 +300,91 @@ function layerNormGradWKernel(args: { inputs: tf.NamedTensorInfoMap; backend: un
 	return run(args.backend as WebGPUBackend, p, [x, stats, dy], [i32(C), i32(R), i32(C)]);
 }
 
+// ---- cross-entropy and GELU ----
+
+function tokenNllKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+	const { logits, targets } = args.inputs as Record<string, tf.TensorInfo>;
+	const [N, V] = logits.shape; // (N, V), targets (N) int32
+	const p = perItem(
+		'lab_token_nll',
+		['L', 'Tg'],
+		[N],
+		N,
+		'V : i32,',
+		` let base = index * uniforms.V;
+ var mx = -3.402823e38;
+ for (var j = 0; j < uniforms.V; j++) { mx = max(mx, L[base + j]); }
+ var sum = 0.0;
+ for (var j = 0; j < uniforms.V; j++) { sum += exp(L[base + j] - mx); }
+ result[index] = mx + log(sum) - L[base + i32(Tg[index])];`
+	);
+	return run(args.backend as WebGPUBackend, p, [logits, targets], [i32(N), i32(V)]);
+}
+
+function tokenNllGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+	const { logits, targets, dy } = args.inputs as Record<string, tf.TensorInfo>;
+	const [N, V] = logits.shape;
+	// d nll / d logits = softmax(logits) − onehot(target), times the upstream gradient of the row
+	const p = perItem(
+		'lab_token_nll_grad',
+		['L', 'Tg', 'DY'],
+		[N, V],
+		N,
+		'V : i32,',
+		` let base = index * uniforms.V;
+ var mx = -3.402823e38;
+ for (var j = 0; j < uniforms.V; j++) { mx = max(mx, L[base + j]); }
+ var sum = 0.0;
+ for (var j = 0; j < uniforms.V; j++) { sum += exp(L[base + j] - mx); }
+ let t = i32(Tg[index]);
+ let d = DY[index];
+ for (var j = 0; j < uniforms.V; j++) {
+  result[base + j] = d * (exp(L[base + j] - mx) / sum - select(0.0, 1.0, j == t));
+ }`
+	);
+	return run(args.backend as WebGPUBackend, p, [logits, targets, dy], [i32(N), i32(V)]);
+}
+
+// GELU as in gpt.ts: x·σ(2u), u = √(2/π)(x + 0.044715x³)
+const GELU_PRELUDE = `
+fn geluSig(x : f32) -> f32 { return 1.0 / (1.0 + exp(-2.0 * 0.7978845608028654 * (x + 0.044715 * x * x * x))); }`;
+
+function geluKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+	const { x } = args.inputs as { x: tf.TensorInfo };
+	const n = x.shape.reduce((a, d) => a * d, 1);
+	const p = perItem(
+		'lab_gelu',
+		['X'],
+		x.shape,
+		n,
+		'',
+		` let v = X[index];
+ result[index] = v * geluSig(v);`
+	);
+	const code = p.getUserCode;
+	p.getUserCode = () => GELU_PRELUDE + code();
+	return run(args.backend as WebGPUBackend, p, [x], [i32(n)]);
+}
+
+function geluGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+	const { x, dy } = args.inputs as Record<string, tf.TensorInfo>;
+	const n = x.shape.reduce((a, d) => a * d, 1);
+	// d/dx x·σ(2u) = σ + x·σ(1 − σ)·2√(2/π)(1 + 3·0.044715x²)
+	const p = perItem(
+		'lab_gelu_grad',
+		['X', 'DY'],
+		x.shape,
+		n,
+		'',
+		` let v = X[index];
+ let s = geluSig(v);
+ result[index] = DY[index] * (s + v * s * (1.0 - s) * 2.0 * 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * v * v));`
+	);
+	const code = p.getUserCode;
+	p.getUserCode = () => GELU_PRELUDE + code();
+	return run(args.backend as WebGPUBackend, p, [x, dy], [i32(n)]);
+}
+
 // ---- optimizer: Σ x² and AdamW ----
 
 function sumSquaresKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
@@ -359,6 +444,10 @@ export function registerWebgpuKernels(): void {
 		[FUSED.layerNorm, layerNormKernel],
 		[FUSED.layerNormGradX, layerNormGradXKernel],
 		[FUSED.layerNormGradW, layerNormGradWKernel],
+		[FUSED.tokenNll, tokenNllKernel],
+		[FUSED.tokenNllGrad, tokenNllGradKernel],
+		[FUSED.gelu, geluKernel],
+		[FUSED.geluGrad, geluGradKernel],
 		[FUSED.sumSquares, sumSquaresKernel],
 		[FUSED.adamW, adamWKernel]
 	];

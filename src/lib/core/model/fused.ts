@@ -23,6 +23,13 @@ export const FUSED = {
 	layerNormGradX: 'LabLayerNormGradX',
 	/** dw of LayerNorm (C); db is a columnSum. */
 	layerNormGradW: 'LabLayerNormGradW',
+	/** −log softmax(logits)[target] per row: logits (N, V), targets (N) int32 → (N). */
+	tokenNll: 'LabTokenNll',
+	/** Its gradient: (softmax − onehot(target)) · dy per row → (N, V). */
+	tokenNllGrad: 'LabTokenNllGrad',
+	/** GELU (tanh form, as x·σ(2u)) and its gradient. */
+	gelu: 'LabGelu',
+	geluGrad: 'LabGeluGrad',
 	/** Σ x² → (): a term of the global gradient norm. */
 	sumSquares: 'LabSumSquares',
 	/** One AdamW update of p, m or v (which 0, 1, 2) from the old p, g, m, v. */

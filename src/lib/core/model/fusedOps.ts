@@ -70,6 +70,29 @@ const productWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[])
 	};
 }) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
 
+/** −log p(target) per row: logits (N, V), targets (N) int32 → (N); 1 dispatch each way. */
+export function fusedTokenNll(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+	const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+		const [l, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+		save([l]);
+		return {
+			value: runFused(FUSED.tokenNll, { logits: l, targets }),
+			gradFunc: (dy: tf.Tensor, [sl]: tf.Tensor[]) => runFused(FUSED.tokenNllGrad, { logits: sl, targets, dy })
+		};
+	});
+	return op(logits) as tf.Tensor1D;
+}
+
+/** GELU (gpt.ts's tanh form) elementwise; 1 dispatch each way. */
+export const fusedGelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+	const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+	save([x]);
+	return {
+		value: runFused(FUSED.gelu, { x }),
+		gradFunc: (dy: tf.Tensor, [sx]: tf.Tensor[]) => runFused(FUSED.geluGrad, { x: sx, dy })
+	};
+}) as (x: tf.Tensor) => tf.Tensor;
+
 /** Σ x² of one tensor, as a scalar. */
 export function fusedSumSquares(x: tf.Tensor): tf.Scalar {
 	return runFused(FUSED.sumSquares, { x }) as tf.Scalar;

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Mt19937 } from '../prng';
 import { fusedAvailable } from './fused';
-import { fusedCausalWeights, fusedLayerNorm, fusedLinear } from './fusedOps';
+import { fusedCausalWeights, fusedGelu, fusedLayerNorm, fusedLinear, fusedTokenNll } from './fusedOps';
 import { matMul } from './ops';
 
 export interface GptConfig {
@@ -129,6 +129,7 @@ export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * faster than tanh on the wasm backend.
  */
 function gelu(x: tf.Tensor): tf.Tensor {
+	if (fusedAvailable()) return fusedGelu(x);
 	const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
 	return tf.mul(x, tf.sigmoid(tf.mul(2, inner)));
 }
@@ -220,6 +221,10 @@ export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, ma
 /** Per-token negative log-likelihood of the targets: logits (B, T, V), targets (B, T) → (B, T). */
 export function tokenNll(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
 	const [B, T, V] = logits.shape;
+	if (fusedAvailable()) {
+		const flat = tf.reshape(logits, [B * T, V]) as tf.Tensor2D; // (B*T, V)
+		return tf.reshape(fusedTokenNll(flat, tf.reshape(targets, [B * T]) as tf.Tensor1D), [B, T]); // (B, T)
+	}
 	const logp = tf.logSoftmax(tf.reshape(logits, [B * T, V])); // (B*T, V)
 	const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.reshape(targets, [B * T]), V)), 1); // (B*T)
 	return tf.reshape(tf.neg(picked), [B, T]); // (B, T)
