@@ -39,23 +39,6 @@ describe('webgpu backend (Dawn in Node)', () => {
 		});
 	});
 
-	it('names the model size when a model does not fit the device', async () => {
-		await backend('webgpu');
-		// attention scores of 32 × 1024 heads × T × T floats: past WebGPU's default maxBufferSize (256 MiB)
-		const config = smokeConfig({
-			model: { n_layer: 1, n_head: 1024, n_embd: 1024 },
-			train: { steps: 1, batch_size: 32 }
-		});
-		const trainer = new Trainer(config, dataset);
-		try {
-			await expect(trainer.trainStep()).rejects.toThrow(
-				/WebGPU .* error .*The model has [\d,]+ parameters \([\d.]+ MB/
-			);
-		} finally {
-			trainer.dispose();
-		}
-	});
-
 	it('keeps tensors and GPU bytes flat across steps', async () => {
 		await backend('webgpu');
 		const trainer = new Trainer(smokeConfig({ train: { steps: 12 } }), dataset);

@@ -73,3 +73,21 @@ for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu']) {
 		);
 	});
 }
+
+test('backend auto times this model on every backend and trains on the fastest, saying so', async ({ page }) => {
+	test.setTimeout(360_000);
+	await startRun(page, smokeYaml.replace(/backend: \w+/, 'backend: auto'));
+	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 300_000 });
+	const notes = (await page.getByTestId('provenance-notes').textContent()) ?? '';
+	const m = notes.match(/auto: (.*?) → (\w+)/);
+	expect(m, notes).not.toBeNull();
+	const timings = [...m![1].matchAll(/(\w+) ([\d.]+) (ms|s)\/step/g)].map((t) => ({
+		backend: t[1],
+		ms: Number(t[2]) * (t[3] === 's' ? 1000 : 1)
+	}));
+	expect(timings.map((t) => t.backend).sort()).toEqual(['cpu', 'wasm', 'webgl', 'webgpu']);
+	const best = timings.reduce((a, b) => (b.ms < a.ms ? b : a));
+	expect(m![2]).toBe(best.backend);
+	await expect(page.getByTestId('provenance-backend')).toHaveText(best.backend);
+	console.log(`auto: ${notes}`);
+});

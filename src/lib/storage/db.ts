@@ -1,11 +1,13 @@
 // IndexedDB schema (Dexie). Versioned: each version states its stores; upgrades keep every run.
 //   v1: runs, metrics, checkpoints (meta), chunks
 //   v2: + evaluations (eval.json per run), datasets (imported traces), runs indexed by name
+//   v3: + backendTimings (backend: auto's measurements per device and model shape)
 
 import Dexie, { type EntityTable } from 'dexie';
 import type { DatasetManifest } from '../core/data/manifest';
 import type { EvalJson } from '../core/eval/runEvaluation';
 import type { RunRecord } from '../core/run/record';
+import type { BackendTiming } from '../core/train/autoSelect';
 import type { StepMetrics } from '../core/train/trainer';
 
 export const DB_NAME = 'tunix-rt-lab';
@@ -58,6 +60,15 @@ export interface StoredDataset {
 	imported: string;
 }
 
+/** `backend: auto`'s measurement for one device and model shape (src/lib/core/train/autoSelect.ts). */
+export interface StoredBackendTiming {
+	/** Device (adapter, cores, isolation) and model shape. */
+	key: string;
+	timings: BackendTiming[];
+	/** ISO time of the measurement. */
+	measured: string;
+}
+
 export class LabDb extends Dexie {
 	runs!: EntityTable<StoredRun, 'id'>;
 	metrics!: EntityTable<StoredMetric, 'id'>;
@@ -65,6 +76,7 @@ export class LabDb extends Dexie {
 	chunks!: Dexie.Table<StoredChunk, [string, number, number]>;
 	evaluations!: EntityTable<StoredEvaluation, 'runId'>;
 	datasets!: EntityTable<StoredDataset, 'key'>;
+	backendTimings!: EntityTable<StoredBackendTiming, 'key'>;
 
 	constructor(name = DB_NAME) {
 		super(name);
@@ -89,6 +101,7 @@ export class LabDb extends Dexie {
 						run.notes ??= '';
 					});
 			});
+		this.version(3).stores({ backendTimings: 'key' });
 	}
 }
 

@@ -13,6 +13,7 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import { registerWasmKernelOverrides } from '../backend/wasmKernels';
 import { registerWebgpuKernels } from '../backend/webgpuKernels';
 import type { BackendChoice, BackendName } from '../core/config';
+import { autoNote, fastest, type BackendTiming } from '../core/train/autoSelect';
 import type { BackendReport } from './api';
 
 setWasmPaths({
@@ -57,6 +58,50 @@ function threadsNote(threads: number, isolated: boolean): string {
 	const t = `${threads} thread${threads === 1 ? '' : 's'}`;
 	if (isolated) return `wasm: ${t} (page cross-origin isolated)`;
 	return `wasm: ${t} (page not cross-origin isolated, so no SharedArrayBuffer: serve it with COOP/COEP headers or load it again once the service worker is active; see docs/deploy.md)`;
+}
+
+/** The device part of a measurement's cache key: WebGPU adapter, cores, isolation (wasm threads). */
+export async function deviceKey(): Promise<string> {
+	const gpu = 'gpu' in navigator ? await (navigator as Navigator & { gpu: GPU }).gpu.requestAdapter() : null;
+	const name = gpu ? `${gpu.info.vendor}/${gpu.info.architecture}` : 'no-webgpu';
+	return `${name} cores${navigator.hardwareConcurrency} isolated${self.crossOriginIsolated === true}`;
+}
+
+/**
+ * backend: auto by measurement: `time` runs on each backend that starts (AUTO_ORDER); the fastest
+ * is made active. `cached` timings (same device and model) skip the measuring. The report's notes
+ * say what was measured and chosen.
+ */
+export async function selectMeasured(
+	time: () => Promise<number>,
+	cached: BackendTiming[] | null
+): Promise<{ report: BackendReport; timings: BackendTiming[] }> {
+	const skipped: string[] = [];
+	let timings = cached;
+	if (!timings) {
+		timings = [];
+		for (const name of AUTO_ORDER) {
+			const why = await tryBackend(name);
+			if (why !== null) {
+				skipped.push(`${name}: skipped, ${why}`);
+				continue;
+			}
+			try {
+				timings.push({ backend: name, ms_per_step: await time() });
+			} catch (err) {
+				skipped.push(`${name}: skipped, failed while timing this model: ${(err as Error).message}`);
+			}
+		}
+	}
+	const best = fastest(timings).backend as BackendName;
+	const report = await selectBackend(best);
+	report.notes = [
+		autoNote(timings, cached !== null),
+		...skipped,
+		...report.notes.filter((n) => !n.includes('skipped'))
+	];
+	report.fellBack = report.backend !== best;
+	return { report, timings };
 }
 
 /** Makes the best available backend for `choice` active and reports what happened. */

@@ -12,6 +12,7 @@ import { extractAnswer } from '../core/eval/judge';
 import { evaluateRun, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
 import { newRunRecord, type Provenance, type RunRecord } from '../core/run/record';
 import { encodeExample } from '../core/text/examples';
+import { modelShapeKey, timeModelSteps } from '../core/train/autoSelect';
 import { benchTraining, timeCoreRun } from '../core/train/bench';
 import { CheckpointRepo } from '../storage/checkpoints';
 import { resolveDataset } from '../storage/datasets';
@@ -26,7 +27,21 @@ import type {
 	LabWorkerApi,
 	StartRunRequest
 } from './api';
-import { deviceLost, selectBackend } from './backends';
+import { deviceKey, deviceLost, selectBackend, selectMeasured } from './backends';
+
+/**
+ * backend: auto for a run: the fastest backend for this model on this device, measured once
+ * (a few steps on each) and remembered in IndexedDB (docs/performance.md "auto").
+ */
+function measuredAuto(config: LabConfig, dataset: Dataset): Selector {
+	return async () => {
+		const key = `${await deviceKey()} ${modelShapeKey(config)}`;
+		const cached = (await db.backendTimings.get(key))?.timings ?? null;
+		const { report, timings } = await selectMeasured(() => timeModelSteps(config, dataset), cached);
+		if (!cached) await db.backendTimings.put({ key, timings, measured: new Date().toISOString() });
+		return report;
+	};
+}
 
 const db = labDb();
 const cleanup = new CheckpointRepo(db).cleanup(); // uncommitted chunks from a closed tab
@@ -42,13 +57,19 @@ function serialised<T>(work: () => Promise<T>): Promise<T> {
 	queue = next.catch(() => undefined);
 	return next;
 }
-const useBackend = (choice: BackendChoice) => serialised(async () => (lastReport = await selectBackend(choice)));
+type Selector = () => Promise<BackendReport>;
+const useBackend = (choice: BackendChoice, select?: Selector) =>
+	serialised(async () => (lastReport = await (select ? select() : selectBackend(choice))));
 
-/** Holds the backend for `work` (a run or an evaluation). */
-async function usingBackend<T>(choice: BackendChoice, work: (report: BackendReport) => Promise<T>): Promise<T> {
+/** Holds the backend for `work` (a run or an evaluation); `select` replaces the plain selection. */
+async function usingBackend<T>(
+	choice: BackendChoice,
+	work: (report: BackendReport) => Promise<T>,
+	select?: Selector
+): Promise<T> {
 	busy += 1;
 	try {
-		return await work(await useBackend(choice));
+		return await work(await useBackend(choice, select));
 	} finally {
 		busy -= 1;
 	}
@@ -149,28 +170,33 @@ async function drive(
 		const storage = new IdbRunStorage(db, run.id);
 		const lost = { reason: null as string | null };
 		try {
-			await usingBackend(backend, async (report) => {
-				void deviceLost().then((reason) => (lost.reason = reason));
-				const [dataset, ...evalDatasets] = await loadDatasets(run.config);
-				let resume;
-				if (resumeFromLatest) {
-					const steps = await storage.checkpointSteps();
-					if (steps.length > 0) resume = decodeCheckpoint(await storage.readCheckpoint(steps[steps.length - 1]));
-					else await storage.truncateMetrics(0); // no checkpoint yet: start over
-				}
-				await trainRun({
-					storage,
-					run,
-					config: run.config,
-					dataset,
-					evalDatasets,
-					provenance: provenanceOf(report),
-					resume,
-					hooks: hooksFor(run.id, events, lost),
-					evaluateModel,
-					flushIntervalMs: 1000
-				});
-			});
+			const [dataset, ...evalDatasets] = await loadDatasets(run.config);
+			const select = backend === 'auto' ? measuredAuto(run.config, dataset) : undefined;
+			await usingBackend(
+				backend,
+				async (report) => {
+					void deviceLost().then((reason) => (lost.reason = reason));
+					let resume;
+					if (resumeFromLatest) {
+						const steps = await storage.checkpointSteps();
+						if (steps.length > 0) resume = decodeCheckpoint(await storage.readCheckpoint(steps[steps.length - 1]));
+						else await storage.truncateMetrics(0); // no checkpoint yet: start over
+					}
+					await trainRun({
+						storage,
+						run,
+						config: run.config,
+						dataset,
+						evalDatasets,
+						provenance: provenanceOf(report),
+						resume,
+						hooks: hooksFor(run.id, events, lost),
+						evaluateModel,
+						flushIntervalMs: 1000
+					});
+				},
+				select
+			);
 		} catch (err) {
 			events.push({ kind: 'error', runId: run.id, message: (err as Error).message });
 			const stored = await db.runs.get(run.id);

@@ -94,6 +94,7 @@ export async function readBack<T>(work: Promise<T>, where: string): Promise<T> {
 		fail = (r) => reject(new GpuError(r.kind, r.message, where));
 	});
 	waiters.add(fail);
+	work.catch(() => undefined); // a read-back that loses the race may still fail later, on its own
 	try {
 		return await Promise.race([work, failed]);
 	} finally {

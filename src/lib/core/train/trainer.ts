@@ -201,9 +201,15 @@ export class Trainer {
 		for (const [name, v] of this.params) grads[name] = byVariable[v.name];
 		const norm = globalNorm(grads);
 		const both = tf.stack([loss, norm]);
-		const [lossValue, normValue] = await readBack(both.data(), `training step ${s + 1}`).finally(() =>
-			tf.dispose([inputs, targets, mask, loss, norm, both])
-		);
+		const read = both.data();
+		// disposed once read, even when a GPU error fails the step first (tfjs caches the values on it)
+		read.finally(() => both.dispose()).catch(() => undefined);
+		const [lossValue, normValue] = await readBack(read, `training step ${s + 1}`)
+			.catch((err) => {
+				tf.dispose(grads);
+				throw err;
+			})
+			.finally(() => tf.dispose([inputs, targets, mask, loss, norm]));
 		if (!Number.isFinite(lossValue) || !Number.isFinite(normValue)) {
 			tf.dispose(grads);
 			throw new NonFiniteError(s + 1, lossValue, normValue);

@@ -1,0 +1,58 @@
+// backend: auto, chosen by measurement (docs/performance.md "auto"): before a run, a few training
+// steps of *this* model on each backend that starts, and the fastest wins. The worker does the
+// switching and caching; the timing and the wording live here, once.
+
+import type { LabConfig } from '../config';
+import type { Dataset } from '../data/manifest';
+import { longestBatch } from './bench';
+import { Trainer } from './trainer';
+
+/** One backend's measured step time. */
+export interface BackendTiming {
+	backend: string;
+	/** Median wall time of the timed steps (ms), after one warm-up step. */
+	ms_per_step: number;
+}
+
+/** Steps timed per backend after the warm-up (their median is the figure). */
+export const AUTO_TIMED_STEPS = 3;
+
+/** The active backend's step time for `config`'s model on its longest batch (ms). */
+export async function timeModelSteps(config: LabConfig, dataset: Dataset, steps = AUTO_TIMED_STEPS): Promise<number> {
+	const trainer = new Trainer(config, dataset);
+	try {
+		const batch = longestBatch(config, dataset, trainer.tokenizer);
+		await trainer.trainOnBatch(batch); // warm-up: kernel and shader compilation, first allocations
+		const times: number[] = [];
+		for (let i = 0; i < steps; i++) {
+			const t = performance.now();
+			await trainer.trainOnBatch(batch);
+			times.push(performance.now() - t);
+		}
+		return [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+	} finally {
+		trainer.dispose();
+	}
+}
+
+/** The fastest backend of the timings. */
+export function fastest(timings: BackendTiming[]): BackendTiming {
+	if (timings.length === 0) throw new Error('no backend could be timed');
+	return timings.reduce((best, t) => (t.ms_per_step < best.ms_per_step ? t : best));
+}
+
+/** "auto: webgpu 38 ms/step, wasm 120 ms/step → webgpu" (the UI and the run's provenance). */
+export function autoNote(timings: BackendTiming[], cached: boolean): string {
+	const list = timings.map((t) => `${t.backend} ${formatMs(t.ms_per_step)}/step`).join(', ');
+	return `auto: ${list} → ${fastest(timings).backend}${cached ? ' (measured earlier on this device for this model)' : ''}`;
+}
+
+/** The model and batch shape a measurement holds for (with the device, the cache key). */
+export function modelShapeKey(config: LabConfig): string {
+	const m = config.model;
+	return `L${m.n_layer} H${m.n_head} C${m.n_embd} block${m.block_size} B${config.train.batch_size} ${config.data.dataset}`;
+}
+
+function formatMs(ms: number): string {
+	return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
