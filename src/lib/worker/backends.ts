@@ -130,6 +130,11 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
 	throw new Error(`no TensorFlow.js backend could start here: ${notes.join('; ')}`);
 }
 
+// Device loss is testable (tests/e2e/deviceLoss.spec.ts): Playwright calls this in the worker,
+// and GPUDevice.destroy() resolves device.lost as a driver reset would.
+(self as unknown as Record<string, unknown>).__destroyGpuDeviceForTest = () =>
+	(tf.backend() as unknown as { device?: GPUDevice }).device?.destroy();
+
 /** Resolves with the reason when the active WebGPU device is lost; never resolves on other backends. */
 export function deviceLost(): Promise<string> {
 	const backend = tf.backend() as unknown as { device?: GPUDevice };

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** What kind of WebGPU error the device reported. */
-export type GpuErrorKind = 'validation' | 'out-of-memory' | 'internal';
+export type GpuErrorKind = 'validation' | 'out-of-memory' | 'internal' | 'device-lost';
 
 /** A WebGPU error reported by the device: the results of the work queued with it are lost. */
 export class GpuError extends Error {
@@ -20,10 +20,13 @@ export class GpuError extends Error {
 		/** What was running (e.g. "training step 3"). */
 		readonly where: string
 	) {
+		const first = deviceMessage.split('\n')[0].replace(/\.$/, '') || 'no reason given';
 		super(
-			`WebGPU ${kind} error during ${where}: ${deviceMessage.split('\n')[0].replace(/\.$/, '')}. ` +
-				'The GPU dropped that work, so its results cannot be trusted; nothing from it was stored. ' +
-				'Resume on the wasm backend, and report the message if it repeats.'
+			kind === 'device-lost'
+				? `WebGPU device lost during ${where}: ${first}. The checkpoints so far are kept; resume the run on another backend (wasm).`
+				: `WebGPU ${kind} error during ${where}: ${first}. ` +
+						'The GPU dropped that work, so its results cannot be trusted; nothing from it was stored. ' +
+						'Resume on the wasm backend, and report the message if it repeats.'
 		);
 		this.name = 'GpuError';
 	}
@@ -32,6 +35,8 @@ export class GpuError extends Error {
 /** The part of a GPUDevice this module uses. */
 interface ErrorSource {
 	addEventListener(type: 'uncapturederror', listener: (e: { error: { message: string } }) => void): void;
+	/** Resolves when the device is lost (destroyed, driver reset, GPU removed). */
+	lost: Promise<{ message: string; reason?: string }>;
 }
 
 /** An error the device reported that no read-back has failed with yet. */
@@ -73,6 +78,7 @@ export function watchGpuErrors(): void {
 	if (!device || watched.has(device)) return;
 	watched.add(device);
 	device.addEventListener('uncapturederror', (e) => report({ kind: kindOf(e.error), message: e.error.message }));
+	void device.lost.then((info) => report({ kind: 'device-lost', message: info.message || info.reason || '' }));
 }
 
 /** Throws the first WebGPU error reported since the last call, as a GpuError naming `where`. */
