@@ -46,6 +46,8 @@ interface Reported {
 }
 
 const watched = new WeakSet<object>();
+/** The watched device's loss, once it is lost (a destroyed device rejects read-backs first). */
+let lostWith: Reported | null = null;
 let pending: Reported | null = null;
 /** Read-backs in flight, each failed by the next reported error. */
 const waiters = new Set<(r: Reported) => void>();
@@ -78,7 +80,11 @@ export function watchGpuErrors(): void {
 	if (!device || watched.has(device)) return;
 	watched.add(device);
 	device.addEventListener('uncapturederror', (e) => report({ kind: kindOf(e.error), message: e.error.message }));
-	void device.lost.then((info) => report({ kind: 'device-lost', message: info.message || info.reason || '' }));
+	lostWith = null;
+	void device.lost.then((info) => {
+		lostWith = { kind: 'device-lost', message: info.message || info.reason || '' };
+		report(lostWith);
+	});
 }
 
 /** Throws the first WebGPU error reported since the last call, as a GpuError naming `where`. */
@@ -103,7 +109,16 @@ export async function readBack<T>(work: Promise<T>, where: string): Promise<T> {
 	work.catch(() => undefined); // a read-back that loses the race may still fail later, on its own
 	try {
 		return await Promise.race([work, failed]);
+	} catch (err) {
+		if (err instanceof GpuError) throw err;
+		// a lost device fails pending read-backs ("buffer unmapped") before device.lost resolves
+		await new Promise((r) => setTimeout(r, LOSS_GRACE_MS));
+		if (lostWith) throw new GpuError(lostWith.kind, lostWith.message, where);
+		throw err;
 	} finally {
 		waiters.delete(fail);
 	}
 }
+
+/** How long a failed read-back waits for the device to report its loss. */
+const LOSS_GRACE_MS = 200;
