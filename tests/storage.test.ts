@@ -63,7 +63,7 @@ describe('checkpoint commit protocol', () => {
 });
 
 describe('schema', () => {
-	it('upgrades from version 1 and keeps the runs', async () => {
+	it('upgrades from version 1 to the current version and keeps the runs', async () => {
 		const name = `upgrade-${Date.now()}`;
 		const v1 = new Dexie(name);
 		v1.version(1).stores({
@@ -77,14 +77,15 @@ describe('schema', () => {
 			{ id: 'b', created: '2026-01-02', status: 'interrupted', name: 'other' }
 		]);
 		v1.close();
-		const v2 = new LabDb(name);
+		const v2 = new LabDb(name); // the current schema (v3)
 		const runs = (await v2.runs.orderBy('created').toArray()) as StoredRun[];
 		expect(runs.map((r) => [r.id, r.status, r.notes])).toEqual([
 			['a', 'completed', ''],
 			['b', 'interrupted', '']
 		]);
-		expect(v2.verno).toBe(2);
+		expect(v2.verno).toBe(3);
 		expect(await v2.runs.where('name').equals('other').count()).toBe(1);
+		expect(await v2.backendTimings.count()).toBe(0); // v3's table exists, empty
 	});
 });
 
