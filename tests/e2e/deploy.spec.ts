@@ -38,7 +38,7 @@ test('works offline after one visit: loads and trains with the server gone and t
 	let server: Server | null = await serveStatic({ port: 4179, base: '/', dir: 'build' });
 	try {
 		await page.goto('http://localhost:4179/');
-		await expect(page.getByTestId('backend-report')).toContainText('Training will use');
+		await expect(page.getByTestId('backend-report')).toContainText('Cross-origin isolated');
 		await serviceWorkerInControl(page);
 		await new Promise((r) => server!.close(r));
 		server = null;
