@@ -32,11 +32,11 @@ export default ts.config(
 					patterns: [
 						{
 							group: ['svelte', 'svelte/*', '$app/*', 'dexie', 'comlink', 'node:*', 'fs', 'path'],
-							message: 'src/lib/core imports tfjs-core only (SPEC §1).'
+							message: 'src/lib/core imports tfjs-core only (docs/specification.md §1).'
 						},
 						{
 							group: ['@tensorflow/tfjs-backend-*'],
-							message: 'backends are registered only in the worker and CLI entries (SPEC §1).'
+							message: 'backends are registered only in the worker and CLI entries (docs/specification.md §1).'
 						}
 					]
 				}

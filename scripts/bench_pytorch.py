@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The PyTorch CPU reference for `npm run bench` (docs/performance.md).
 
-The same GPT-2 as the lab (SPEC section 4: tied LM head, GELU tanh, pre-LayerNorm, no dropout)
+The same GPT-2 as the lab (docs/specification.md §4: tied LM head, GELU tanh, pre-LayerNorm, no dropout)
 and the same training step (masked cross-entropy, backward, global-norm clip, AdamW), written
 the straightforward nanoGPT way. Prints one JSON line like the lab's bench. Needs torch; it is
 not part of the lab or its tests:  python3 scripts/bench_pytorch.py [--steps 100] [--threads N]

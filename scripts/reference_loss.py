@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent NumPy re-implementation of the lab's model and evaluation loss (SPEC §3, §4, §7).
+"""Independent NumPy re-implementation of the lab's model and evaluation loss (docs/specification.md §3, §4, §7).
 
 Reads a checkpoint by its GPT-2 tensor names with nothing but the standard library and NumPy,
 runs GPT-2 forward, and prints the teacher-forced completion loss (token-weighted, <eos> target

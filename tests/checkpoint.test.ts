@@ -63,7 +63,7 @@ describe('checkpoint codec', () => {
 		}
 	});
 
-	it('uses the GPT-2 names and the SPEC metadata keys', () => {
+	it('uses the GPT-2 names and the metadata keys of docs/specification.md §9', () => {
 		const file = decodeSafetensors(encodeCheckpoint(sample()));
 		const names = file.tensors.map((t) => t.name);
 		expect(names).toContain('transformer.h.0.attn.c_attn.weight');

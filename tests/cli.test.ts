@@ -286,7 +286,7 @@ describe('npm run train: bad input', () => {
 });
 
 describe('the real commands', () => {
-	it('npm run export-dataset prints the canonical JSONL with the SPEC hash', () => {
+	it('npm run export-dataset prints the canonical JSONL with the specified hash', () => {
 		const out = execFileSync('node', ['scripts/run-ts.mjs', 'src/cli/export-dataset.ts', 'golden-v2'], {
 			encoding: 'utf8'
 		});

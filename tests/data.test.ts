@@ -7,7 +7,7 @@ import { sha256Text } from '../src/lib/core/sha256';
 
 describe('golden-v2', () => {
 	const g = goldenV2();
-	it('has the SPEC hash and test vectors', () => {
+	it('has the specified hash and test vectors', () => {
 		expect(g.manifest.sha256).toBe('d1ad2444012524832046d8fa3c14e58558c3ce540b86295b08ddc9e7f262b1e9');
 		expect(sha256Text(canonicalJsonl(g.traces))).toBe(g.manifest.sha256);
 		expect(g.traces).toHaveLength(100);
@@ -22,7 +22,7 @@ describe('golden-v2', () => {
 		expect(g.traces[99].meta).toEqual({ golden: 'v2', case: 'text_gen', idx: 99 });
 	});
 
-	it('held-out has the SPEC hash, 53 traces and no training prompt', () => {
+	it('held-out has the specified hash, 53 traces and no training prompt', () => {
 		const h = goldenV2Heldout();
 		expect(h.manifest.sha256).toBe('590dc58c81a250fe6da2d8e47a488cf7b18401814241cfd4517763ef214849d9');
 		expect(h.traces).toHaveLength(53);

@@ -93,7 +93,7 @@ describe('evaluate', () => {
 		expect(r.answer_accuracy).toBeCloseTo((m.answer_accuracy * m.n + t.answer_accuracy * t.n) / 100, 10);
 	});
 
-	it('agrees with an independent NumPy implementation of the SPEC (scripts/reference_loss.py)', async () => {
+	it('agrees with an independent NumPy implementation of docs/specification.md (scripts/reference_loss.py)', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'tunix-ref-'));
 		writeFileSync(join(dir, 'ck.safetensors'), encodeCheckpoint(trained));
 		for (const ds of [goldenV2(), goldenV2Heldout()]) {

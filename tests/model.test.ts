@@ -45,7 +45,7 @@ function loss(p: Record<string, tf.Tensor>): tf.Scalar {
 describe('GPT model', () => {
 	beforeAll(() => backend('cpu'));
 
-	it('has the SPEC shapes', () => {
+	it('has the specified shapes (docs/specification.md §4)', () => {
 		const shapes = Object.fromEntries(paramShapes({ ...cfg, vocab_size: 40, n_embd: 64, block_size: 128 }));
 		expect(shapes['transformer.wte.weight']).toEqual([40, 64]);
 		expect(shapes['transformer.wpe.weight']).toEqual([128, 64]);

@@ -1,4 +1,4 @@
-// Backend registration for Node (SPEC §1: backends are registered only in the entries).
+// Backend registration for Node (docs/specification.md §1: backends are registered only in the entries).
 // wasm is the default: fast on CPU. cpu is the reference (bit-for-bit determinism). webgpu needs
 // the optional `webgpu` package (Dawn for Node) and a Vulkan/Metal/D3D adapter.
 

@@ -1,4 +1,4 @@
-// The lab's YAML config (SPEC §6): a typed record, and a parser that reports every problem as
+// The lab's YAML config (docs/specification.md §6): a typed record, and a parser that reports every problem as
 // `file:line:col: key.path: problem`. Every key is required; unknown keys are errors.
 
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';

@@ -1,4 +1,4 @@
-// Downloads and imports (SPEC §9): run.json, metrics.jsonl, eval.json, checkpoints and a run bundle
+// Downloads and imports (docs/specification.md §9): run.json, metrics.jsonl, eval.json, checkpoints and a run bundle
 // (zip). Bytes are the same as the CLI's; a zipped CLI run directory imports as a run.
 
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';

@@ -1,4 +1,4 @@
-// Checkpoints in IndexedDB (SPEC §9): bytes split into chunks of at most 8 MB, each with a sha256,
+// Checkpoints in IndexedDB (docs/specification.md §9): bytes split into chunks of at most 8 MB, each with a sha256,
 // written first; then one small transaction commits the metadata and makes the checkpoint visible.
 // A checkpoint whose commit never happened is invisible, and its chunks are removed by cleanup().
 

@@ -1,4 +1,4 @@
-// The worker boundary (SPEC §1, §10): what the UI thread may ask of the training worker, and the
+// The worker boundary (docs/specification.md §1, §10): what the UI thread may ask of the training worker, and the
 // events it gets back. Only plain data crosses; weights never do.
 
 import type { BackendChoice, BackendName } from '../core/config';
@@ -57,7 +57,7 @@ export interface BenchRequest {
 }
 
 export interface LabWorkerApi {
-	/** Which backend `choice` would give here, trying them in SPEC order; sets it as the active one. */
+	/** Which backend `choice` would give here, trying them in the order of docs/specification.md §10; sets it as the active one. */
 	probeBackend(choice: BackendChoice): Promise<BackendReport>;
 	/** Validates the config, creates the run and starts training; resolves with the run id once it is stored. */
 	startRun(request: StartRunRequest, listener: LabListener): Promise<string>;

@@ -1,4 +1,4 @@
-// Backend selection in the browser worker (SPEC §10): auto tries webgpu, webgl, wasm, cpu in that
+// Backend selection in the browser worker (docs/specification.md §10): auto tries webgpu, webgl, wasm, cpu in that
 // order and says which one it got and why the others were skipped. Backends are registered here
 // (the worker entry) only.
 

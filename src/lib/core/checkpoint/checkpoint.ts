@@ -1,4 +1,4 @@
-// The lab's checkpoint (SPEC §9): model tensors by GPT-2 name, AdamW moments under
+// The lab's checkpoint (docs/specification.md §9): model tensors by GPT-2 name, AdamW moments under
 // optimizer.m.<name> / optimizer.v.<name>, and string metadata with the config, vocab,
 // trainer state and dataset manifest — everything needed to resume bit-for-bit.
 

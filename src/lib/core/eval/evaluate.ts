@@ -1,4 +1,4 @@
-// evaluate(checkpoint, dataset) → EvalResult (SPEC §7): teacher-forced completion loss and
+// evaluate(checkpoint, dataset) → EvalResult (docs/specification.md §7): teacher-forced completion loss and
 // perplexity (token-weighted over the dataset, the <eos> target included), greedy generations
 // judged by answer_correctness@v1, the format rate, and the same per meta.case.
 

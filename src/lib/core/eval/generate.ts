@@ -1,4 +1,4 @@
-// Greedy decoding with a KV cache, batched across items (SPEC §7).
+// Greedy decoding with a KV cache, batched across items (docs/specification.md §7).
 // Prompts of different lengths are left-padded to one width L; each item's positions start at 0
 // at its first real token, and pad keys are masked out, so every item sees exactly the context it
 // would see alone. After a prefill of (B, L), each new token costs one (B, 1) pass per layer that

@@ -1,4 +1,4 @@
-// Judge answer_correctness@v1 and the format check (SPEC §7).
+// Judge answer_correctness@v1 and the format check (docs/specification.md §7).
 
 export const JUDGE = 'answer_correctness@v1';
 

@@ -1,4 +1,4 @@
-// Evaluation of a whole run (SPEC §7, §9): the untrained baseline (step 0), then every
+// Evaluation of a whole run (docs/specification.md §7, §9): the untrained baseline (step 0), then every
 // `every_checkpoints`-th kept checkpoint and always the final one, on the training dataset and each
 // eval dataset. Produces eval.json, the eval lines of metrics.jsonl and the run summary.
 // Storage-agnostic: the CLI and the browser worker load checkpoints and persist results.

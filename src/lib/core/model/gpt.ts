@@ -1,4 +1,4 @@
-// GPT-2, exactly (SPEC §4), written against tfjs-core in the shape of nanoGPT's model.py.
+// GPT-2, exactly (docs/specification.md §4), written against tfjs-core in the shape of nanoGPT's model.py.
 // Parameters are plain named tensors with Hugging Face GPT-2 names; linear weights are [in, out].
 
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,10 +1,10 @@
-// The downloadable files of a run (SPEC §9), serialised one way everywhere so that the browser's
+// The downloadable files of a run (docs/specification.md §9), serialised one way everywhere so that the browser's
 // exports and the CLI's run directories are byte-compatible.
 
 import type { EvalJson } from '../eval/runEvaluation';
 import type { RunRecord } from './record';
 
-/** run.json: the record with SPEC fields only, pretty-printed, trailing newline. */
+/** run.json: the record with the fields of docs/specification.md §9 only, pretty-printed, trailing newline. */
 export function runJsonText(run: RunRecord): string {
 	const { id, name, status, error, created, started, finished, config, datasets, provenance, checkpoints, summary } =
 		run;

@@ -1,4 +1,4 @@
-// A run from start to finish, storage-agnostic (SPEC §5, §7, §8): train with checkpoints on a
+// A run from start to finish, storage-agnostic (docs/specification.md §5, §7, §8): train with checkpoints on a
 // cadence and keep_last pruning, then evaluate (baseline + kept checkpoints), moving the run
 // through its states with the pure transition function. The CLI (files) and the browser worker
 // (IndexedDB) each implement RunStorage; everything else is shared.

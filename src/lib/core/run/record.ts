@@ -1,4 +1,4 @@
-// run.json (SPEC §9): what a run is, what it trained on, where, and how it ended.
+// run.json (docs/specification.md §9): what a run is, what it trained on, where, and how it ended.
 
 import type { LabConfig } from '../config';
 import type { DatasetManifest } from '../data/manifest';

@@ -1,4 +1,4 @@
-// The run lifecycle (SPEC §8) as a pure transition function. Nothing else writes a run's status.
+// The run lifecycle (docs/specification.md §8) as a pure transition function. Nothing else writes a run's status.
 //   pending → training → evaluating → completed
 //   failures: training_failed, evaluation_failed; cancelled by the user;
 //   interrupted: the trainer went away mid-run (page closed, Ctrl-C, killed) — resumable.

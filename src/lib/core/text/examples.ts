@@ -1,4 +1,4 @@
-// Trace → token ids with a loss mask, and padded batches (SPEC §3, §5).
+// Trace → token ids with a loss mask, and padded batches (docs/specification.md §3, §5).
 
 import type { ReasoningTrace } from '../data/traces';
 import { templateText } from './template';

@@ -1,4 +1,4 @@
-// The training text of a trace (SPEC §3):
+// The training text of a trace (docs/specification.md §3):
 //   <bos>Q: {prompt}\n  Step 1: {content}\n  Step 2: …\n  A: {final_answer}<eos>
 // The prompt part is everything up to and including the first "\n"; the completion is the rest.
 

@@ -1,4 +1,4 @@
-// Character-level tokenizer (SPEC §3): ids 0 <pad>, 1 <bos>, 2 <eos>, 3 <unk>, then every distinct
+// Character-level tokenizer (docs/specification.md §3): ids 0 <pad>, 1 <bos>, 2 <eos>, 3 <unk>, then every distinct
 // character (code point) of the training texts in ascending code-point order.
 
 import type { ReasoningTrace } from '../data/traces';

@@ -1,4 +1,4 @@
-// Per-epoch seeded shuffle of the training traces (SPEC §5). Each epoch's order is drawn from the
+// Per-epoch seeded shuffle of the training traces (docs/specification.md §5). Each epoch's order is drawn from the
 // PRNG state saved at the epoch's start, so (epoch, cursor, state) is enough to resume exactly.
 
 import { Mt19937, type PrngState } from '../prng';

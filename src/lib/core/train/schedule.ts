@@ -1,4 +1,4 @@
-// Learning-rate schedule (SPEC §5): linear warmup to lr, then cosine decay to min_lr.
+// Learning-rate schedule (docs/specification.md §5): linear warmup to lr, then cosine decay to min_lr.
 
 export interface ScheduleConfig {
 	/** Peak learning rate. */

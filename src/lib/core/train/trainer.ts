@@ -1,4 +1,4 @@
-// The training loop (SPEC §5): seeded init and data order, padded batches, AdamW with warmup +
+// The training loop (docs/specification.md §5): seeded init and data order, padded batches, AdamW with warmup +
 // cosine and clipping, a non-finite guard, checkpoints on a cadence, and exact resume.
 // It reports through hooks only; it never touches storage or UI.
 
