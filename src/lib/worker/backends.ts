@@ -95,11 +95,7 @@ export async function selectMeasured(
 	}
 	const best = fastest(timings).backend as BackendName;
 	const report = await selectBackend(best);
-	report.notes = [
-		autoNote(timings, cached !== null),
-		...skipped,
-		...report.notes.filter((n) => !n.includes('skipped'))
-	];
+	report.notes = [autoNote(timings, cached !== null), ...skipped, ...report.notes];
 	report.fellBack = report.backend !== best;
 	return { report, timings };
 }
@@ -134,10 +130,3 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
 // and GPUDevice.destroy() resolves device.lost as a driver reset would.
 (self as unknown as Record<string, unknown>).__destroyGpuDeviceForTest = () =>
 	(tf.backend() as unknown as { device?: GPUDevice }).device?.destroy();
-
-/** Resolves with the reason when the active WebGPU device is lost; never resolves on other backends. */
-export function deviceLost(): Promise<string> {
-	const backend = tf.backend() as unknown as { device?: GPUDevice };
-	if (tf.getBackend() !== 'webgpu' || !backend.device) return new Promise(() => undefined);
-	return backend.device.lost.then((info) => info.message || info.reason || 'unknown reason');
-}

@@ -27,7 +27,7 @@ import type {
 	LabWorkerApi,
 	StartRunRequest
 } from './api';
-import { deviceKey, deviceLost, selectBackend, selectMeasured } from './backends';
+import { deviceKey, selectBackend, selectMeasured } from './backends';
 
 /**
  * backend: auto for a run: the fastest backend for this model on this device, measured once
@@ -143,16 +143,10 @@ async function withRunLock(
 	}
 }
 
-function hooksFor(runId: string, events: ReturnType<typeof batcher>, lost: { reason: string | null }): RunHooks {
+// A lost WebGPU device fails the trainer's next read-back with its reason (core/backend/gpuErrors.ts).
+function hooksFor(runId: string, events: ReturnType<typeof batcher>): RunHooks {
 	return {
-		onStep: (m) => {
-			if (lost.reason) {
-				throw new Error(
-					`WebGPU device lost: ${lost.reason}. The checkpoints so far are kept; resume the run on another backend (wasm).`
-				);
-			}
-			events.push({ kind: 'steps', runId, metrics: [m] });
-		},
+		onStep: (m) => events.push({ kind: 'steps', runId, metrics: [m] }),
 		onRun: (run) => events.push({ kind: 'run', run: structuredClone(run) }),
 		onEvalProgress: ({ step, dataset }) => events.push({ kind: 'eval', runId, step, dataset }),
 		shouldStop: () => stops.get(runId) ?? null
@@ -168,14 +162,12 @@ async function drive(
 	const events = batcher(listener);
 	await withRunLock(run.id, events, async () => {
 		const storage = new IdbRunStorage(db, run.id);
-		const lost = { reason: null as string | null };
 		try {
 			const [dataset, ...evalDatasets] = await loadDatasets(run.config);
 			const select = backend === 'auto' ? measuredAuto(run.config, dataset) : undefined;
 			await usingBackend(
 				backend,
 				async (report) => {
-					void deviceLost().then((reason) => (lost.reason = reason));
 					let resume;
 					if (resumeFromLatest) {
 						const steps = await storage.checkpointSteps();
@@ -190,7 +182,7 @@ async function drive(
 						evalDatasets,
 						provenance: provenanceOf(report),
 						resume,
-						hooks: hooksFor(run.id, events, lost),
+						hooks: hooksFor(run.id, events),
 						evaluateModel,
 						flushIntervalMs: 1000
 					});
@@ -256,7 +248,7 @@ const api: LabWorkerApi = {
 						storage: new IdbRunStorage(db, runId),
 						run,
 						datasets,
-						hooks: hooksFor(runId, events, { reason: null })
+						hooks: hooksFor(runId, events)
 					})
 				);
 			} catch (err) {
