@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { layerNorm, tokenNll } from '../src/lib/core/model/gpt';
 import { useFusedKernels } from '../src/lib/core/model/fused';
-import { product } from '../src/lib/core/model/ops';
-import { fusedCausalWeights, fusedGelu, fusedLinear, fusedSumSquares } from '../src/lib/core/model/fusedOps';
+import { matMulTransposeB, product } from '../src/lib/core/model/ops';
+import { fusedCausalSoftmax, fusedGelu, fusedLinear, fusedSumSquares } from '../src/lib/core/model/fusedOps';
 import { Mt19937 } from '../src/lib/core/prng';
 import { backend } from './helpers';
 
@@ -86,7 +86,7 @@ describe('fused WebGPU kernels against the cpu backend', () => {
 			const [want, got] = await both(() => {
 				const f = (a: tf.Tensor3D, c: tf.Tensor3D) =>
 					onWebgpu()
-						? fusedCausalWeights(a, c, scale)
+						? fusedCausalSoftmax(matMulTransposeB(a, c), scale)
 						: (tf.softmax(
 								tf.add(tf.mul(tf.matMul(a, c, false, true), scale), tf.tensor3d(mask, [1, T, T]))
 							) as tf.Tensor3D);

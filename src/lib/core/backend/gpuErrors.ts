@@ -13,7 +13,7 @@ export type GpuErrorKind = 'validation' | 'out-of-memory' | 'internal' | 'device
 /** A WebGPU error reported by the device: the results of the work queued with it are lost. */
 export class GpuError extends Error {
 	constructor(
-		/** Validation, out-of-memory or internal. */
+		/** Validation, out-of-memory, internal, or the device was lost. */
 		readonly kind: GpuErrorKind,
 		/** The device's own message. */
 		readonly deviceMessage: string,
@@ -44,6 +44,9 @@ interface Reported {
 	kind: GpuErrorKind;
 	message: string;
 }
+
+/** How long a failed read-back waits for the device to report its loss. */
+const LOSS_GRACE_MS = 200;
 
 const watched = new WeakSet<object>();
 /** The watched device's loss, once it is lost (a destroyed device rejects read-backs first). */
@@ -119,6 +122,3 @@ export async function readBack<T>(work: Promise<T>, where: string): Promise<T> {
 		waiters.delete(fail);
 	}
 }
-
-/** How long a failed read-back waits for the device to report its loss. */
-const LOSS_GRACE_MS = 200;

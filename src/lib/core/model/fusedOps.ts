@@ -43,11 +43,11 @@ export function fusedLayerNorm(x: tf.Tensor2D, w: tf.Tensor1D, b: tf.Tensor1D, e
 }
 
 /**
- * Causal attention weights: softmax(scale · q kᵀ) with future keys at exactly 0.
- * q, k (N, T, hs) → (N, T, T); 2 dispatches forward (scores, softmax), 3 backward.
+ * Causal softmax of attention scores: softmax(scale · s) with future keys at exactly 0.
+ * s (N, T, T) → (N, T, T); 1 dispatch forward, 1 backward.
  */
-export function fusedCausalWeights(q: tf.Tensor3D, k: tf.Tensor3D, scale: number): tf.Tensor3D {
-	const softmax = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+export const fusedCausalSoftmax = (scores: tf.Tensor3D, scale: number): tf.Tensor3D =>
+	tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 		const [s, save] = args as [tf.Tensor3D, tf.GradSaveFunc];
 		const p = runFused(FUSED.causalSoftmax, { s }, { scale }); // (N, T, T)
 		save([p]);
@@ -55,20 +55,7 @@ export function fusedCausalWeights(q: tf.Tensor3D, k: tf.Tensor3D, scale: number
 			value: p,
 			gradFunc: (dp: tf.Tensor, [sp]: tf.Tensor[]) => runFused(FUSED.softmaxGrad, { p: sp, dp }, { scale })
 		};
-	});
-	const scores = productWithGrad(q, k); // (N, T, T) = q kᵀ
-	return softmax(scores) as tf.Tensor3D;
-}
-
-/** a @ bᵀ with its gradient (da = dy @ b, db = dyᵀ @ a), on the fused product. */
-const productWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-	const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-	save([a, b]);
-	return {
-		value: fusedProduct(a, b, false, true),
-		gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [fusedProduct(dy, sb), fusedProduct(dy, sa, true, false)]
-	};
-}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+	})(scores) as tf.Tensor3D;
 
 /** −log p(target) per row: logits (N, V), targets (N) int32 → (N); 1 dispatch each way. */
 export function fusedTokenNll(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
@@ -121,7 +108,6 @@ export function fusedAdamW(
 	v: tf.Tensor,
 	h: AdamWStep
 ): [tf.Tensor, tf.Tensor, tf.Tensor] {
-	const attrs = { ...h };
-	const one = (which: number) => runFused(FUSED.adamW, { p, g, m, v }, { ...attrs, which });
+	const one = (which: number) => runFused(FUSED.adamW, { p, g, m, v }, { ...h, which });
 	return [one(0), one(1), one(2)];
 }

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Mt19937 } from '../prng';
 import { fusedAvailable } from './fused';
-import { fusedCausalWeights, fusedGelu, fusedLayerNorm, fusedLinear, fusedTokenNll } from './fusedOps';
-import { matMul } from './ops';
+import { fusedCausalSoftmax, fusedGelu, fusedLayerNorm, fusedLinear, fusedTokenNll } from './fusedOps';
+import { matMul, matMulTransposeB } from './ops';
 
 export interface GptConfig {
 	/** Tokens in the vocabulary (V). */
@@ -162,10 +162,9 @@ function attention(x: tf.Tensor, mask: tf.Tensor, p: Params, h: string, cfg: Gpt
 
 /** softmax(scale · q kᵀ + mask): q, k (B*nh, T, hs), mask (1, T, T) → (B*nh, T, T). */
 function causalWeights(q: tf.Tensor3D, k: tf.Tensor3D, mask: tf.Tensor, scale: number): tf.Tensor3D {
-	if (fusedAvailable()) return fusedCausalWeights(q, k, scale); // the mask is computed in the kernel
-	const kT = tf.transpose(k, [0, 2, 1]); // (B*nh, hs, T)
-	const scores = tf.mul(matMul(q, kT), scale); // (B*nh, T, T)
-	return tf.softmax(tf.add(scores, mask)) as tf.Tensor3D;
+	const scores = matMulTransposeB(q, k); // (B*nh, T, T)
+	if (fusedAvailable()) return fusedCausalSoftmax(scores, scale); // the mask is computed in the kernel
+	return tf.softmax(tf.add(tf.mul(scores, scale), mask)) as tf.Tensor3D;
 }
 
 export function mlp(x: tf.Tensor, p: Params, h: string, drop: Dropout): tf.Tensor {

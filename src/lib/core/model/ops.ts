@@ -55,3 +55,19 @@ export const matMul = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =
 		]
 	};
 }) as <T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T) => T;
+
+/**
+ * a @ bᵀ with its gradient (da = dy @ b, db = dyᵀ @ a), each product run by `product`, so no
+ * transpose is materialised where the backend takes the flag: a (N, M, K), b (N, P, K) → (N, M, P).
+ */
+export const matMulTransposeB = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+	const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+	save([a, b]);
+	return {
+		value: product(a, b, false, true),
+		gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [
+			product(dy as tf.Tensor3D, sb as tf.Tensor3D),
+			product(dy as tf.Tensor3D, sa as tf.Tensor3D, true, false)
+		]
+	};
+}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
