@@ -3,6 +3,7 @@
 // errors, memory flat across steps. The browser side of the same check is tests/e2e/backends.spec.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../src/lib/core/checkpoint/checkpoint';
 import { goldenV2 } from '../src/lib/core/data/golden';
 import { Trainer, type StepMetrics } from '../src/lib/core/train/trainer';
 import type { LabConfig } from '../src/lib/core/config';
@@ -10,15 +11,23 @@ import { backend, smokeConfig } from './helpers';
 
 const dataset = goldenV2();
 
-async function steps(config: LabConfig): Promise<StepMetrics[]> {
+/** Every step's metrics and the last checkpoint's weights and moments. */
+async function steps(config: LabConfig): Promise<{ metrics: StepMetrics[]; last: Map<string, Float32Array> }> {
 	const trainer = new Trainer(config, dataset);
-	const out: StepMetrics[] = [];
+	const metrics: StepMetrics[] = [];
+	let last = new Map<string, Float32Array>();
 	try {
-		await trainer.run({ onStep: (m) => void out.push(m) });
+		await trainer.run({
+			onStep: (m) => void metrics.push(m),
+			onCheckpoint: (_, bytes) => {
+				const ck = decodeCheckpoint(bytes);
+				last = new Map([...ck.params, ...[...ck.m].map(([n, v]) => [`m.${n}`, v] as const)]);
+			}
+		});
 	} finally {
 		trainer.dispose();
 	}
-	return out;
+	return { metrics, last };
 }
 
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-12, Math.abs(b));
@@ -28,15 +37,23 @@ describe('webgpu backend (Dawn in Node)', () => {
 		// 2 layers: 28 parameter tensors, more than one WebGPU shader may bind (the loss-0 bug)
 		const config = smokeConfig({ model: { n_layer: 2 } });
 		await backend('cpu');
-		const want = await steps(config);
+		const { metrics: want, last: wantLast } = await steps(config);
 		await backend('webgpu');
-		const got = await steps(config);
+		const { metrics: got, last: gotLast } = await steps(config);
 		expect(got).toHaveLength(want.length);
 		got.forEach((m, i) => {
 			expect(m.loss, `step ${m.step} loss`).toBeGreaterThan(0);
 			expect(relative(m.loss, want[i].loss), `step ${m.step} loss ${m.loss} vs ${want[i].loss}`).toBeLessThan(1e-3);
 			expect(relative(m.grad_norm, want[i].grad_norm), `step ${m.step} grad_norm`).toBeLessThan(1e-3);
 		});
+		// the last checkpoint (the one at step 4 read the weights before the in-place updates went on)
+		expect([...gotLast.keys()]).toEqual([...wantLast.keys()]);
+		for (const [name, w] of wantLast) {
+			const g = gotLast.get(name)!;
+			const scale = Math.max(1e-6, ...w.map(Math.abs));
+			const worst = Math.max(...w.map((x, i) => Math.abs(x - g[i])));
+			expect(worst / scale, name).toBeLessThan(1e-3);
+		}
 	});
 
 	it('keeps tensors and GPU bytes flat across steps', async () => {

@@ -7,6 +7,7 @@ import { useFusedKernels } from '../src/lib/core/model/fused';
 import { matMulTransposeB, product } from '../src/lib/core/model/ops';
 import { fusedCausalSoftmax, fusedGelu, fusedLinear, fusedSumSquares } from '../src/lib/core/model/fusedOps';
 import { Mt19937 } from '../src/lib/core/prng';
+import { AdamW } from '../src/lib/core/train/adamw';
 import { backend } from './helpers';
 
 const rng = new Mt19937(7);
@@ -116,7 +117,8 @@ describe('fused WebGPU kernels against the cpu backend', () => {
 			const lt = tf.tensor3d(logits, [1, R, V]);
 			const tt = tf.tensor2d(targets, [1, R], 'int32');
 			const ce = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tokenNll(a as tf.Tensor3D, tt)))([lt]);
-			const ss = onWebgpu() ? fusedSumSquares(xt) : tf.sum(tf.square(xt));
+			const parts = [xt, dyt, lt, tf.tensor1d(w)]; // Σx² of several tensors of different sizes
+			const ss = onWebgpu() ? fusedSumSquares(parts) : tf.stack(parts.map((t) => tf.sum(tf.square(t))));
 			return [
 				layerNorm(xt, tf.tensor1d(w), tf.tensor1d(b)),
 				...ln.grads,
@@ -128,5 +130,36 @@ describe('fused WebGPU kernels against the cpu backend', () => {
 			];
 		});
 		close(want, got);
+	});
+
+	it('AdamW updates p, m and v in place like the composite update, with decay and clipping', async () => {
+		const shapes: [string, number[]][] = [
+			['transformer.h.0.mlp.c_fc.weight', [13, 7]], // decays
+			['transformer.h.0.ln_1.bias', [13]] // does not
+		];
+		const init = shapes.map(([, s]) => randn(s.reduce((a, b) => a * b, 1)));
+		const grads = shapes.map(([, s]) => [randn(s.reduce((a, b) => a * b, 1)), randn(s.reduce((a, b) => a * b, 1))]);
+		const [want, got] = await both(() => {
+			// as the Trainer makes them: each variable alone on its buffer
+			const params = new Map(
+				shapes.map(([n, s], i) => {
+					const t = tf.tensor(init[i], s);
+					const v = tf.variable(t);
+					t.dispose();
+					return [n, v];
+				})
+			);
+			const opt = new AdamW(params, 0.1);
+			for (let t = 0; t < 2; t++) {
+				const g = Object.fromEntries(shapes.map(([n, s], i) => [n, tf.tensor(grads[i][t], s)]));
+				opt.step(g, 0.01, t === 0 ? 1 : 0.5);
+				tf.dispose(Object.values(g));
+			}
+			const out = [...params.values(), ...opt.m.values(), ...opt.v.values()].map((v) => v.clone());
+			opt.dispose();
+			params.forEach((v) => v.dispose());
+			return out;
+		});
+		close(want, got, 1e-5);
 	});
 });

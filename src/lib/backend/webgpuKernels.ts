@@ -387,46 +387,146 @@ function geluGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown 
 
 // ---- optimizer: Σ x² and AdamW ----
 
+/** Σ x² of up to 7 tensors, one invocation each → (k): terms of the global gradient norm. */
 function sumSquaresKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
-	const { x } = args.inputs as { x: tf.TensorInfo };
-	const n = x.shape.reduce((a, d) => a * d, 1);
+	const xs = Object.keys(args.inputs)
+		.sort()
+		.map((k) => args.inputs[k] as tf.TensorInfo);
+	const names = xs.map((_, i) => `X${i}`);
+	const sizes = xs.map((x) => x.shape.reduce((a, d) => a * d, 1));
+	const loops = names
+		.map(
+			(n, i) => `${i === 0 ? '' : 'else '}if (index == ${i}) {
+  for (var i = 0; i < uniforms.n${i}; i++) { s = fma(f32(${n}[i]), f32(${n}[i]), s); }
+ }`
+		)
+		.join(' ');
 	const p = perItem(
-		'lab_sum_squares',
-		['X'],
-		[],
-		1,
-		'n : i32,',
+		`lab_sum_squares_${xs.length}`,
+		names,
+		[xs.length],
+		xs.length,
+		names.map((_, i) => `n${i} : i32,`).join(' '),
 		` var s = 0.0;
- for (var i = 0; i < uniforms.n; i++) { s = fma(X[i], X[i], s); }
- result[0] = s;`
+ ${loops}
+ result[index] = s;`
 	);
-	return run(args.backend as WebGPUBackend, p, [x], [i32(1), i32(n)]);
+	return run(args.backend as WebGPUBackend, p, xs, [i32(xs.length), ...sizes.map(i32)]);
 }
 
+// ---- AdamW in place: p, m and v of one parameter in one dispatch ----
+//
+// tfjs gives a program one output buffer, so an update of three tensors would take three
+// dispatches and three new buffers. This kernel records its own dispatch into tfjs's command
+// encoder instead, with p, m and v bound read-write and updated where they are.
+
+/** The parts of tfjs-webgpu's backend an in-place dispatch uses (not in its typings). */
+interface BackendInternals {
+	device: GPUDevice;
+	commandEncoder: GPUCommandEncoder | null;
+	computePassEncoder: GPUComputePassEncoder | null;
+	dispatchCountInPass: number;
+	commandQueueOwnedIds: WeakSet<object>;
+	tensorMap: { get(dataId: object): { values: unknown; refCount: number } };
+	uploadToGPU(dataId: object): void;
+	tensorToBinding(t: tf.TensorInfo): GPUBindingResource;
+	makeUniforms(u: Uniform[]): GPUBindingResource;
+	ensureCommandEncoderReady(): void;
+	endComputePassEncoder(): void;
+	submitQueue(): void;
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+function pipelineFor(device: GPUDevice, key: string, code: string): GPUComputePipeline {
+	let cache = pipelines.get(device);
+	if (!cache) pipelines.set(device, (cache = new Map()));
+	let pipeline = cache.get(key);
+	if (!pipeline) {
+		const module = device.createShaderModule({ code, label: key });
+		pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
+		cache.set(key, pipeline);
+	}
+	return pipeline;
+}
+
+/**
+ * Records one dispatch of `code` (bindings: the tensors in order, then the uniforms) into tfjs's
+ * command stream, as runWebGPUProgram would. Tensors in `written` must hold their buffer alone.
+ */
+function dispatchInPlace(
+	backend: BackendInternals,
+	key: string,
+	code: string,
+	tensors: tf.TensorInfo[],
+	written: tf.TensorInfo[],
+	uniforms: Uniform[],
+	workgroups: number
+): void {
+	for (const t of written) {
+		if (backend.tensorMap.get(t.dataId).refCount !== 1) {
+			throw new Error(`${key}: a tensor updated in place shares its buffer with another tensor`);
+		}
+	}
+	tensors.forEach((t) => backend.uploadToGPU(t.dataId));
+	const pipeline = pipelineFor(backend.device, key, code);
+	const entries = [...tensors.map((t) => backend.tensorToBinding(t)), backend.makeUniforms(uniforms)];
+	const bindGroup = backend.device.createBindGroup({
+		layout: pipeline.getBindGroupLayout(0),
+		entries: entries.map((resource, binding) => ({ binding, resource }))
+	});
+	backend.ensureCommandEncoderReady();
+	backend.computePassEncoder ??= backend.commandEncoder!.beginComputePass({});
+	backend.computePassEncoder.setPipeline(pipeline);
+	backend.computePassEncoder.setBindGroup(0, bindGroup);
+	backend.computePassEncoder.dispatchWorkgroups(workgroups);
+	tensors.forEach((t) => backend.commandQueueOwnedIds.add(t.dataId)); // kept alive until submitted
+	written.forEach((t) => (backend.tensorMap.get(t.dataId).values = null)); // a CPU copy is stale now
+	backend.dispatchCountInPass++;
+	if (backend.dispatchCountInPass >= Number(tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'))) {
+		backend.endComputePassEncoder();
+		backend.submitQueue();
+	}
+}
+
+const ADAMW_UNIFORMS = ['lr', 'beta1', 'beta2', 'eps', 'bc1', 'bc2', 'decay', 'gradScale'] as const;
+
+// the same update as AdamW.step (src/lib/core/train/adamw.ts)
+const ADAMW_WGSL = `
+struct U { n : i32, ${ADAMW_UNIFORMS.map((u) => `${u} : f32`).join(', ')} };
+@group(0) @binding(0) var<storage, read_write> P : array<f32>;
+@group(0) @binding(1) var<storage, read> G : array<f32>;
+@group(0) @binding(2) var<storage, read_write> M : array<f32>;
+@group(0) @binding(3) var<storage, read_write> V : array<f32>;
+@group(0) @binding(4) var<uniform> u : U;
+@compute @workgroup_size(${ROW_GROUP})
+fn main(@builtin(global_invocation_id) id : vec3<u32>) {
+ let i = i32(id.x);
+ if (i >= u.n) { return; }
+ let g = G[i] * u.gradScale;
+ let m = M[i] * u.beta1 + g * (1.0 - u.beta1);
+ let v = V[i] * u.beta2 + g * g * (1.0 - u.beta2);
+ M[i] = m;
+ V[i] = v;
+ P[i] = P[i] * u.decay - (m / u.bc1) / (sqrt(v / u.bc2) + u.eps) * u.lr;
+}`;
+
 function adamWKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
-	const { p: param, g, m, v } = args.inputs as Record<string, tf.TensorInfo>;
-	const a = args.attrs as unknown as Record<
-		'which' | 'lr' | 'beta1' | 'beta2' | 'eps' | 'bc1' | 'bc2' | 'decay' | 'gradScale',
-		number
-	>;
-	const n = param.shape.reduce((x, d) => x * d, 1);
-	// the same update as AdamW.step (src/lib/core/train/adamw.ts), from the old p, m, v
-	const out = ['result[index] = p;', 'result[index] = m;', 'result[index] = v;'][a.which];
-	const p = perItem(
-		`lab_adamw_${a.which}`,
-		['P', 'G', 'M', 'V'],
-		param.shape,
-		n,
-		'lr : f32, beta1 : f32, beta2 : f32, eps : f32, bc1 : f32, bc2 : f32, decay : f32, gradScale : f32,',
-		` let g = G[index] * uniforms.gradScale;
- let m = M[index] * uniforms.beta1 + g * (1.0 - uniforms.beta1);
- let v = V[index] * uniforms.beta2 + g * g * (1.0 - uniforms.beta2);
- let update = (m / uniforms.bc1) / (sqrt(v / uniforms.bc2) + uniforms.eps);
- let p = P[index] * uniforms.decay - update * uniforms.lr;
- ${out}`
+	const { p, g, m, v } = args.inputs as Record<string, tf.TensorInfo>;
+	const a = args.attrs as unknown as Record<(typeof ADAMW_UNIFORMS)[number], number>;
+	const n = p.shape.reduce((x, d) => x * d, 1);
+	const uniforms = [i32(n), ...ADAMW_UNIFORMS.map((k) => f32(a[k]))];
+	const backend = args.backend as BackendInternals;
+	dispatchInPlace(
+		backend,
+		'lab_adamw_in_place',
+		ADAMW_WGSL,
+		[p, g, m, v],
+		[p, m, v],
+		uniforms,
+		Math.ceil(n / ROW_GROUP)
 	);
-	const u = [a.lr, a.beta1, a.beta2, a.eps, a.bc1, a.bc2, a.decay, a.gradScale].map(f32);
-	return run(args.backend as WebGPUBackend, p, [param, g, m, v], [i32(n), ...u]);
+	return [];
 }
 
 let registered = false;
@@ -435,7 +535,7 @@ let registered = false;
 export function registerWebgpuKernels(): void {
 	if (registered) return;
 	registered = true;
-	const kernels: [string, (args: never) => tf.TensorInfo][] = [
+	const kernels: [string, (args: never) => tf.TensorInfo | tf.TensorInfo[]][] = [
 		[FUSED.matMul, matMulKernel],
 		[FUSED.columnSum, columnSumKernel],
 		[FUSED.causalSoftmax, causalSoftmaxKernel],

@@ -30,9 +30,9 @@ export const FUSED = {
 	/** GELU (tanh form, as x·σ(2u)) and its gradient. */
 	gelu: 'LabGelu',
 	geluGrad: 'LabGeluGrad',
-	/** Σ x² → (): a term of the global gradient norm. */
+	/** Σ x² of each of up to 7 tensors (inputs x0 … x6) → (k): terms of the global gradient norm. */
 	sumSquares: 'LabSumSquares',
-	/** One AdamW update of p, m or v (which 0, 1, 2) from the old p, g, m, v. */
+	/** One AdamW update of p, m and v, in place, from g; no output. */
 	adamW: 'LabAdamW'
 } as const;
 
@@ -47,6 +47,9 @@ export function useFusedKernels(on: boolean): void {
 export function fusedAvailable(): boolean {
 	return enabled && tf.getKernel(FUSED.matMul, tf.getBackend()) !== undefined;
 }
+
+/** Inputs a fused kernel with numbered inputs (sumSquares) takes at most: 8 storage buffers a shader, less the output. */
+export const MAX_FUSED_INPUTS = 7;
 
 /** Runs a fused kernel on the active backend. */
 export function runFused(

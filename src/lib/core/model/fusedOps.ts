@@ -3,7 +3,7 @@
 // backend registers them (webgpu); gpt.ts falls back to the composite ops elsewhere.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED, runFused } from './fused';
+import { FUSED, MAX_FUSED_INPUTS, runFused } from './fused';
 
 /** op(a) @ op(b) · alpha: a (M, K) / (N, M, K), b (K, P) / (N, K, P), transposed by flag. */
 export function fusedProduct<T extends tf.Tensor>(a: T, b: T, transposeA = false, transposeB = false, alpha = 1): T {
@@ -80,9 +80,11 @@ export const fusedGelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]
 	};
 }) as (x: tf.Tensor) => tf.Tensor;
 
-/** Σ x² of one tensor, as a scalar. */
-export function fusedSumSquares(x: tf.Tensor): tf.Scalar {
-	return runFused(FUSED.sumSquares, { x }) as tf.Scalar;
+/** Σ x² of each tensor (at most MAX_FUSED_INPUTS) in one dispatch → (k). */
+export function fusedSumSquares(xs: tf.Tensor[]): tf.Tensor1D {
+	if (xs.length > MAX_FUSED_INPUTS) throw new Error(`fusedSumSquares takes at most ${MAX_FUSED_INPUTS} tensors`);
+	const inputs = Object.fromEntries(xs.map((x, i) => [`x${i}`, x]));
+	return runFused(FUSED.sumSquares, inputs) as tf.Tensor1D;
 }
 
 /** Hyper-parameters of one AdamW update (src/lib/core/train/adamw.ts). */
@@ -100,14 +102,7 @@ export interface AdamWStep {
 	gradScale: number;
 }
 
-/** New p, m, v of one parameter from the old ones, in 3 dispatches. */
-export function fusedAdamW(
-	p: tf.Tensor,
-	g: tf.Tensor,
-	m: tf.Tensor,
-	v: tf.Tensor,
-	h: AdamWStep
-): [tf.Tensor, tf.Tensor, tf.Tensor] {
-	const one = (which: number) => runFused(FUSED.adamW, { p, g, m, v }, { ...h, which });
-	return [one(0), one(1), one(2)];
+/** One AdamW update of p, m and v in place (one dispatch); the variables keep their buffers. */
+export function fusedAdamW(p: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, h: AdamWStep): void {
+	tf.engine().runKernel(FUSED.adamW, { p, g, m, v }, h as unknown as tf.NamedAttrMap);
 }

@@ -4,7 +4,7 @@
 //   p ← p − lr · (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + ε)
 
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedAvailable } from '../model/fused';
+import { fusedAvailable, MAX_FUSED_INPUTS } from '../model/fused';
 import { fusedAdamW, fusedSumSquares } from '../model/fusedOps';
 
 export const BETA1 = 0.9;
@@ -24,7 +24,14 @@ export function decays(name: string, shape: readonly number[]): boolean {
  */
 export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
 	return tf.tidy(() => {
-		const squares = Object.values(grads).map((g) => (fusedAvailable() ? fusedSumSquares(g) : tf.sum(tf.square(g)))); // each ()
+		const gs = Object.values(grads);
+		if (fusedAvailable()) {
+			const groups: tf.Tensor1D[] = []; // Σ g² of up to 7 gradients a dispatch, each (k)
+			for (let i = 0; i < gs.length; i += MAX_FUSED_INPUTS)
+				groups.push(fusedSumSquares(gs.slice(i, i + MAX_FUSED_INPUTS)));
+			return tf.sqrt(tf.sum(tf.concat(groups))) as tf.Scalar; // (n) → ()
+		}
+		const squares = gs.map((g) => tf.sum(tf.square(g))); // each ()
 		return tf.sqrt(tf.sum(tf.stack(squares))) as tf.Scalar; // (n) → ()
 	});
 }
@@ -48,10 +55,12 @@ export class AdamW {
 		private readonly weightDecay: number
 	) {
 		for (const [name, p] of params) {
-			const zeros = tf.zerosLike(p);
-			this.m.set(name, tf.variable(zeros, false));
-			this.v.set(name, tf.variable(zeros, false));
-			zeros.dispose();
+			// a buffer each: the fused update writes m and v in place
+			for (const moments of [this.m, this.v]) {
+				const zeros = tf.zerosLike(p);
+				moments.set(name, tf.variable(zeros, false));
+				zeros.dispose();
+			}
 		}
 	}
 
@@ -66,11 +75,7 @@ export class AdamW {
 			if (fusedAvailable()) {
 				const decay = decays(name, p.shape) ? 1 - lr * this.weightDecay : 1;
 				const h = { lr, beta1: BETA1, beta2: BETA2, eps: EPS, bc1, bc2, decay, gradScale };
-				const [np, nm, nv] = fusedAdamW(p, g0, this.m.get(name)!, this.v.get(name)!, h);
-				p.assign(np);
-				this.m.get(name)!.assign(nm);
-				this.v.get(name)!.assign(nv);
-				tf.dispose([np, nm, nv]);
+				fusedAdamW(p, g0, this.m.get(name)!, this.v.get(name)!, h);
 				continue;
 			}
 			tf.tidy(() => {
