@@ -159,6 +159,12 @@ describe('benchTraining (the record behind npm run bench)', () => {
 		expect(r.num_tensors_end).toBe(r.num_tensors);
 		expect(r.bytes_end).toBe(r.bytes);
 		expect(r.gpu_bytes).toBeNull();
+		expect(r.fused_kernels).toBe(false); // fused kernels are WebGPU's only
+		expect([r.gpu_dispatches_per_step, r.gpu_submits_per_step, r.gpu_buffers_created_per_step]).toEqual([
+			null,
+			null,
+			null
+		]);
 		expect(tf.memory().numTensors).toBe(before); // the trainers are disposed
 	});
 });

@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/lib/core/checkpoint/checkpoint';
 import { goldenV2 } from '../src/lib/core/data/golden';
+import { useFusedKernels } from '../src/lib/core/model/fused';
+import { benchTraining } from '../src/lib/core/train/bench';
 import { Trainer, type StepMetrics } from '../src/lib/core/train/trainer';
 import type { LabConfig } from '../src/lib/core/config';
 import { backend, smokeConfig } from './helpers';
@@ -70,5 +72,23 @@ describe('webgpu backend (Dawn in Node)', () => {
 		expect(counts.get(12)).toEqual(counts.get(3));
 		trainer.dispose();
 		expect(tf.memory().numTensors).toBe(0);
+	});
+
+	it('counts the GPU calls of a step: the fused kernels need fewer dispatches, submits and buffers', async () => {
+		await backend('webgpu');
+		const config = smokeConfig({ model: { n_layer: 2 } });
+		const opts = { runtime: 'test', steps: 5, maxSeconds: 60, evalDatasets: [], evalMaxItems: 1 };
+		const fused = await benchTraining(config, dataset, opts);
+		useFusedKernels(false);
+		const opByOp = await benchTraining(config, dataset, opts).finally(() => useFusedKernels(true));
+		expect([fused.fused_kernels, opByOp.fused_kernels]).toEqual([true, false]);
+		expect(fused.gpu_dispatches_per_step).toBeGreaterThan(0);
+		expect(opByOp.gpu_dispatches_per_step! / fused.gpu_dispatches_per_step!).toBeGreaterThan(4);
+		expect(fused.gpu_submits_per_step!).toBeLessThan(opByOp.gpu_submits_per_step!);
+		expect(fused.gpu_buffers_created_per_step!).toBeLessThan(opByOp.gpu_buffers_created_per_step!);
+		console.log(
+			`webgpu step: ${opByOp.gpu_dispatches_per_step} → ${fused.gpu_dispatches_per_step} dispatches, ` +
+				`${opByOp.gpu_submits_per_step} → ${fused.gpu_submits_per_step} submits`
+		);
 	});
 });

@@ -2,7 +2,8 @@
 // 1. the core bench in the worker on each backend Chromium offers here (webgpu, webgl, wasm, cpu);
 // 2. the worker + UI overhead: a real run started from the lab page (storage, events, live charts)
 //    against the bare core training the same config in the same worker, per step.
-// Environment: BENCH_BACKENDS (comma list, default all four), BENCH_STEPS (20), BENCH_SECONDS (60),
+// Environment: BENCH_BACKENDS (comma list, default all four), BENCH_FUSED (1; 0: WebGPU op by op),
+// BENCH_STEPS (20), BENCH_SECONDS (60),
 // BENCH_RUN_STEPS (40) and BENCH_RUN_BACKEND (wasm) for the overhead run.
 import { expect, test } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ test('core bench in the worker, per backend', async ({ page }) => {
 	await page.goto('/bench');
 	for (const b of ['webgpu', 'webgl', 'wasm', 'cpu'])
 		await page.getByTestId(`bench-${b}`).setChecked(backends.includes(b));
+	await page.getByTestId('bench-fused').setChecked(env('BENCH_FUSED', '1') !== '0');
 	await page.getByTestId('bench-steps').fill(env('BENCH_STEPS', '20'));
 	await page.getByTestId('bench-seconds').fill(env('BENCH_SECONDS', '60'));
 	await page.getByTestId('bench-run').click();

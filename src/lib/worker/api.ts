@@ -54,6 +54,8 @@ export interface BenchRequest {
 	maxSeconds: number;
 	/** Evaluation items per dataset (null: all). */
 	evalMaxItems: number | null;
+	/** The lab's fused WebGPU kernels (true), or op-by-op tfjs (false: the "before" figure). */
+	fused: boolean;
 }
 
 export interface LabWorkerApi {

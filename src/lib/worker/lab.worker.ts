@@ -12,6 +12,7 @@ import { extractAnswer } from '../core/eval/judge';
 import { evaluateRun, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
 import { newRunRecord, type Provenance, type RunRecord } from '../core/run/record';
 import { encodeExample } from '../core/text/examples';
+import { useFusedKernels } from '../core/model/fused';
 import { modelShapeKey, timeModelSteps } from '../core/train/autoSelect';
 import { benchTraining, timeCoreRun } from '../core/train/bench';
 import { CheckpointRepo } from '../storage/checkpoints';
@@ -268,15 +269,20 @@ const api: LabWorkerApi = {
 	},
 
 	async bench(request: BenchRequest) {
-		return onExactly(request.backend, request.configYaml, (config, [dataset, ...evalDatasets]) =>
-			benchTraining(config, dataset, {
-				runtime: benchRuntime(),
-				steps: request.steps,
-				maxSeconds: request.maxSeconds,
-				evalDatasets: [dataset, ...evalDatasets],
-				evalMaxItems: request.evalMaxItems
-			})
-		);
+		return onExactly(request.backend, request.configYaml, async (config, [dataset, ...evalDatasets]) => {
+			useFusedKernels(request.fused);
+			try {
+				return await benchTraining(config, dataset, {
+					runtime: benchRuntime(),
+					steps: request.steps,
+					maxSeconds: request.maxSeconds,
+					evalDatasets: [dataset, ...evalDatasets],
+					evalMaxItems: request.evalMaxItems
+				});
+			} finally {
+				useFusedKernels(true);
+			}
+		});
 	},
 
 	async timeCoreRun(configYaml: string, backend: BackendName) {

@@ -16,6 +16,8 @@ export class BenchPage {
 	maxSeconds = $state(60);
 	/** Evaluation items per dataset on backends other than wasm (slow ones take long). */
 	evalItems = $state(8);
+	/** The lab's fused WebGPU kernels; off measures tfjs op by op (the "before" figure). */
+	fused = $state(true);
 	records = $state<BenchRecord[]>([]);
 	errors = $state<string[]>([]);
 	/** The backend being measured, or null. */
@@ -36,7 +38,8 @@ export class BenchPage {
 					configYaml,
 					steps: this.steps,
 					maxSeconds: this.maxSeconds,
-					evalMaxItems: backend === 'wasm' ? null : this.evalItems
+					evalMaxItems: backend === 'wasm' ? null : this.evalItems,
+					fused: this.fused
 				});
 				this.records = [...this.records, record];
 			} catch (err) {

@@ -4,6 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { countGpuCalls } from '../backend/gpuCounters';
+import { fusedAvailable } from '../model/fused';
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint/checkpoint';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
@@ -54,6 +55,8 @@ export interface BenchRecord {
 	/** GPU memory held by tfjs (webgl, webgpu), else null. */
 	gpu_bytes: number | null;
 	gpu_bytes_end: number | null;
+	/** Whether the step ran the lab's fused kernels (webgpu), or tfjs op by op. */
+	fused_kernels: boolean;
 	/** WebGPU calls per timed step (webgpu only, else null): kernel launches, queue submits, new buffers. */
 	gpu_dispatches_per_step: number | null;
 	gpu_submits_per_step: number | null;
@@ -163,6 +166,7 @@ export async function benchTraining(config: LabConfig, dataset: Dataset, opts: B
 			bytes_end: after.bytes,
 			gpu_bytes: before.gpu,
 			gpu_bytes_end: after.gpu,
+			fused_kernels: fusedAvailable(),
 			gpu_dispatches_per_step: perStep(gpu?.counts.dispatches),
 			gpu_submits_per_step: perStep(gpu?.counts.submits),
 			gpu_buffers_created_per_step: perStep(gpu?.counts.buffersCreated)
