@@ -162,4 +162,22 @@ describe('fused WebGPU kernels against the cpu backend', () => {
 		});
 		close(want, got, 1e-5);
 	});
+
+	it('AdamW in place past 65535 workgroups (a parameter of 4.2 M values)', async () => {
+		const n = 65535 * 64 + 1000;
+		const [p0, g0] = [randn(n), randn(n)];
+		const [want, got] = await both(() => {
+			const t = tf.tensor1d(p0);
+			const p = tf.variable(t);
+			t.dispose();
+			const opt = new AdamW(new Map([['transformer.h.0.ln_1.bias', p]]), 0);
+			const g = tf.tensor1d(g0);
+			opt.step({ 'transformer.h.0.ln_1.bias': g }, 0.01, 1);
+			const tail = [p, opt.m.get('transformer.h.0.ln_1.bias')!].map((x) => tf.slice(x, [n - 2000], [2000]));
+			tf.dispose([g, p]);
+			opt.dispose();
+			return tail;
+		});
+		close(want, got, 1e-5);
+	});
 });

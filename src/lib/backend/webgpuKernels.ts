@@ -437,6 +437,8 @@ interface BackendInternals {
 }
 
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+/** WebGPU's default maxComputeWorkgroupsPerDimension. */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
 function pipelineFor(device: GPUDevice, key: string, code: string): GPUComputePipeline {
 	let cache = pipelines.get(device);
@@ -452,7 +454,9 @@ function pipelineFor(device: GPUDevice, key: string, code: string): GPUComputePi
 
 /**
  * Records one dispatch of `code` (bindings: the tensors in order, then the uniforms) into tfjs's
- * command stream, as runWebGPUProgram would. Tensors in `written` must hold their buffer alone.
+ * command stream, as runWebGPUProgram would. Tensors in `written` must hold their buffer alone,
+ * and must not be read back while the dispatch is queued (tfjs caches a read's values after it
+ * resolves; the Trainer awaits every read before the next update).
  */
 function dispatchInPlace(
 	backend: BackendInternals,
@@ -479,7 +483,9 @@ function dispatchInPlace(
 	backend.computePassEncoder ??= backend.commandEncoder!.beginComputePass({});
 	backend.computePassEncoder.setPipeline(pipeline);
 	backend.computePassEncoder.setBindGroup(0, bindGroup);
-	backend.computePassEncoder.dispatchWorkgroups(workgroups);
+	// at most 65535 workgroups a dimension: larger counts spill into y (the kernel flattens x, y)
+	const x = Math.min(workgroups, MAX_WORKGROUPS_PER_DIMENSION);
+	backend.computePassEncoder.dispatchWorkgroups(x, Math.ceil(workgroups / x));
 	tensors.forEach((t) => backend.commandQueueOwnedIds.add(t.dataId)); // kept alive until submitted
 	written.forEach((t) => (backend.tensorMap.get(t.dataId).values = null)); // a CPU copy is stale now
 	backend.dispatchCountInPass++;
@@ -500,8 +506,8 @@ struct U { n : i32, ${ADAMW_UNIFORMS.map((u) => `${u} : f32`).join(', ')} };
 @group(0) @binding(3) var<storage, read_write> V : array<f32>;
 @group(0) @binding(4) var<uniform> u : U;
 @compute @workgroup_size(${ROW_GROUP})
-fn main(@builtin(global_invocation_id) id : vec3<u32>) {
- let i = i32(id.x);
+fn main(@builtin(global_invocation_id) id : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
+ let i = i32(id.y * groups.x * ${ROW_GROUP}u + id.x);
  if (i >= u.n) { return; }
  let g = G[i] * u.gradScale;
  let m = M[i] * u.beta1 + g * (1.0 - u.beta1);

@@ -13,7 +13,7 @@ import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-t
 import { registerWasmKernelOverrides } from '../backend/wasmKernels';
 import { registerWebgpuKernels } from '../backend/webgpuKernels';
 import type { BackendChoice, BackendName } from '../core/config';
-import { autoNote, fastest, type BackendTiming } from '../core/train/autoSelect';
+import { AUTO_GIVE_UP_FACTOR, autoNote, fastest, type BackendTiming } from '../core/train/autoSelect';
 import type { BackendReport } from './api';
 
 setWasmPaths({
@@ -62,9 +62,17 @@ function threadsNote(threads: number, isolated: boolean): string {
 
 /** The device part of a measurement's cache key: WebGPU adapter, cores, isolation (wasm threads). */
 export async function deviceKey(): Promise<string> {
-	const gpu = 'gpu' in navigator ? await (navigator as Navigator & { gpu: GPU }).gpu.requestAdapter() : null;
-	const name = gpu ? `${gpu.info.vendor}/${gpu.info.architecture}` : 'no-webgpu';
-	return `${name} cores${navigator.hardwareConcurrency} isolated${self.crossOriginIsolated === true}`;
+	let gpu = 'no-webgpu';
+	try {
+		const adapter = 'gpu' in navigator ? await (navigator as Navigator & { gpu: GPU }).gpu.requestAdapter() : null;
+		// GPUAdapter.info is Chrome 127+; older browsers only have requestAdapterInfo()
+		const legacy = adapter as unknown as { requestAdapterInfo?(): Promise<GPUAdapterInfo> } | null;
+		const info = adapter?.info ?? (await legacy?.requestAdapterInfo?.());
+		if (adapter) gpu = `${info?.vendor ?? '?'}/${info?.architecture ?? '?'}`;
+	} catch {
+		gpu = 'webgpu-unknown';
+	}
+	return `${gpu} cores${navigator.hardwareConcurrency} isolated${self.crossOriginIsolated === true}`;
 }
 
 /**
@@ -73,10 +81,11 @@ export async function deviceKey(): Promise<string> {
  * say what was measured and chosen.
  */
 export async function selectMeasured(
-	time: () => Promise<number>,
+	time: (cutoffMs: number) => Promise<number>,
 	cached: BackendTiming[] | null
-): Promise<{ report: BackendReport; timings: BackendTiming[] }> {
+): Promise<{ report: BackendReport; timings: BackendTiming[]; complete: boolean }> {
 	const skipped: string[] = [];
+	let failed = false;
 	let timings = cached;
 	if (!timings) {
 		timings = [];
@@ -86,18 +95,21 @@ export async function selectMeasured(
 				skipped.push(`${name}: skipped, ${why}`);
 				continue;
 			}
+			const best = Math.min(...timings.map((t) => t.ms_per_step));
 			try {
-				timings.push({ backend: name, ms_per_step: await time() });
+				timings.push({ backend: name, ms_per_step: await time(best * AUTO_GIVE_UP_FACTOR) });
 			} catch (err) {
+				failed = true;
 				skipped.push(`${name}: skipped, failed while timing this model: ${(err as Error).message}`);
 			}
 		}
 	}
+	if (timings.length === 0) throw new Error(`auto: no backend could train this model here: ${skipped.join('; ')}`);
 	const best = fastest(timings).backend as BackendName;
 	const report = await selectBackend(best);
 	report.notes = [autoNote(timings, cached !== null), ...skipped, ...report.notes];
 	report.fellBack = report.backend !== best;
-	return { report, timings };
+	return { report, timings, complete: !failed };
 }
 
 /** Makes the best available backend for `choice` active and reports what happened. */

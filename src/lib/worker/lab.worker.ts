@@ -3,6 +3,7 @@
 // LabWorkerApi. One trainer per run across tabs (Web Locks).
 
 import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs-core';
 import { decodeCheckpoint } from '../core/checkpoint/checkpoint';
 import { parseConfig, type BackendChoice, type BackendName, type LabConfig } from '../core/config';
 import type { Dataset } from '../core/data/manifest';
@@ -36,10 +37,21 @@ import { deviceKey, selectBackend, selectMeasured } from './backends';
  */
 function measuredAuto(config: LabConfig, dataset: Dataset): Selector {
 	return async () => {
-		const key = `${await deviceKey()} ${modelShapeKey(config)}`;
+		const key = `${await deviceKey()} ${modelShapeKey(config)} app${__APP_VERSION__} tfjs${tf.version_core}`;
 		const cached = (await db.backendTimings.get(key))?.timings ?? null;
-		const { report, timings } = await selectMeasured(() => timeModelSteps(config, dataset), cached);
-		if (!cached) await db.backendTimings.put({ key, timings, measured: new Date().toISOString() });
+		if (!cached && busy > 1) {
+			// another job holds a backend: measuring would switch it under that job (selection
+			// still can: the worker has no job queue per backend yet)
+			const report = await selectBackend('auto');
+			report.notes.unshift('auto: not measured, another run or evaluation is using a backend; first available');
+			return report;
+		}
+		const { report, timings, complete } = await selectMeasured(
+			(cutoff) => timeModelSteps(config, dataset, cutoff),
+			cached
+		);
+		// a backend that started but failed may have failed for a passing reason: measure again next time
+		if (!cached && complete) await db.backendTimings.put({ key, timings, measured: new Date().toISOString() });
 		return report;
 	};
 }

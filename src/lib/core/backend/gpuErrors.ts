@@ -39,21 +39,27 @@ interface ErrorSource {
 	lost: Promise<{ message: string; reason?: string }>;
 }
 
-/** An error the device reported that no read-back has failed with yet. */
+/** An error the device reported. */
 interface Reported {
 	kind: GpuErrorKind;
 	message: string;
 }
 
+/** What one watched device has reported. */
+interface DeviceState {
+	/** The first error no read-back has failed with yet. */
+	pending: Reported | null;
+	/** The device's loss, once it is lost (a destroyed device rejects read-backs first). */
+	lost: Reported | null;
+	/** Read-backs in flight, each failed by the next reported error. */
+	waiters: Set<(r: Reported) => void>;
+}
+
 /** How long a failed read-back waits for the device to report its loss. */
 const LOSS_GRACE_MS = 200;
 
-const watched = new WeakSet<object>();
-/** The watched device's loss, once it is lost (a destroyed device rejects read-backs first). */
-let lostWith: Reported | null = null;
-let pending: Reported | null = null;
-/** Read-backs in flight, each failed by the next reported error. */
-const waiters = new Set<(r: Reported) => void>();
+/** Per device: errors of one device never fail work on another (or on another backend). */
+const states = new WeakMap<object, DeviceState>();
 
 function kindOf(error: object): GpuErrorKind {
 	const name = error.constructor?.name ?? '';
@@ -62,13 +68,13 @@ function kindOf(error: object): GpuErrorKind {
 	return 'validation';
 }
 
-function report(r: Reported): void {
-	if (waiters.size === 0) {
-		pending ??= r;
+function report(state: DeviceState, r: Reported): void {
+	if (state.waiters.size === 0) {
+		state.pending ??= r;
 		return;
 	}
-	for (const fail of waiters) fail(r);
-	waiters.clear();
+	for (const fail of state.waiters) fail(r);
+	state.waiters.clear();
 }
 
 /** The active backend's WebGPU device, or null on other backends. */
@@ -77,48 +83,73 @@ export function activeGpuDevice(): (ErrorSource & object) | null {
 	return (tf.backend() as unknown as { device?: ErrorSource & object }).device ?? null;
 }
 
-/** Starts collecting the active WebGPU device's uncaptured errors (once per device; no-op elsewhere). */
+/**
+ * Starts collecting the active WebGPU device's errors (once per device; no-op elsewhere) and
+ * forgets errors left from earlier work on it: a new run or evaluation starts clean.
+ */
 export function watchGpuErrors(): void {
 	const device = activeGpuDevice();
-	if (!device || watched.has(device)) return;
-	watched.add(device);
-	device.addEventListener('uncapturederror', (e) => report({ kind: kindOf(e.error), message: e.error.message }));
-	lostWith = null;
+	if (!device) return;
+	const known = states.get(device);
+	if (known) {
+		known.pending = null;
+		return;
+	}
+	const state: DeviceState = { pending: null, lost: null, waiters: new Set() };
+	states.set(device, state);
+	device.addEventListener('uncapturederror', (e) => report(state, { kind: kindOf(e.error), message: e.error.message }));
 	void device.lost.then((info) => {
-		lostWith = { kind: 'device-lost', message: info.message || info.reason || '' };
-		report(lostWith);
+		state.lost = { kind: 'device-lost', message: info.message || info.reason || '' };
+		report(state, state.lost);
 	});
 }
 
-/** Throws the first WebGPU error reported since the last call, as a GpuError naming `where`. */
+/** The active device's state, watching it if nobody has yet; null off WebGPU. */
+function activeState(): DeviceState | null {
+	const device = activeGpuDevice();
+	if (!device) return null;
+	if (!states.has(device)) watchGpuErrors();
+	return states.get(device)!;
+}
+
+/** Throws the first WebGPU error the active device reported since the last call, as a GpuError naming `where`. */
 export function throwIfGpuError(where: string): void {
-	if (pending === null) return;
-	const { kind, message } = pending;
-	pending = null;
+	const state = activeState();
+	if (!state?.pending) return;
+	const { kind, message } = state.pending;
+	state.pending = null;
 	throw new GpuError(kind, message, where);
 }
 
 /**
- * Awaits a read-back (tensor.data() and the like), failing with a GpuError as soon as the device
- * reports an error — before or while it is pending — instead of returning zeros or hanging.
+ * Awaits a read-back (tensor.data() and the like), failing with a GpuError as soon as the active
+ * WebGPU device reports an error — before or while it is pending — instead of returning zeros or
+ * hanging. Off WebGPU it is a plain await.
  */
 export async function readBack<T>(work: Promise<T>, where: string): Promise<T> {
+	const state = activeState();
+	if (!state) return work;
 	throwIfGpuError(where);
 	let fail!: (r: Reported) => void;
 	const failed = new Promise<never>((_, reject) => {
 		fail = (r) => reject(new GpuError(r.kind, r.message, where));
 	});
-	waiters.add(fail);
+	state.waiters.add(fail);
 	work.catch(() => undefined); // a read-back that loses the race may still fail later, on its own
 	try {
-		return await Promise.race([work, failed]);
+		const value = await Promise.race([work, failed]);
+		// the read-back may resolve (with zeros) before the device's error event is delivered: the
+		// error was raised when the work was submitted, so one more task lets its event arrive
+		await new Promise((r) => setTimeout(r, 0));
+		throwIfGpuError(where);
+		return value;
 	} catch (err) {
 		if (err instanceof GpuError) throw err;
 		// a lost device fails pending read-backs ("buffer unmapped") before device.lost resolves
 		await new Promise((r) => setTimeout(r, LOSS_GRACE_MS));
-		if (lostWith) throw new GpuError(lostWith.kind, lostWith.message, where);
+		if (state.lost) throw new GpuError(state.lost.kind, state.lost.message, where);
 		throw err;
 	} finally {
-		waiters.delete(fail);
+		state.waiters.delete(fail);
 	}
 }

@@ -51,6 +51,9 @@ export function fusedAvailable(): boolean {
 /** Inputs a fused kernel with numbered inputs (sumSquares) takes at most: 8 storage buffers a shader, less the output. */
 export const MAX_FUSED_INPUTS = 7;
 
+/** Values one invocation of sumSquares sums at most: a larger tensor takes tfjs's parallel reduction. */
+export const MAX_SUM_SQUARES_SIZE = 1 << 16;
+
 /** Runs a fused kernel on the active backend. */
 export function runFused(
 	name: string,

@@ -4,7 +4,7 @@
 //   p ← p − lr · (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + ε)
 
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedAvailable, MAX_FUSED_INPUTS } from '../model/fused';
+import { fusedAvailable, MAX_FUSED_INPUTS, MAX_SUM_SQUARES_SIZE } from '../model/fused';
 import { fusedAdamW, fusedSumSquares } from '../model/fusedOps';
 
 export const BETA1 = 0.9;
@@ -17,22 +17,20 @@ export function decays(name: string, shape: readonly number[]): boolean {
 }
 
 /**
- * sqrt(Σ g²) over every gradient, as a scalar tensor. The per-tensor sums are stacked and summed,
- * not added with tf.addN: tfjs-webgpu's AddN binds every input to one shader, and more than
+ * sqrt(Σ g²) over every gradient, as a scalar tensor. The per-tensor sums are concatenated and
+ * summed, not added with tf.addN: tfjs-webgpu's AddN binds every input to one shader, and more than
  * maxStorageBuffersPerShaderStage − 1 (7 on many devices) makes an invalid pipeline whose command
  * buffer is dropped — the loss and norm read back as 0 (docs/performance.md, "WebGPU").
  */
 export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
 	return tf.tidy(() => {
 		const gs = Object.values(grads);
-		if (fusedAvailable()) {
-			const groups: tf.Tensor1D[] = []; // Σ g² of up to 7 gradients a dispatch, each (k)
-			for (let i = 0; i < gs.length; i += MAX_FUSED_INPUTS)
-				groups.push(fusedSumSquares(gs.slice(i, i + MAX_FUSED_INPUTS)));
-			return tf.sqrt(tf.sum(tf.concat(groups))) as tf.Scalar; // (n) → ()
-		}
-		const squares = gs.map((g) => tf.sum(tf.square(g))); // each ()
-		return tf.sqrt(tf.sum(tf.stack(squares))) as tf.Scalar; // (n) → ()
+		const fused = fusedAvailable() ? gs.filter((g) => g.size <= MAX_SUM_SQUARES_SIZE) : [];
+		const terms: tf.Tensor1D[] = []; // Σ g² per gradient: up to 7 small ones a dispatch, each (k)
+		for (let i = 0; i < fused.length; i += MAX_FUSED_INPUTS)
+			terms.push(fusedSumSquares(fused.slice(i, i + MAX_FUSED_INPUTS)));
+		for (const g of gs.filter((x) => !fused.includes(x))) terms.push(tf.reshape(tf.sum(tf.square(g)), [1])); // (1)
+		return tf.sqrt(tf.sum(tf.concat(terms))) as tf.Scalar; // (n) → ()
 	});
 }
 

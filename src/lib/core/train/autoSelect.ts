@@ -17,12 +17,27 @@ export interface BackendTiming {
 /** Steps timed per backend after the warm-up (their median is the figure). */
 export const AUTO_TIMED_STEPS = 3;
 
-/** The active backend's step time for `config`'s model on its longest batch (ms). */
-export async function timeModelSteps(config: LabConfig, dataset: Dataset, steps = AUTO_TIMED_STEPS): Promise<number> {
+/** A backend whose warm-up step is this many times slower than the best timed step is not timed further. */
+export const AUTO_GIVE_UP_FACTOR = 10;
+
+/**
+ * The active backend's step time for `config`'s model on its longest batch (ms): the median of
+ * `steps` after a warm-up step. A warm-up slower than `cutoffMs` is returned as the figure
+ * instead (a backend that far behind cannot win; timing it further would only cost minutes).
+ */
+export async function timeModelSteps(
+	config: LabConfig,
+	dataset: Dataset,
+	cutoffMs = Infinity,
+	steps = AUTO_TIMED_STEPS
+): Promise<number> {
 	const trainer = new Trainer(config, dataset);
 	try {
 		const batch = longestBatch(config, dataset, trainer.tokenizer);
+		const t0 = performance.now();
 		await trainer.trainOnBatch(batch); // warm-up: kernel and shader compilation, first allocations
+		const warmUp = performance.now() - t0;
+		if (warmUp > cutoffMs) return warmUp;
 		const times: number[] = [];
 		for (let i = 0; i < steps; i++) {
 			const t = performance.now();
