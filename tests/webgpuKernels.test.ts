@@ -67,12 +67,17 @@ describe('fused WebGPU kernels against the cpu backend', () => {
 		});
 	}
 
-	it('batched and transposed products (N, M, K)', async () => {
-		const [a, b] = [randn(3 * 7 * 5), randn(3 * 7 * 5)];
+	it('batched and transposed products, no two sides equal (N, M, K, P = 3, 7, 5, 4)', async () => {
+		const [a, b, c] = [randn(3 * 7 * 5), randn(3 * 4 * 5), randn(3 * 7 * 4)];
 		const [want, got] = await both(() => {
-			const at = tf.tensor3d(a, [3, 7, 5]);
-			const bt = tf.tensor3d(b, [3, 7, 5]);
-			return [product(at, bt, false, true), product(at, bt, true, false)];
+			const at = tf.tensor3d(a, [3, 7, 5]); // (N, M, K)
+			const bt = tf.tensor3d(b, [3, 4, 5]); // (N, P, K)
+			const ct = tf.tensor3d(c, [3, 7, 4]); // (N, M, P)
+			return [
+				product(at, bt, false, true), // (N, M, P)
+				product(at, ct, true, false), // (N, K, P)
+				product(ct, bt) // (N, M, K)
+			];
 		});
 		close(want, got);
 	});
