@@ -5,7 +5,7 @@
 // attends over the cached keys and values instead of recomputing the whole sequence.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { Dropout, layerNorm, linear, lmHead, mlp, type GptConfig, type Params } from '../model/gpt';
+import { disposeCache, forward, type GptConfig, type KvCache, type Params } from '../model/gpt';
 import { EOS, PAD } from '../text/tokenizer';
 
 /** One generation: the new token ids (without <eos>) and whether <eos> ended it. */
@@ -14,51 +14,23 @@ export interface Generation {
 	endedWithEos: boolean;
 }
 
-const NO_DROPOUT = new Dropout(0, {});
 const NEG = -1e9;
 
-/** Per-layer cache: keys and values (B, nh, T, hs). */
-type LayerCache = { k: tf.Tensor4D; v: tf.Tensor4D };
-/** Logits of the last column (B, V) and the caches after a pass. */
-type PassOutput = { logits: tf.Tensor2D; caches: LayerCache[] };
-
-/** Token + position embedding for explicit positions: tokens, positions (B, T) → (B, T, C). */
-function embedAt(p: Params, cfg: GptConfig, tokens: tf.Tensor2D, positions: tf.Tensor2D): tf.Tensor3D {
-	const [B, T] = tokens.shape;
-	const C = cfg.n_embd;
-	const tok = tf.matMul(tf.oneHot(tf.reshape(tokens, [B * T]), cfg.vocab_size), p['transformer.wte.weight']); // (B*T, C)
-	const pos = tf.matMul(tf.oneHot(tf.reshape(positions, [B * T]), cfg.block_size), p['transformer.wpe.weight']); // (B*T, C)
-	return tf.reshape(tf.add(tok, pos), [B, T, C]); // (B, T, C)
-}
-
 /**
- * One pass of every block over new columns x (B, Tn, C), attending to cached + new keys with the
- * additive mask (B, 1, Tn, Tk). Returns the last hidden state and the grown caches.
+ * One decoding pass of the model's own forward (model/gpt.ts) over B rows of new columns:
+ * ids/positions (B, T), additive mask (B, 1, T, Tk); grows `cache`. Returns the last column's logits (B, V).
  */
-function blocks(p: Params, cfg: GptConfig, x0: tf.Tensor3D, mask: tf.Tensor4D, caches: LayerCache[] | null) {
-	const [B, Tn, C] = x0.shape;
-	const nh = cfg.n_head;
-	const hs = C / nh;
-	const next: LayerCache[] = [];
-	let x: tf.Tensor = x0;
-	for (let l = 0; l < cfg.n_layer; l++) {
-		const h = `transformer.h.${l}`;
-		const a = layerNorm(x, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`]);
-		const qkv = linear(a, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]); // (B, Tn, 3C)
-		const [q, kNew, vNew] = tf.split(qkv, 3, 2).map(
-			(t) => tf.transpose(tf.reshape(t, [B, Tn, nh, hs]), [0, 2, 1, 3]) as tf.Tensor4D // (B, nh, Tn, hs)
-		);
-		const k = caches ? tf.concat([caches[l].k, kNew], 2) : kNew; // (B, nh, Tk, hs)
-		const v = caches ? tf.concat([caches[l].v, vNew], 2) : vNew;
-		next.push({ k, v });
-		const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)), mask); // (B, nh, Tn, Tk)
-		const y = tf.matMul(tf.softmax(scores), v); // (B, nh, Tn, hs)
-		const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, Tn, C]); // (B, Tn, C)
-		x = tf.add(x, linear(merged, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`]));
-		x = tf.add(x, mlp(layerNorm(x, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`]), p, h, NO_DROPOUT));
-	}
-	const last = tf.reshape(tf.slice(x, [0, Tn - 1, 0], [B, 1, C]), [B, C]); // (B, C)
-	return { last, caches: next };
+function decode(p: Params, cfg: GptConfig, cache: KvCache, B: number, ids: Int32Array, pos: Int32Array, mask: Float32Array) {
+	const T = ids.length / B;
+	const Tk = mask.length / (B * T);
+	return tf.tidy(() => {
+		const logits = forward(p, tf.tensor2d(ids, [B, T], 'int32'), cfg, {
+			cache,
+			positions: tf.tensor2d(pos, [B, T], 'int32'),
+			mask: tf.tensor4d(mask, [B, 1, T, Tk])
+		}); // (B, T, V)
+		return tf.reshape(tf.slice(logits, [0, T - 1, 0], [B, 1, cfg.vocab_size]), [B, cfg.vocab_size]) as tf.Tensor2D; // (B, V)
+	});
 }
 
 /**
@@ -88,16 +60,13 @@ export async function generateGreedy(
 			for (let j = 0; j < L; j++) if (j > i || j < pad[b]) prefillMask[(b * L + i) * L + j] = NEG;
 		}
 	}
-	let { logits, caches } = tf.tidy<PassOutput>(() => {
-		const x = embedAt(p, cfg, tf.tensor2d(ids, [B, L], 'int32'), tf.tensor2d(pos, [B, L], 'int32'));
-		const out = blocks(p, cfg, x, tf.tensor4d(prefillMask, [B, 1, L, L]), null);
-		return { logits: lmHead(out.last, p), caches: out.caches };
-	});
-
 	const results: Generation[] = prompts.map(() => ({ tokens: [], endedWithEos: false }));
 	const active = prompts.map(() => true);
 	let keyValid = Array.from({ length: B }, (_, b) => Array.from({ length: L }, (_, j) => j >= pad[b]));
+	const cache: KvCache = [];
+	let logits: tf.Tensor2D | null = null;
 	try {
+		logits = decode(p, cfg, cache, B, ids, pos, prefillMask); // (B, V)
 		for (let t = 0; t < maxNewTokens; t++) {
 			const argmax = tf.argMax(logits, 1); // (B)
 			const next = Array.from(await argmax.data());
@@ -115,24 +84,15 @@ export async function generateGreedy(
 			}
 			if (!active.some(Boolean) || t === maxNewTokens - 1) break;
 			keyValid = keyValid.map((row) => [...row, true]);
-			const Tk = keyValid[0].length;
 			const stepMask = Float32Array.from(keyValid.flat(), (ok) => (ok ? 0 : NEG));
 			const stepPos = Int32Array.from(lens, (n) => Math.min(n + t, cfg.block_size - 1));
-			const old = { logits, caches };
-			({ logits, caches } = tf.tidy<PassOutput>(() => {
-				const x = embedAt(
-					p,
-					cfg,
-					tf.tensor2d(Int32Array.from(next), [B, 1], 'int32'),
-					tf.tensor2d(stepPos, [B, 1], 'int32')
-				);
-				const out = blocks(p, cfg, x, tf.tensor4d(stepMask, [B, 1, 1, Tk]), old.caches);
-				return { logits: lmHead(out.last, p), caches: out.caches };
-			}));
-			tf.dispose([old.logits, ...old.caches.flatMap((c) => [c.k, c.v])]);
+			const previous = logits;
+			logits = decode(p, cfg, cache, B, Int32Array.from(next), stepPos, stepMask);
+			previous.dispose();
 		}
 	} finally {
-		tf.dispose([logits, ...caches.flatMap((c) => [c.k, c.v])]);
+		logits?.dispose();
+		disposeCache(cache);
 	}
 	return results;
 }

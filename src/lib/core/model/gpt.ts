@@ -80,12 +80,36 @@ export function initParamValues(cfg: GptConfig, seed: number): Map<string, Float
 	return values;
 }
 
-/** Options for one forward pass. */
+/** Keys and values of one layer's earlier columns: (B*nh, Tc, hs) each. */
+export interface LayerCache {
+	k: tf.Tensor3D;
+	v: tf.Tensor3D;
+}
+
+/**
+ * A KV cache for decoding: one entry per layer, grown by each forward pass that is given it.
+ * `forward` keeps the grown tensors (they outlive its tidy) and disposes the ones they replace;
+ * the caller disposes the cache when decoding ends (`disposeCache`).
+ */
+export type KvCache = LayerCache[];
+
+export function disposeCache(cache: KvCache): void {
+	tf.dispose(cache.flatMap((c) => [c.k, c.v]));
+	cache.length = 0;
+}
+
+/** Options for one forward pass: training (dropout) or decoding (cache, positions, padding mask). */
 export interface ForwardOptions {
 	/** Apply dropout (training only). */
 	training?: boolean;
 	/** Seed for this pass's dropout masks (e.g. derived from run seed and step). */
 	dropoutSeed?: string;
+	/** Decoding: attend to these earlier columns too, and append this pass's keys and values. */
+	cache?: KvCache;
+	/** Position of each token (B, T) int32; default 0..T-1 in every row (training, no cache). */
+	positions?: tf.Tensor2D;
+	/** Additive attention mask (B, 1, T, Tk) over cached + new keys (0 or -1e9); default causal. */
+	mask?: tf.Tensor4D;
 }
 
 const causalMasks = new Map<number, Float32Array>();
@@ -134,7 +158,7 @@ function gelu(x: tf.Tensor): tf.Tensor {
 	return tf.mul(x, tf.sigmoid(tf.mul(2, inner)));
 }
 
-export class Dropout {
+class Dropout {
 	private site = 0;
 	constructor(
 		private readonly rate: number,
@@ -146,64 +170,92 @@ export class Dropout {
 	}
 }
 
-function attention(x: tf.Tensor, mask: tf.Tensor, p: Params, h: string, cfg: GptConfig, drop: Dropout): tf.Tensor {
+/**
+ * Causal self-attention of one block: x (B, T, C) → (B, T, C). With a cache, queries attend to
+ * the cached columns and the new ones (Tk = Tc + T keys), and the new keys and values are appended.
+ */
+function attention(x: tf.Tensor, p: Params, h: string, cfg: GptConfig, drop: Dropout, opts: ForwardOptions, l: number) {
 	const [B, T, C] = x.shape; // (B, T, C)
 	const nh = cfg.n_head;
 	const hs = C / nh;
 	const qkv = linear(x, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]); // (B, T, 3C)
-	const [q, k, v] = tf.split(qkv, 3, 2).map(
+	const [q, kNew, vNew] = tf.split(qkv, 3, 2).map(
 		(t) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]), [B * nh, T, hs]) // (B*nh, T, hs)
 	) as tf.Tensor3D[];
-	const att = drop.apply(causalWeights(q, k, mask, 1 / Math.sqrt(hs))) as tf.Tensor3D; // (B*nh, T, T)
+	const [k, v] = opts.cache ? extendCache(opts.cache, l, kNew, vNew) : [kNew, vNew]; // (B*nh, Tk, hs)
+	const att = drop.apply(attentionWeights(q, k, B, opts.mask, 1 / Math.sqrt(hs))) as tf.Tensor3D; // (B*nh, T, Tk)
 	const y = tf.reshape(matMul(att, v), [B, nh, T, hs]); // (B, nh, T, hs)
 	const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, T, C)
 	return drop.apply(linear(merged, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`]));
 }
 
-/** softmax(scale · q kᵀ + mask): q, k (B*nh, T, hs), mask (1, T, T) → (B*nh, T, T). */
-function causalWeights(q: tf.Tensor3D, k: tf.Tensor3D, mask: tf.Tensor, scale: number): tf.Tensor3D {
-	const scores = matMulTransposeB(q, k); // (B*nh, T, T)
-	if (fusedAvailable()) return fusedCausalSoftmax(scores, scale); // the mask is computed in the kernel
-	return tf.softmax(tf.add(tf.mul(scores, scale), mask)) as tf.Tensor3D;
+/** Layer l's keys and values with this pass's appended along the time axis: (B*nh, Tc + T, hs). */
+function extendCache(cache: KvCache, l: number, kNew: tf.Tensor3D, vNew: tf.Tensor3D): [tf.Tensor3D, tf.Tensor3D] {
+	const old = cache[l];
+	const k = old ? tf.concat([old.k, kNew], 1) : kNew; // (B*nh, Tk, hs)
+	const v = old ? tf.concat([old.v, vNew], 1) : vNew;
+	cache[l] = { k: tf.keep(k), v: tf.keep(v) };
+	if (old) tf.dispose([old.k, old.v]);
+	return [k, v];
 }
 
-export function mlp(x: tf.Tensor, p: Params, h: string, drop: Dropout): tf.Tensor {
+/**
+ * softmax(scale · q kᵀ + mask): q (B*nh, T, hs), k (B*nh, Tk, hs) → (B*nh, T, Tk). Without a
+ * mask the mask is causal (T = Tk), computed inside the fused kernel where there is one.
+ */
+function attentionWeights(q: tf.Tensor3D, k: tf.Tensor3D, B: number, mask: tf.Tensor4D | undefined, scale: number) {
+	const scores = matMulTransposeB(q, k); // (B*nh, T, Tk)
+	const [BH, T, Tk] = scores.shape;
+	if (mask) {
+		const perItem = tf.reshape(scores, [B, BH / B, T, Tk]); // (B, nh, T, Tk)
+		return tf.reshape(tf.softmax(tf.add(tf.mul(perItem, scale), mask)), [BH, T, Tk]) as tf.Tensor3D; // (B*nh, T, Tk)
+	}
+	if (fusedAvailable()) return fusedCausalSoftmax(scores, scale);
+	const causal = tf.tensor3d(causalMask(T), [1, T, T]); // (1, T, T)
+	return tf.softmax(tf.add(tf.mul(scores, scale), causal)) as tf.Tensor3D;
+}
+
+function mlp(x: tf.Tensor, p: Params, h: string, drop: Dropout): tf.Tensor {
 	const hidden = gelu(linear(x, p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`])); // (B, T, 4C)
 	return drop.apply(linear(hidden, p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`])); // (B, T, C)
 }
 
 /**
- * Token embedding as a one-hot matmul: its gradient needs no UnsortedSegmentSum, which the wasm
- * backend lacks (the gradient of tf.gather would).
+ * Token + position embedding: tokens (B, T) → (B, T, C). The token lookup is a one-hot matmul: its
+ * gradient needs no UnsortedSegmentSum, which the wasm backend lacks (the gradient of tf.gather
+ * would). Positions default to 0..T-1; explicit ones (decoding, no gradient) are gathered.
  */
-function embed(tokens: tf.Tensor2D, p: Params, cfg: GptConfig): tf.Tensor {
+function embed(tokens: tf.Tensor2D, p: Params, cfg: GptConfig, positions?: tf.Tensor2D): tf.Tensor {
 	const [B, T] = tokens.shape;
 	if (T > cfg.block_size) throw new Error(`sequence of ${T} tokens exceeds block_size ${cfg.block_size}`);
 	const C = cfg.n_embd;
 	// int32 one-hot cast to float32 (the wasm backend's OneHot ignores its dtype argument)
 	const oneHot = tf.cast(tf.oneHot(tf.reshape(tokens, [B * T]), cfg.vocab_size), 'float32') as tf.Tensor2D; // (B*T, V)
 	const tok = tf.reshape(matMul(oneHot, p['transformer.wte.weight'] as tf.Tensor2D), [B, T, C]); // (B, T, C)
-	const pos = tf.slice(p['transformer.wpe.weight'], [0, 0], [T, C]); // (T, C)
+	const pos = positions
+		? tf.reshape(tf.gather(p['transformer.wpe.weight'], tf.reshape(positions, [B * T])), [B, T, C]) // (B, T, C)
+		: tf.slice(p['transformer.wpe.weight'], [0, 0], [T, C]); // (T, C)
 	return tf.add(tok, pos); // (B, T, C)
 }
 
-/** tokens (B, T) int32 → logits (B, T, V). The LM head is tied to the token embedding. */
+/**
+ * tokens (B, T) int32 → logits (B, T, V). The LM head is tied to the token embedding. The one
+ * forward pass: training (dropout), evaluation, and KV-cache decoding (opts.cache, positions, mask).
+ */
 export function forward(p: Params, tokens: tf.Tensor2D, cfg: GptConfig, opts: ForwardOptions = {}): tf.Tensor3D {
 	const drop = new Dropout(cfg.dropout, opts);
-	let x = drop.apply(embed(tokens, p, cfg)); // (B, T, C)
-	const T = tokens.shape[1];
-	const mask = tf.tensor3d(causalMask(T), [1, T, T]); // (1, T, T), shared by every layer
+	let x = drop.apply(embed(tokens, p, cfg, opts.positions)); // (B, T, C)
 	for (let l = 0; l < cfg.n_layer; l++) {
 		const h = `transformer.h.${l}`;
-		x = tf.add(x, attention(layerNorm(x, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`]), mask, p, h, cfg, drop));
+		x = tf.add(x, attention(layerNorm(x, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`]), p, h, cfg, drop, opts, l));
 		x = tf.add(x, mlp(layerNorm(x, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`]), p, h, drop));
 	}
-	const [B, , C] = x.shape;
+	const [B, T, C] = x.shape;
 	return tf.reshape(lmHead(tf.reshape(x, [B * T, C]), p), [B, T, cfg.vocab_size]); // (B, T, V)
 }
 
 /** Final LayerNorm and the tied LM head: x (N, C) → logits (N, V). */
-export function lmHead(x: tf.Tensor, p: Params): tf.Tensor2D {
+function lmHead(x: tf.Tensor, p: Params): tf.Tensor2D {
 	const normed = layerNorm(x, p['transformer.ln_f.weight'], p['transformer.ln_f.bias']); // (N, C)
 	return matMul(normed as tf.Tensor2D, tf.transpose(p['transformer.wte.weight']) as tf.Tensor2D); // (N, V)
 }
