@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidTransitionError, transition, type RunEvent, type RunStatus } from '../src/lib/core/run/status';
+import {
+	can,
+	canEvaluate,
+	InvalidTransitionError,
+	isLive,
+	isTerminal,
+	RUN_STATUSES,
+	transition,
+	type RunEvent,
+	type RunStatus
+} from '../src/lib/core/run/status';
 
 describe('run lifecycle', () => {
 	it('goes pending → training → evaluating → completed', () => {
@@ -26,5 +36,23 @@ describe('run lifecycle', () => {
 		);
 		expect(() => transition('evaluation_failed', 'resume')).toThrow(/allowed: reevaluate/);
 		expect(() => transition('pending', 'evaluation_done')).toThrow(InvalidTransitionError);
+	});
+
+	it("answers every layer's question from the one table", () => {
+		expect(RUN_STATUSES.filter(isLive)).toEqual(['pending', 'training', 'evaluating']);
+		expect(RUN_STATUSES.filter(isTerminal)).toEqual(['completed', 'training_failed', 'evaluation_failed', 'cancelled']);
+		expect(RUN_STATUSES.filter((s) => can(s, 'resume'))).toEqual(['training_failed', 'cancelled', 'interrupted']);
+		// an interrupted run is evaluated as it stands, not moved to evaluating → completed
+		expect(can('interrupted', 'reevaluate')).toBe(false);
+		expect(RUN_STATUSES.filter(canEvaluate)).toEqual([
+			'completed',
+			'training_failed',
+			'evaluation_failed',
+			'cancelled',
+			'interrupted'
+		]);
+		// every state that is not live keeps a way forward
+		for (const s of RUN_STATUSES.filter((s) => !isLive(s)))
+			expect(can(s, 'resume') || can(s, 'reevaluate'), s).toBe(true);
 	});
 });

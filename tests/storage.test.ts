@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { goldenV2, goldenV2Heldout } from '../src/lib/core/data/golden';
-import { trainRun } from '../src/lib/core/run/driver';
+import { evaluateRun, trainRun } from '../src/lib/core/run/driver';
 import type { RunRecord } from '../src/lib/core/run/record';
 import { CheckpointRepo } from '../src/lib/storage/checkpoints';
 import { LabDb, type StoredRun } from '../src/lib/storage/db';
@@ -207,5 +207,41 @@ describe('a run stored in IndexedDB', () => {
 		expect(Object.keys(latest!.datasets)).toEqual(['golden-v2', 'golden-v2-heldout']);
 		expect(latest!.baseline!['golden-v2'].step).toBe(0);
 		expect(await getLatestEvaluation(db, 'nope')).toBeNull();
+	});
+});
+
+describe('evaluating an unfinished run', () => {
+	it('scores its checkpoints and leaves it resumable (never completed); with none it stays as it was', async () => {
+		await backend('cpu');
+		const db = freshDb();
+		const run = newRun('cut-short');
+		const storage = new IdbRunStorage(db, run.id);
+		let steps = 0;
+		const outcome = await trainRun({
+			storage,
+			run,
+			config: run.config,
+			dataset: goldenV2(),
+			evalDatasets: [goldenV2Heldout()],
+			provenance: run.provenance,
+			hooks: { onStep: () => void (steps += 1), shouldStop: () => (steps >= 5 ? 'interrupt' : null) }
+		});
+		expect(outcome.ended).toBe('interrupted');
+		const datasets = [goldenV2(), goldenV2Heldout()];
+		const evalJson = await evaluateRun({ storage, run, datasets });
+		expect(evalJson.history.map((h) => h.step)).toEqual([0, 4, 5]); // a stop writes a checkpoint
+		const stored = (await db.runs.get(run.id))!;
+		expect(stored.status).toBe('interrupted');
+		expect(stored.finished).toBeNull();
+		expect(stored.summary.final_scores?.['golden-v2'].n).toBeGreaterThan(0);
+
+		const empty = newRun('no-checkpoints');
+		empty.status = 'cancelled';
+		const emptyStorage = new IdbRunStorage(db, empty.id);
+		await emptyStorage.saveRun(empty);
+		await expect(evaluateRun({ storage: emptyStorage, run: empty, datasets })).rejects.toThrow(
+			'evaluation failed: the run has no stored checkpoints to evaluate. The run is unchanged (cancelled); resume it to train on'
+		);
+		expect((await db.runs.get(empty.id))!.status).toBe('cancelled');
 	});
 });

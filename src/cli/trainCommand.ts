@@ -10,7 +10,7 @@ import { BUILT_IN_DATASET_KEYS } from '../lib/core/data/registry';
 import type { evaluate } from '../lib/core/eval/evaluate';
 import { trainRun, type StopReason } from '../lib/core/run/driver';
 import { newRunRecord, type RunRecord } from '../lib/core/run/record';
-import { transition } from '../lib/core/run/status';
+import { can, transition } from '../lib/core/run/status';
 import { isKnownDataset, loadDataset } from './datasets';
 import { ensureWritableDir, readText, removeStaleTemps } from './files';
 import { UsageError, type CliIo } from './io';
@@ -95,11 +95,11 @@ async function loadResume(dir: RunDir, io: CliIo): Promise<{ run: RunRecord; res
 	}
 	const run = dir.readRun();
 	if (!run) throw new Error(`--resume: ${dir.path('run.json')} is missing`);
-	if (run.status === 'training' || run.status === 'evaluating') {
+	if (can(run.status, 'interrupt')) {
 		run.status = transition(run.status, 'interrupt');
 		run.error = 'the trainer stopped without finishing (process ended)';
 	}
-	if (!['interrupted', 'cancelled', 'training_failed'].includes(run.status)) {
+	if (!can(run.status, 'resume')) {
 		throw new Error(`--resume: the run in ${dir.dir} is ${run.status}; nothing to resume`);
 	}
 	io.err(`resuming ${run.id} from step ${last}\n`);

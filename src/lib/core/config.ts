@@ -4,8 +4,12 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { LossOn } from './text/examples';
 
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-export type BackendChoice = 'auto' | BackendName;
+/** The TensorFlow.js backends the lab runs on, in the order auto tries them (docs/specification.md §10). */
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+/** What a config may ask for: a backend, or auto (the fastest measured here). */
+export const BACKEND_CHOICES = ['auto', ...BACKENDS] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface LabConfig {
 	run: {
@@ -114,7 +118,7 @@ const SCHEMA: Record<string, Record<string, Rule>> = {
 		max_items: { kind: 'intOrNull', min: 1, max: 10_000_000 },
 		during_training: { kind: 'bool' }
 	},
-	runtime: { backend: { kind: 'enum', values: ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] } }
+	runtime: { backend: { kind: 'enum', values: BACKEND_CHOICES } }
 };
 
 /** Thrown for an invalid config; `problems` are `file:line:col: key.path: problem` lines. */

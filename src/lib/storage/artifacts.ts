@@ -5,7 +5,7 @@ import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { decodeCheckpoint } from '../core/checkpoint/checkpoint';
 import { evalJsonText, metricsJsonlText, parseMetricsJsonl, runJsonText } from '../core/run/artifacts';
 import type { RunRecord } from '../core/run/record';
-import { transition } from '../core/run/status';
+import { can, transition } from '../core/run/status';
 import { CheckpointRepo } from './checkpoints';
 import type { LabDb } from './db';
 
@@ -80,7 +80,7 @@ export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string)
 	}
 
 	// a run zipped while it trained is interrupted here; an id already present gets a suffix
-	if (run.status === 'training' || run.status === 'evaluating') run.status = transition(run.status, 'interrupt');
+	if (can(run.status, 'interrupt')) run.status = transition(run.status, 'interrupt');
 	let id = run.id;
 	for (let k = 2; await db.runs.get(id); k++) id = `${run.id}-${k}`;
 	run.id = id;

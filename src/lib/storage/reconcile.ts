@@ -4,14 +4,14 @@
 // page queues a request for it, and when it is granted (at once, or once a dying page's worker has
 // released it) while the run still says training, nobody is training it.
 
-import { transition } from '../core/run/status';
+import { isLive, RUN_STATUSES, transition } from '../core/run/status';
 import type { LabDb } from './db';
 
 export const RUN_LOCK_PREFIX = 'tunix-rt-lab:run:';
 
 async function markIfStillLive(db: LabDb, runId: string): Promise<boolean> {
 	const run = await db.runs.get(runId);
-	if (!run || !['training', 'evaluating', 'pending'].includes(run.status)) return false;
+	if (!run || !isLive(run.status)) return false;
 	const last = run.checkpoints.at(-1)?.step;
 	const error =
 		run.status === 'pending'
@@ -32,7 +32,7 @@ export async function watchLiveRuns(
 	db: LabDb,
 	locks: LockManager | undefined = globalThis.navigator?.locks
 ): Promise<void> {
-	const live = await db.runs.where('status').anyOf('training', 'evaluating', 'pending').toArray();
+	const live = await db.runs.where('status').anyOf(RUN_STATUSES.filter(isLive)).toArray();
 	for (const run of live) {
 		if (!locks) await markIfStillLive(db, run.id);
 		else void locks.request(`${RUN_LOCK_PREFIX}${run.id}`, () => markIfStillLive(db, run.id)).catch(() => undefined);

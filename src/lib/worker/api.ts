@@ -9,8 +9,10 @@ import type { StepMetrics } from '../core/train/trainer';
 /** Which backend the worker got, and why the others were skipped. */
 export interface BackendReport {
 	backend: BackendName;
-	/** One line per backend tried: chosen, or why it was skipped. */
+	/** One line per backend tried: chosen, or why it was skipped (stored in the run's provenance). */
 	notes: string[];
+	/** The backends tried before the chosen one and why each could not be used. */
+	skipped: { backend: BackendName; reason: string }[];
 	/** WebGPU adapter, when the backend is webgpu. */
 	adapter: { vendor: string; architecture: string } | null;
 	tfjs_version: string;
@@ -27,6 +29,8 @@ export type LabEvent =
 	| { kind: 'steps'; runId: string; metrics: StepMetrics[] }
 	| { kind: 'run'; run: RunRecord }
 	| { kind: 'eval'; runId: string; step: number; dataset: string }
+	/** The run waits in the worker's job queue for jobs on another backend to end. */
+	| { kind: 'waiting'; runId: string; message: string }
 	| { kind: 'error'; runId: string; message: string; /** 'locked': another tab holds the run. */ code?: 'locked' };
 
 export type LabListener = (events: LabEvent[]) => void;
@@ -38,7 +42,19 @@ export interface StartRunRequest {
 	configName: string;
 }
 
+export interface GenerateRequest {
+	runId: string;
+	/** The checkpoint's step. */
+	step: number;
+	prompt: string;
+	maxNewTokens: number;
+	/** The backend to generate on; null: the one a running job holds, else the run's own. */
+	backend: BackendChoice | null;
+}
+
 export interface GenerateResult {
+	/** The backend it ran on. */
+	backend: BackendName;
 	completion: string;
 	answer: string | null;
 	endedWithEos: boolean;
@@ -59,7 +75,10 @@ export interface BenchRequest {
 }
 
 export interface LabWorkerApi {
-	/** Which backend `choice` would give here, trying them in the order of docs/specification.md §10; sets it as the active one. */
+	/**
+	 * Which backend `choice` would give here, trying them in the order of docs/specification.md §10.
+	 * While a job holds a backend, says which one instead of switching it.
+	 */
 	probeBackend(choice: BackendChoice): Promise<BackendReport>;
 	/** Validates the config, creates the run and starts training; resolves with the run id once it is stored. */
 	startRun(request: StartRunRequest, listener: LabListener): Promise<string>;
@@ -70,7 +89,7 @@ export interface LabWorkerApi {
 	/** Evaluates a run's checkpoints again (completed, evaluation_failed or interrupted). */
 	evaluateRun(runId: string, listener: LabListener): Promise<void>;
 	/** Greedy generation from one checkpoint (the playground). */
-	generate(runId: string, step: number, prompt: string, maxNewTokens: number): Promise<GenerateResult>;
+	generate(request: GenerateRequest): Promise<GenerateResult>;
 	/** The training benchmark (docs/performance.md) on one backend, in this worker. */
 	bench(request: BenchRequest): Promise<BenchRecord>;
 	/** Trains a config with the bare core (no storage, no events): elapsed seconds after each step. */

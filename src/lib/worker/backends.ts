@@ -12,9 +12,10 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerWasmKernelOverrides } from '../backend/wasmKernels';
 import { registerWebgpuKernels } from '../backend/webgpuKernels';
-import type { BackendChoice, BackendName } from '../core/config';
+import { BACKENDS as AUTO_ORDER, type BackendChoice, type BackendName } from '../core/config';
 import { AUTO_GIVE_UP_FACTOR, autoNote, fastest, type BackendTiming } from '../core/train/autoSelect';
 import type { BackendReport } from './api';
+import { JobQueue } from './jobQueue';
 
 setWasmPaths({
 	'tfjs-backend-wasm.wasm': wasmPlain,
@@ -26,8 +27,6 @@ registerWebgpuKernels();
 // Threads for the wasm backend when the page is cross-origin isolated: one per core, up to 4
 // (tfjs's default takes half the cores; the UI thread is mostly idle while training).
 setThreadsCount(Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)));
-
-export const AUTO_ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 /** Why a backend cannot be used here, or null when it initialised. */
 async function tryBackend(name: BackendName): Promise<string | null> {
@@ -84,7 +83,7 @@ export async function selectMeasured(
 	time: (cutoffMs: number) => Promise<number>,
 	cached: BackendTiming[] | null
 ): Promise<{ report: BackendReport; timings: BackendTiming[]; complete: boolean }> {
-	const skipped: string[] = [];
+	const skipped: BackendReport['skipped'] = [];
 	let failed = false;
 	let timings = cached;
 	if (!timings) {
@@ -92,7 +91,7 @@ export async function selectMeasured(
 		for (const name of AUTO_ORDER) {
 			const why = await tryBackend(name);
 			if (why !== null) {
-				skipped.push(`${name}: skipped, ${why}`);
+				skipped.push({ backend: name, reason: why });
 				continue;
 			}
 			const best = Math.min(...timings.map((t) => t.ms_per_step));
@@ -100,14 +99,16 @@ export async function selectMeasured(
 				timings.push({ backend: name, ms_per_step: await time(best * AUTO_GIVE_UP_FACTOR) });
 			} catch (err) {
 				failed = true;
-				skipped.push(`${name}: skipped, failed while timing this model: ${(err as Error).message}`);
+				skipped.push({ backend: name, reason: `failed while timing this model: ${(err as Error).message}` });
 			}
 		}
 	}
-	if (timings.length === 0) throw new Error(`auto: no backend could train this model here: ${skipped.join('; ')}`);
+	if (timings.length === 0)
+		throw new Error(`auto: no backend could train this model here: ${skipped.map(skipNote).join('; ')}`);
 	const best = fastest(timings).backend as BackendName;
 	const report = await selectBackend(best);
-	report.notes = [autoNote(timings, cached !== null), ...skipped, ...report.notes];
+	report.notes = [autoNote(timings, cached !== null), ...skipped.map(skipNote), ...report.notes];
+	report.skipped = [...skipped, ...report.skipped];
 	report.fellBack = report.backend !== best;
 	return { report, timings, complete: !failed };
 }
@@ -115,28 +116,38 @@ export async function selectMeasured(
 /** Makes the best available backend for `choice` active and reports what happened. */
 export async function selectBackend(choice: BackendChoice): Promise<BackendReport> {
 	const order = choice === 'auto' ? AUTO_ORDER : [choice, ...AUTO_ORDER.filter((b) => b !== choice)];
-	const notes: string[] = [];
+	const skipped: BackendReport['skipped'] = [];
 	for (const name of order) {
 		const why = await tryBackend(name);
 		if (why === null) {
-			notes.push(`${name}: chosen`);
 			const isolated = self.crossOriginIsolated === true;
 			const wasmThreads = name === 'wasm' ? getThreadsCount() : null;
+			const notes = [...skipped.map(skipNote), `${name}: chosen`];
 			if (wasmThreads !== null) notes.push(threadsNote(wasmThreads, isolated));
 			return {
 				isolated,
 				wasmThreads,
 				backend: name,
 				notes,
+				skipped,
 				adapter: adapterOf(name),
 				tfjs_version: tf.version_core,
 				fellBack: choice !== 'auto' && name !== choice
 			};
 		}
-		notes.push(`${name}: skipped, ${why}`);
+		skipped.push({ backend: name, reason: why });
 	}
-	throw new Error(`no TensorFlow.js backend could start here: ${notes.join('; ')}`);
+	throw new Error(`no TensorFlow.js backend could start here: ${skipped.map(skipNote).join('; ')}`);
 }
+
+/** A skipped backend as a provenance line. */
+const skipNote = (s: BackendReport['skipped'][number]) => `${s.backend}: skipped, ${s.reason}`;
+
+/**
+ * The worker's backend, held by one job at a time or by several on the same backend
+ * (worker/jobQueue.ts). Nothing else in the worker calls tf.setBackend.
+ */
+export const backendQueue = new JobQueue<BackendReport>((choice) => selectBackend(choice as BackendChoice));
 
 // Device loss is testable (tests/e2e/deviceLoss.spec.ts): Playwright calls this in the worker,
 // and GPUDevice.destroy() resolves device.lost as a driver reset would.

@@ -1,15 +1,13 @@
 // State of the benchmark page: which backends to measure, the records so far, and the bare-core
 // timing of a config (the reference for the worker + UI overhead, docs/performance.md).
 
-import type { BackendName } from '$lib/core/config';
+import { BACKENDS, type BackendName } from '$lib/core/config';
 import type { BenchRecord } from '$lib/core/train/bench';
 import { labWorker } from '$lib/worker/client';
 
-export const BENCH_BACKENDS: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
-
 export class BenchPage {
 	/** Backends ticked for the next bench. */
-	chosen = $state<Record<BackendName, boolean>>({ webgpu: true, webgl: true, wasm: true, cpu: true });
+	chosen = $state(Object.fromEntries(BACKENDS.map((b) => [b, true])) as Record<BackendName, boolean>);
 	/** Timed steps wanted per backend. */
 	steps = $state(20);
 	/** Seconds of timing per backend, once 5 steps are timed. */
@@ -30,7 +28,7 @@ export class BenchPage {
 		this.records = [];
 		this.errors = [];
 		this.finished = false;
-		for (const backend of BENCH_BACKENDS.filter((b) => this.chosen[b])) {
+		for (const backend of BACKENDS.filter((b) => this.chosen[b])) {
 			this.running = backend;
 			try {
 				const record = await labWorker().bench({

@@ -20,7 +20,15 @@ const NEG = -1e9;
  * One decoding pass of the model's own forward (model/gpt.ts) over B rows of new columns:
  * ids/positions (B, T), additive mask (B, 1, T, Tk); grows `cache`. Returns the last column's logits (B, V).
  */
-function decode(p: Params, cfg: GptConfig, cache: KvCache, B: number, ids: Int32Array, pos: Int32Array, mask: Float32Array) {
+function decode(
+	p: Params,
+	cfg: GptConfig,
+	cache: KvCache,
+	B: number,
+	ids: Int32Array,
+	pos: Int32Array,
+	mask: Float32Array
+) {
 	const T = ids.length / B;
 	const Tk = mask.length / (B * T);
 	return tf.tidy(() => {

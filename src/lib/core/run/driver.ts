@@ -10,7 +10,7 @@ import type { evaluate } from '../eval/evaluate';
 import { evalMetricLines, evalRunSummary, RunEvaluator, stepsToEvaluate, type EvalJson } from '../eval/runEvaluation';
 import { Trainer, type StepMetrics } from '../train/trainer';
 import { lossSummary, type Provenance, type RunRecord } from './record';
-import { transition, type RunEvent } from './status';
+import { canEvaluate, isTerminal, trainingFinished, transition, type RunEvent } from './status';
 
 /** Where one run's artifacts live. */
 export interface RunStorage {
@@ -78,7 +78,7 @@ async function move(
 ) {
 	run.status = transition(run.status, event);
 	run.error = error;
-	if (['completed', 'training_failed', 'evaluation_failed', 'cancelled'].includes(run.status)) run.finished = now();
+	if (isTerminal(run.status)) run.finished = now();
 	await storage.saveRun(run);
 	hooks?.onRun?.(run);
 }
@@ -189,7 +189,10 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 
 export interface EvaluateRunInput {
 	storage: RunStorage;
-	/** A run that is evaluating, or one that may be re-evaluated (completed, evaluation_failed, interrupted). */
+	/**
+	 * A run that is evaluating, one that may be re-evaluated (completed, evaluation_failed), or an
+	 * unfinished one (interrupted, cancelled, training_failed), evaluated without a status change.
+	 */
 	run: RunRecord;
 	/** Training dataset first, then the eval datasets. */
 	datasets: Dataset[];
@@ -202,11 +205,14 @@ export interface EvaluateRunInput {
 /**
  * The evaluation phase: baseline and every every_checkpoints-th kept checkpoint (always the last),
  * then eval.json, the eval lines of the metrics and the run summary. A failure ends as
- * evaluation_failed and leaves checkpoints and training metrics untouched.
+ * evaluation_failed and leaves checkpoints and training metrics untouched. An unfinished run keeps
+ * its status either way: it stays resumable and never reads as trained to the end.
  */
 export async function evaluateRun(input: EvaluateRunInput): Promise<EvalJson> {
 	const { storage, run, hooks } = input;
-	if (run.status !== 'evaluating') await move(storage, run, 'reevaluate', hooks, null);
+	const unfinished = !trainingFinished(run.status);
+	if (unfinished && !canEvaluate(run.status)) throw new Error(`a run that is ${run.status} cannot be evaluated now`);
+	if (!unfinished && run.status !== 'evaluating') await move(storage, run, 'reevaluate', hooks, null);
 	try {
 		const kept = await storage.checkpointSteps();
 		if (kept.length === 0) throw new Error('the run has no stored checkpoints to evaluate');
@@ -220,10 +226,18 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<EvalJson> {
 		const result = ev.result();
 		await storage.saveEvaluation(result, evalMetricLines(result));
 		run.summary = { ...run.summary, ...evalRunSummary(result) };
-		await move(storage, run, 'evaluation_done', hooks, null);
+		if (unfinished) {
+			await storage.saveRun(run);
+			hooks?.onRun?.(run);
+		} else await move(storage, run, 'evaluation_done', hooks, null);
 		return result;
 	} catch (err) {
-		const message = `evaluation failed: ${(err as Error).message}. Checkpoints and training metrics are intact; evaluate the run again to retry`;
+		const cause = (err as Error).message;
+		if (unfinished)
+			throw new Error(`evaluation failed: ${cause}. The run is unchanged (${run.status}); resume it to train on`, {
+				cause: err
+			});
+		const message = `evaluation failed: ${cause}. Checkpoints and training metrics are intact; evaluate the run again to retry`;
 		await move(storage, run, 'evaluation_error', hooks, message);
 		throw new Error(message, { cause: err });
 	}

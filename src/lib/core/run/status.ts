@@ -1,17 +1,21 @@
-// The run lifecycle (docs/specification.md §8) as a pure transition function. Nothing else writes a run's status.
+// The run lifecycle (docs/specification.md §8) as a pure transition function and the predicates
+// every layer asks of a status. Nothing else writes a run's status or lists its states.
 //   pending → training → evaluating → completed
 //   failures: training_failed, evaluation_failed; cancelled by the user;
 //   interrupted: the trainer went away mid-run (page closed, Ctrl-C, killed) — resumable.
 
-export type RunStatus =
-	| 'pending'
-	| 'training'
-	| 'evaluating'
-	| 'completed'
-	| 'training_failed'
-	| 'evaluation_failed'
-	| 'cancelled'
-	| 'interrupted';
+/** Every run status, in lifecycle order. */
+export const RUN_STATUSES = [
+	'pending',
+	'training',
+	'evaluating',
+	'completed',
+	'training_failed',
+	'evaluation_failed',
+	'cancelled',
+	'interrupted'
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export type RunEvent =
 	| 'start' // the trainer begins
@@ -42,8 +46,40 @@ const TABLE: Record<RunStatus, Partial<Record<RunEvent, RunStatus>>> = {
 	training_failed: { resume: 'training' },
 	evaluation_failed: { reevaluate: 'evaluating' },
 	cancelled: { resume: 'training' },
-	interrupted: { resume: 'training', reevaluate: 'evaluating' }
+	// an unfinished run's checkpoints can be evaluated without a status change (canEvaluate)
+	interrupted: { resume: 'training' }
 };
+
+/** Whether a run in `status` may take `event`. */
+export function can(status: RunStatus, event: RunEvent): boolean {
+	return TABLE[status]?.[event] !== undefined;
+}
+
+/** A trainer is (or should be) working on the run: it is not to be deleted or started twice. */
+export function isLive(status: RunStatus): boolean {
+	return status === 'pending' || status === 'training' || status === 'evaluating';
+}
+
+/** The run has ended for good or for now, with its `finished` time set: completed, failed or cancelled. */
+export function isTerminal(status: RunStatus): boolean {
+	return (
+		status === 'completed' || status === 'training_failed' || status === 'evaluation_failed' || status === 'cancelled'
+	);
+}
+
+/** Training ran to its last step (it may still be evaluating, or its evaluation failed). */
+export function trainingFinished(status: RunStatus): boolean {
+	return status === 'evaluating' || status === 'completed' || status === 'evaluation_failed';
+}
+
+/**
+ * Whether the checkpoints may be evaluated now. A run whose training finished is re-evaluated
+ * (its status moves through evaluating); an unfinished one (interrupted, cancelled, failed) is
+ * evaluated as it stands and stays resumable, never claiming that training completed.
+ */
+export function canEvaluate(status: RunStatus): boolean {
+	return can(status, 'reevaluate') || can(status, 'resume');
+}
 
 export class InvalidTransitionError extends Error {
 	constructor(

@@ -82,6 +82,8 @@ export class Trainer {
 	private readonly optimizer: AdamW;
 	private readonly order: DataOrder;
 	private elapsedBefore: number;
+	/** The tfjs backend the weights live on; nothing may switch it while the trainer works. */
+	private readonly backend = tf.getBackend();
 	step: number;
 
 	constructor(
@@ -220,6 +222,7 @@ export class Trainer {
 		// a step ends when its update has run: GPU backends would otherwise queue updates without
 		// bound behind the loss read-back, and the step times would measure only the queueing
 		await readBack(this.settle(), `the optimizer update of step ${s + 1}`);
+		this.assertSameBackend(s + 1);
 		this.step = s + 1;
 		const now = performance.now();
 		const tokens = countTokens(batch.inputs);
@@ -231,6 +234,19 @@ export class Trainer {
 			tokens_per_s: tokens / Math.max(1e-9, (now - t0) / 1000),
 			elapsed_s: this.elapsedBefore + (now - runStarted) / 1000
 		};
+	}
+
+	/**
+	 * Fails the step when tfjs's global backend changed while it awaited: the weights would move to
+	 * another backend mid-run. The worker's job queue (worker/jobQueue.ts) makes this impossible.
+	 */
+	private assertSameBackend(step: number): void {
+		const now = tf.getBackend();
+		if (now !== this.backend)
+			throw new Error(
+				`the TensorFlow.js backend changed from ${this.backend} to ${now} during training step ${step}: ` +
+					`another job switched it. Resume the run; it continues from its last checkpoint`
+			);
 	}
 
 	/**

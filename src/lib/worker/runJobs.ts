@@ -1,0 +1,196 @@
+// The worker's jobs on runs: train (new or resumed), evaluate again, generate from a checkpoint.
+// Each is one job of the backend queue (backends.ts), holding its backend from start to end, and
+// holds the run's Web Lock so that one tab works on a run at a time.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { decodeCheckpoint } from '../core/checkpoint/checkpoint';
+import type { BackendChoice, LabConfig } from '../core/config';
+import type { Dataset } from '../core/data/manifest';
+import { disposeModel, evaluate as evaluateModel, modelFromValues } from '../core/eval/evaluate';
+import { generateGreedy } from '../core/eval/generate';
+import { extractAnswer } from '../core/eval/judge';
+import { evaluateRun, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
+import type { Provenance, RunRecord } from '../core/run/record';
+import { encodeExample } from '../core/text/examples';
+import { modelShapeKey, timeModelSteps } from '../core/train/autoSelect';
+import { CheckpointRepo } from '../storage/checkpoints';
+import { resolveDataset } from '../storage/datasets';
+import { labDb } from '../storage/db';
+import { RUN_LOCK_PREFIX } from '../storage/reconcile';
+import { IdbRunStorage } from '../storage/runStorage';
+import type { BackendReport, GenerateRequest, GenerateResult } from './api';
+import { backendQueue, deviceKey, selectMeasured } from './backends';
+import type { EventSink } from './events';
+
+export const db = labDb();
+/** Stop requests by run id, polled by the trainer between steps. */
+export const stops = new Map<string, StopReason>();
+
+/**
+ * backend: auto for a run: the fastest backend for this model on this device, measured once
+ * (a few steps on each) and remembered in IndexedDB (docs/performance.md "auto"). The queue runs
+ * it as the selection of an idle worker, so measuring never switches a backend under a job.
+ */
+function measuredAuto(config: LabConfig, dataset: Dataset): () => Promise<BackendReport> {
+	return async () => {
+		const key = `${await deviceKey()} ${modelShapeKey(config)} app${__APP_VERSION__} tfjs${tf.version_core}`;
+		const cached = (await db.backendTimings.get(key))?.timings ?? null;
+		const { report, timings, complete } = await selectMeasured(
+			(cutoff) => timeModelSteps(config, dataset, cutoff),
+			cached
+		);
+		// a backend that started but failed may have failed for a passing reason: measure again next time
+		if (!cached && complete) await db.backendTimings.put({ key, timings, measured: new Date().toISOString() });
+		return report;
+	};
+}
+
+function provenanceOf(report: BackendReport): Provenance {
+	return {
+		backend: report.backend,
+		backend_notes: report.notes,
+		adapter: report.adapter,
+		tfjs_version: report.tfjs_version,
+		app_version: __APP_VERSION__,
+		runtime: navigator.userAgent
+	};
+}
+
+/** A config's training dataset, then its evaluation datasets; throws naming the known keys for an unknown one. */
+export async function loadDatasets(config: LabConfig): Promise<Dataset[]> {
+	return Promise.all([config.data.dataset, ...config.data.eval_datasets].map((k) => resolveDataset(db, k)));
+}
+
+/** Another tab's worker holds the run. */
+class RunLockedError extends Error {}
+
+/**
+ * Runs `work` holding the run's Web Lock, so one trainer works on a run across tabs. When another
+ * tab holds it, the UI gets an error event with code 'locked' instead.
+ */
+async function withRunLock(runId: string, events: EventSink, work: () => Promise<void>): Promise<void> {
+	try {
+		await navigator.locks.request(`${RUN_LOCK_PREFIX}${runId}`, { ifAvailable: true }, async (lock) => {
+			if (!lock)
+				throw new RunLockedError(
+					`run ${runId} is being trained or evaluated in another tab; this tab follows its progress`
+				);
+			await work();
+		});
+	} catch (err) {
+		if (!(err instanceof RunLockedError)) throw err;
+		events.push({ kind: 'error', runId, message: err.message, code: 'locked' });
+		events.flush();
+	}
+}
+
+// A lost WebGPU device fails the trainer's next read-back with its reason (core/backend/gpuErrors.ts).
+function hooksFor(runId: string, events: EventSink): RunHooks {
+	return {
+		onStep: (m) => events.push({ kind: 'steps', runId, metrics: [m] }),
+		onRun: (run) => events.push({ kind: 'run', run: structuredClone(run) }),
+		onEvalProgress: ({ step, dataset }) => events.push({ kind: 'eval', runId, step, dataset }),
+		shouldStop: () => stops.get(runId) ?? null
+	};
+}
+
+/** The backend a run's follow-up jobs (evaluation, generation) use: the one it trained on. */
+const trainedOn = (run: RunRecord) => (run.provenance.backend || run.config.runtime.backend) as BackendChoice;
+
+/** A run job: queued for its backend, holding the run's lock; failures become error events. */
+async function runJob(
+	run: RunRecord,
+	events: EventSink,
+	spec: { what: string; choice: BackendChoice; select?: () => Promise<BackendReport> },
+	work: (report: BackendReport) => Promise<unknown>
+): Promise<void> {
+	await withRunLock(run.id, events, async () => {
+		try {
+			await backendQueue.run(
+				{ label: `run ${run.id} (${spec.what})`, choice: spec.choice, select: spec.select },
+				work,
+				(why) => {
+					events.push({ kind: 'waiting', runId: run.id, message: `${spec.what} ${why}` });
+					events.flush();
+				}
+			);
+		} catch (err) {
+			events.push({ kind: 'error', runId: run.id, message: (err as Error).message });
+			const stored = await db.runs.get(run.id);
+			if (stored) events.push({ kind: 'run', run: stored });
+		} finally {
+			stops.delete(run.id);
+			events.flush();
+		}
+	});
+}
+
+/** Trains a new run, or resumes one from its newest checkpoint, then evaluates it. */
+export async function trainJob(run: RunRecord, backend: BackendChoice, events: EventSink, resumeFromLatest: boolean) {
+	const storage = new IdbRunStorage(db, run.id);
+	let datasets: Dataset[];
+	try {
+		datasets = await loadDatasets(run.config);
+	} catch (err) {
+		events.push({ kind: 'error', runId: run.id, message: (err as Error).message });
+		events.flush();
+		return;
+	}
+	const [dataset, ...evalDatasets] = datasets;
+	const select = backend === 'auto' ? measuredAuto(run.config, dataset) : undefined;
+	await runJob(run, events, { what: 'training', choice: backend, select }, async (report) => {
+		let resume;
+		if (resumeFromLatest) {
+			const steps = await storage.checkpointSteps();
+			if (steps.length > 0) resume = decodeCheckpoint(await storage.readCheckpoint(steps[steps.length - 1]));
+			else await storage.truncateMetrics(0); // no checkpoint yet: start over
+		}
+		await trainRun({
+			storage,
+			run,
+			config: run.config,
+			dataset,
+			evalDatasets,
+			provenance: provenanceOf(report),
+			resume,
+			hooks: hooksFor(run.id, events),
+			evaluateModel,
+			flushIntervalMs: 1000
+		});
+	});
+}
+
+/** Evaluates a run's kept checkpoints again, on the backend it trained on. */
+export async function evaluateJob(run: RunRecord, events: EventSink) {
+	await runJob(run, events, { what: 'evaluation', choice: trainedOn(run) }, async () =>
+		evaluateRun({
+			storage: new IdbRunStorage(db, run.id),
+			run,
+			datasets: await loadDatasets(run.config),
+			hooks: hooksFor(run.id, events)
+		})
+	);
+}
+
+/** Greedy generation from one checkpoint (the Playground): joins a running job's backend unless one is asked for. */
+export async function generateJob(request: GenerateRequest): Promise<GenerateResult> {
+	const run = await db.runs.get(request.runId);
+	if (!run) throw new Error(`run ${request.runId} does not exist`);
+	const spec = { label: 'generation', choice: request.backend ?? trainedOn(run), anyHeld: request.backend === null };
+	return backendQueue.run(spec, async (report) => {
+		const ck = decodeCheckpoint(await new CheckpointRepo(db).read(run.id, request.step));
+		const model = modelFromValues(ck.params, ck, ck.step);
+		try {
+			const ex = encodeExample(
+				{ trace_version: '1.0', prompt: request.prompt, steps: [{ i: 0, type: 'x', content: 'x' }], final_answer: 'x' },
+				model.tokenizer
+			);
+			const prompt = ex.ids.slice(0, ex.promptLength);
+			const [gen] = await generateGreedy(model.params, model.gpt, [prompt], request.maxNewTokens);
+			const completion = model.tokenizer.decode(gen.tokens);
+			return { backend: report.backend, completion, answer: extractAnswer(completion), endedWithEos: gen.endedWithEos };
+		} finally {
+			disposeModel(model);
+		}
+	});
+}
