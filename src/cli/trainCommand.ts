@@ -5,7 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import { decodeCheckpoint, type Checkpoint } from '../lib/core/checkpoint/checkpoint';
-import { parseConfig, type LabConfig } from '../lib/core/config';
+import { parseConfig, setYamlValue, type LabConfig } from '../lib/core/config';
 import { BUILT_IN_DATASET_KEYS } from '../lib/core/data/registry';
 import type { evaluate } from '../lib/core/eval/evaluate';
 import { trainRun, type StopReason } from '../lib/core/run/driver';
@@ -67,7 +67,7 @@ export function loadConfig(path: string, datasetOverride?: string): LabConfig {
 				`--dataset: unknown dataset "${datasetOverride}" (built in: ${BUILT_IN_DATASET_KEYS.join(', ')}; or a path to an existing .jsonl file)`
 			);
 		}
-		text = text.replace(/^(\s*dataset:\s*)(\S.*)$/m, (_, head: string) => `${head}${JSON.stringify(datasetOverride)}`);
+		text = setYamlValue(text, ['data', 'dataset'], datasetOverride);
 	}
 	return parseConfig(text, { file: path, isKnownDataset, knownDatasets: BUILT_IN_DATASET_KEYS });
 }

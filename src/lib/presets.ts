@@ -1,5 +1,6 @@
 // The config presets shipped in configs/, as YAML text (one source for the CLI and the lab).
 
+import { getYamlValue, setYamlValue } from './core/config';
 import ciSmoke from '../../configs/ci_smoke.yaml?raw';
 import quick from '../../configs/quick_golden_v2.yaml?raw';
 import full from '../../configs/train_golden_v2.yaml?raw';
@@ -16,19 +17,20 @@ export const PRESETS: Preset[] = [
 	{ file: 'train_golden_v2.yaml', label: 'Full run (about 10 minutes on a CPU)', yaml: full }
 ];
 
-/** The YAML with runtime.backend replaced. */
+/** The YAML with runtime.backend replaced (unchanged while the YAML does not parse). */
 export function withBackend(yaml: string, backend: string): string {
-	return yaml.replace(/^(\s*backend:\s*)\S+/m, `$1${backend}`);
+	return setYamlValue(yaml, ['runtime', 'backend'], backend);
 }
 
-/** runtime.backend as written in the YAML (auto when absent). */
+/** runtime.backend as written in the YAML (auto when absent or not a string). */
 export function backendOf(yaml: string): string {
-	return /^\s*backend:\s*(\S+)/m.exec(yaml)?.[1] ?? 'auto';
+	const value = getYamlValue(yaml, ['runtime', 'backend']);
+	return typeof value === 'string' ? value : 'auto';
 }
 
-/** The YAML with data.dataset replaced. */
+/** The YAML with data.dataset replaced (unchanged while the YAML does not parse). */
 export function withDataset(yaml: string, key: string): string {
-	return yaml.replace(/^(\s*dataset:\s*)\S.*$/m, `$1${JSON.stringify(key)}`);
+	return setYamlValue(yaml, ['data', 'dataset'], key);
 }
 
 /**

@@ -1,8 +1,10 @@
 // The lab's YAML config (docs/specification.md §6): a typed record, and a parser that reports every problem as
 // `file:line:col: key.path: problem`. Every key is required; unknown keys are errors.
 
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import type { LossOn } from './text/examples';
+import * as v from 'valibot';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { bool, int, intOrNull, num, oneOf, pathText, problemsOf, record, text, textList } from './schema';
+import { LOSS_ON } from './text/examples';
 
 /** The TensorFlow.js backends the lab runs on, in the order auto tries them (docs/specification.md §10). */
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -11,115 +13,76 @@ export type BackendName = (typeof BACKENDS)[number];
 export const BACKEND_CHOICES = ['auto', ...BACKENDS] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
-export interface LabConfig {
-	run: {
+/**
+ * The config schema: every group and key is required, unknown keys are errors. The comment on
+ * each key is its documentation (docs/specification.md §6); LabConfig is derived from it.
+ */
+export const ConfigSchema = record({
+	run: record({
 		/** Human-readable run name. */
-		name: string;
+		name: text(),
 		/** Seed for init, the per-epoch shuffle and dropout. */
-		seed: number;
-	};
-	data: {
+		seed: int(0, 2 ** 32 - 1)
+	}),
+	data: record({
 		/** Training dataset key (e.g. "golden-v2"). */
-		dataset: string;
+		dataset: text(),
 		/** Extra datasets to evaluate on (e.g. ["golden-v2-heldout"]). */
-		eval_datasets: string[];
+		eval_datasets: textList(),
 		/** Loss on completion tokens only, or on every token after <bos>. */
-		loss_on: LossOn;
-	};
-	model: {
+		loss_on: oneOf(LOSS_ON)
+	}),
+	model: record({
 		/** Transformer blocks. */
-		n_layer: number;
+		n_layer: int(1, 48),
 		/** Attention heads; must divide n_embd. */
-		n_head: number;
+		n_head: int(1, 64),
 		/** Embedding width C. */
-		n_embd: number;
+		n_embd: int(4, 4096),
 		/** Longest sequence (tokens, incl. <bos> and <eos>) and rows of the position table. */
-		block_size: number;
+		block_size: int(8, 4096),
 		/** Dropout probability after attention, projections and embeddings (0 = off). */
-		dropout: number;
-	};
-	train: {
+		dropout: num(0, 0.9)
+	}),
+	train: record({
 		/** Optimizer steps. */
-		steps: number;
+		steps: int(1, 10_000_000),
 		/** Traces per step. */
-		batch_size: number;
+		batch_size: int(1, 4096),
 		/** Peak learning rate after warmup. */
-		lr: number;
+		lr: num(0, 1, true),
 		/** Learning rate at the end of the cosine decay. */
-		min_lr: number;
+		min_lr: num(0, 1),
 		/** Steps of linear warmup from 0 to lr. */
-		warmup_steps: number;
+		warmup_steps: int(0, 10_000_000),
 		/** AdamW decoupled weight decay (matrices only). */
-		weight_decay: number;
+		weight_decay: num(0, 1),
 		/** Clip gradients to this global L2 norm (0 = no clipping). */
-		grad_clip: number;
-	};
-	checkpoint: {
+		grad_clip: num(0, 1e6)
+	}),
+	checkpoint: record({
 		/** Write a checkpoint every N steps (and always at the last step). */
-		every_steps: number;
+		every_steps: int(1, 10_000_000),
 		/** Keep the newest K checkpoints. */
-		keep_last: number;
-	};
-	eval: {
+		keep_last: int(1, 10_000)
+	}),
+	eval: record({
 		/** Evaluate every N-th kept checkpoint (the final one always). */
-		every_checkpoints: number;
+		every_checkpoints: int(1, 10_000),
 		/** Generation limit per item. */
-		max_new_tokens: number;
+		max_new_tokens: int(1, 100_000),
 		/** Items per dataset, or null for all. */
-		max_items: number | null;
+		max_items: intOrNull(1, 10_000_000),
 		/** Evaluate checkpoints as they are written instead of after training. */
-		during_training: boolean;
-	};
-	runtime: {
-		/** TensorFlow.js backend; auto tries webgpu, webgl, wasm, cpu in that order. */
-		backend: BackendChoice;
-	};
-}
+		during_training: bool()
+	}),
+	runtime: record({
+		/** TensorFlow.js backend; auto measures the backends and takes the fastest. */
+		backend: oneOf(BACKEND_CHOICES)
+	})
+});
 
-type Rule =
-	| { kind: 'int'; min: number; max: number }
-	| { kind: 'number'; min: number; max: number; minExclusive?: boolean }
-	| { kind: 'string' }
-	| { kind: 'enum'; values: readonly string[] }
-	| { kind: 'bool' }
-	| { kind: 'stringList' }
-	| { kind: 'intOrNull'; min: number; max: number };
-
-const SCHEMA: Record<string, Record<string, Rule>> = {
-	run: { name: { kind: 'string' }, seed: { kind: 'int', min: 0, max: 2 ** 32 - 1 } },
-	data: {
-		dataset: { kind: 'string' },
-		eval_datasets: { kind: 'stringList' },
-		loss_on: { kind: 'enum', values: ['completion', 'all'] }
-	},
-	model: {
-		n_layer: { kind: 'int', min: 1, max: 48 },
-		n_head: { kind: 'int', min: 1, max: 64 },
-		n_embd: { kind: 'int', min: 4, max: 4096 },
-		block_size: { kind: 'int', min: 8, max: 4096 },
-		dropout: { kind: 'number', min: 0, max: 0.9 }
-	},
-	train: {
-		steps: { kind: 'int', min: 1, max: 10_000_000 },
-		batch_size: { kind: 'int', min: 1, max: 4096 },
-		lr: { kind: 'number', min: 0, max: 1, minExclusive: true },
-		min_lr: { kind: 'number', min: 0, max: 1 },
-		warmup_steps: { kind: 'int', min: 0, max: 10_000_000 },
-		weight_decay: { kind: 'number', min: 0, max: 1 },
-		grad_clip: { kind: 'number', min: 0, max: 1e6 }
-	},
-	checkpoint: {
-		every_steps: { kind: 'int', min: 1, max: 10_000_000 },
-		keep_last: { kind: 'int', min: 1, max: 10_000 }
-	},
-	eval: {
-		every_checkpoints: { kind: 'int', min: 1, max: 10_000 },
-		max_new_tokens: { kind: 'int', min: 1, max: 100_000 },
-		max_items: { kind: 'intOrNull', min: 1, max: 10_000_000 },
-		during_training: { kind: 'bool' }
-	},
-	runtime: { backend: { kind: 'enum', values: BACKEND_CHOICES } }
-};
+export type LabConfig = v.InferOutput<typeof ConfigSchema>;
 
 /** Thrown for an invalid config; `problems` are `file:line:col: key.path: problem` lines. */
 export class ConfigError extends Error {
@@ -138,50 +101,6 @@ export interface ParseConfigOptions {
 	knownDatasets?: readonly string[];
 }
 
-function checkValue(rule: Rule, node: Node | null): { value?: unknown; problem?: string } {
-	if (rule.kind === 'stringList') {
-		if (!isSeq(node)) return { problem: 'must be a list of strings' };
-		const items = node.items.map((it) => (isScalar(it) ? it.value : undefined));
-		if (items.some((v) => typeof v !== 'string' || v === '')) {
-			return { problem: 'must be a list of non-empty strings' };
-		}
-		return { value: items };
-	}
-	if (!isScalar(node)) return { problem: 'must be a single value, not a list or mapping' };
-	const v = node.value;
-	switch (rule.kind) {
-		case 'string':
-			return typeof v === 'string' && v.trim() !== '' ? { value: v } : { problem: 'must be a non-empty string' };
-		case 'bool':
-			return typeof v === 'boolean' ? { value: v } : { problem: 'must be true or false' };
-		case 'enum':
-			return typeof v === 'string' && rule.values.includes(v)
-				? { value: v }
-				: { problem: `must be one of ${rule.values.join(', ')}, got ${JSON.stringify(v)}` };
-		case 'intOrNull':
-		case 'int': {
-			if (v === null && rule.kind === 'intOrNull') return { value: null };
-			if (typeof v !== 'number' || !Number.isInteger(v)) {
-				return {
-					problem: `must be an integer${rule.kind === 'intOrNull' ? ' or null' : ''}, got ${JSON.stringify(v)}`
-				};
-			}
-			if (v < rule.min || v > rule.max) return { problem: `must be in ${rule.min}..${rule.max}, got ${v}` };
-			return { value: v };
-		}
-		case 'number': {
-			if (typeof v !== 'number' || !Number.isFinite(v)) {
-				return { problem: `must be a number, got ${JSON.stringify(v)}` };
-			}
-			const low = rule.minExclusive ? v <= rule.min : v < rule.min;
-			if (low || v > rule.max) {
-				return { problem: `must be in ${rule.minExclusive ? '(' : '['}${rule.min}, ${rule.max}], got ${v}` };
-			}
-			return { value: v };
-		}
-	}
-}
-
 /** Checks that involve more than one key; each returns [key.path, problem]. */
 function crossProblems(c: LabConfig): [string, string][] {
 	const out: [string, string][] = [];
@@ -195,7 +114,25 @@ function crossProblems(c: LabConfig): [string, string][] {
 	return out;
 }
 
-/** Parses and validates config YAML. Throws a ConfigError listing every problem. */
+/** Where a key path sits in the YAML: its value, or for a missing key its group, else the start. */
+function offsetOf(doc: Document, path: (string | number)[], problem: string): number {
+	for (let n = path.length; n > 0; n--) {
+		const parent = n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true);
+		const item = isSeq(parent) && typeof path[n - 1] === 'number' ? parent.items[path[n - 1] as number] : null;
+		if (item) return (item as { range?: [number, number, number] }).range?.[0] ?? 0;
+		if (!isMap(parent)) continue;
+		const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === path[n - 1]);
+		if (!pair) continue;
+		const keyAt = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+		// an unknown key points at itself; a bad value at the value
+		if (n === path.length && problem.startsWith('unknown key')) return keyAt ?? 0;
+		const value = pair.value as { range?: [number, number, number] } | null;
+		return (n === path.length ? value?.range?.[0] : undefined) ?? keyAt ?? 0;
+	}
+	return 0;
+}
+
+/** Parses and validates config YAML. Throws a ConfigError listing every problem as `file:line:col: key.path: problem`. */
 export function parseConfig(text: string, options: ParseConfigOptions = {}): LabConfig {
 	const file = options.file ?? 'config.yaml';
 	const lines = new LineCounter();
@@ -204,70 +141,48 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Lab
 		const { line, col } = lines.linePos(offset ?? 0);
 		return `${file}:${line}:${col}`;
 	};
+	const where = (path: (string | number)[], problem = '') => at(offsetOf(doc, path, problem));
 	const problems: string[] = [];
 	for (const err of doc.errors) {
 		problems.push(`${at(err.pos[0])}: (yaml): ${err.message.split('\n')[0]}`);
 	}
 	if (problems.length > 0) throw new ConfigError(problems);
+	if (!isMap(doc.contents)) throw new ConfigError([`${at(0)}: (root): must be a mapping of groups (run, data, model, …)`]);
 
-	const root = doc.contents;
-	if (!isMap(root)) throw new ConfigError([`${at(0)}: (root): must be a mapping of groups (run, data, model, …)`]);
-	const out: Record<string, Record<string, unknown>> = {};
-	const where: Record<string, number | undefined> = {};
-	for (const pair of root.items) {
-		const key = isScalar(pair.key) ? String(pair.key.value) : '?';
-		const keyOffset = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
-		const group = SCHEMA[key];
-		if (!group) {
-			problems.push(`${at(keyOffset)}: ${key}: unknown key (groups: ${Object.keys(SCHEMA).join(', ')})`);
-			continue;
-		}
-		where[key] = keyOffset;
-		if (!isMap(pair.value)) {
-			problems.push(`${at(keyOffset)}: ${key}: must be a mapping`);
-			continue;
-		}
-		out[key] = {};
-		for (const item of pair.value.items) {
-			const name = isScalar(item.key) ? String(item.key.value) : '?';
-			const nameOffset = isScalar(item.key) ? item.key.range?.[0] : undefined;
-			const rule = group[name];
-			if (!rule) {
-				problems.push(`${at(nameOffset)}: ${key}.${name}: unknown key (expected: ${Object.keys(group).join(', ')})`);
-				continue;
-			}
-			const value = item.value as Node | null;
-			const checked = checkValue(rule, value);
-			where[`${key}.${name}`] = value?.range?.[0] ?? nameOffset;
-			if (checked.problem) problems.push(`${at(value?.range?.[0] ?? nameOffset)}: ${key}.${name}: ${checked.problem}`);
-			else out[key][name] = checked.value;
-		}
-	}
-	for (const [key, group] of Object.entries(SCHEMA)) {
-		if (!(key in where)) {
-			problems.push(`${at(0)}: ${key}: missing group`);
-			continue;
-		}
-		if (!out[key]) continue;
-		for (const name of Object.keys(group)) {
-			if (!(`${key}.${name}` in where)) problems.push(`${at(where[key])}: ${key}.${name}: missing key`);
-		}
+	const value = doc.toJS();
+	for (const p of problemsOf(ConfigSchema, value)) {
+		const problem = p.path.length === 1 && p.problem === 'missing key' ? 'missing group' : p.problem;
+		problems.push(`${where(p.path, problem)}: ${pathText(p.path)}: ${problem}`);
 	}
 	if (problems.length > 0) throw new ConfigError(problems);
 
-	const config = out as unknown as LabConfig;
-	for (const [path, problem] of crossProblems(config)) problems.push(`${at(where[path])}: ${path}: ${problem}`);
+	const config = v.parse(ConfigSchema, value);
+	for (const [path, problem] of crossProblems(config)) problems.push(`${where(path.split('.'))}: ${path}: ${problem}`);
 	if (options.isKnownDataset) {
 		const known = options.knownDatasets ? ` (known: ${options.knownDatasets.join(', ')})` : '';
 		if (!options.isKnownDataset(config.data.dataset)) {
-			problems.push(`${at(where['data.dataset'])}: data.dataset: unknown dataset "${config.data.dataset}"${known}`);
+			problems.push(`${where(['data', 'dataset'])}: data.dataset: unknown dataset "${config.data.dataset}"${known}`);
 		}
 		for (const key of config.data.eval_datasets) {
 			if (!options.isKnownDataset(key)) {
-				problems.push(`${at(where['data.eval_datasets'])}: data.eval_datasets: unknown dataset "${key}"${known}`);
+				problems.push(`${where(['data', 'eval_datasets'])}: data.eval_datasets: unknown dataset "${key}"${known}`);
 			}
 		}
 	}
 	if (problems.length > 0) throw new ConfigError(problems);
 	return config;
+}
+
+/** The YAML with the value at `path` set (comments and layout kept); unchanged when the YAML does not parse. */
+export function setYamlValue(text: string, path: string[], value: unknown): string {
+	const doc = parseDocument(text);
+	if (doc.errors.length > 0 || !isMap(doc.contents)) return text;
+	doc.setIn(path, value);
+	return doc.toString();
+}
+
+/** The value at `path` in the YAML, or undefined (also when it does not parse). */
+export function getYamlValue(text: string, path: string[]): unknown {
+	const doc = parseDocument(text);
+	return doc.errors.length > 0 ? undefined : doc.getIn(path);
 }

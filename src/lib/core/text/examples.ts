@@ -4,8 +4,9 @@ import type { ReasoningTrace } from '../data/traces';
 import { templateText } from './template';
 import { BOS, EOS, PAD, type Tokenizer } from './tokenizer';
 
-/** Which target tokens the loss counts. */
-export type LossOn = 'completion' | 'all';
+/** Which target tokens the loss counts (docs/specification.md §3). */
+export const LOSS_ON = ['completion', 'all'] as const;
+export type LossOn = (typeof LOSS_ON)[number];
 
 /** One trace as ids: `<bos> prompt completion <eos>`. */
 export interface Example {
