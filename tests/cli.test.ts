@@ -64,9 +64,7 @@ describe('npm run train (in-process)', () => {
 		expect(err).toMatch(/trained 8 steps/);
 		expect(code).toBe(0);
 		expect(readdirSync(dir).sort()).toEqual(
-			['checkpoint-step4.safetensors', 'checkpoint-step8.safetensors', 'metrics.jsonl', 'run.json']
-				.concat(readdirSync(dir).includes('eval.json') ? ['eval.json'] : [])
-				.sort()
+			['checkpoint-step4.safetensors', 'checkpoint-step8.safetensors', 'eval.json', 'metrics.jsonl', 'run.json'].sort()
 		);
 		const metrics = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
 			.trim()
@@ -190,7 +188,15 @@ describe('evaluation after training', () => {
 		expect(e.step).toBe(4);
 		expect(Object.keys(e.datasets)).toEqual(['golden-v2-heldout']);
 		expect(e.history.map((h: { step: number }) => h.step)).toEqual([0, 4]);
-		expect(io.text()).toMatch(/golden-v2-heldout @ step 4: answer_accuracy/);
+		// ci_smoke's config scores 4 items; the CLI says so, and --max-items changes it
+		expect(io.text()).toMatch(
+			/golden-v2-heldout @ step 4 on 4 of 53 items \(--max-items all scores every item\): answer_accuracy/
+		);
+		const all = quietIo();
+		expect(await runCommand(evalCommand, [...args, '--max-items', 'all'], all)).toBe(0);
+		expect(all.text()).toMatch(/golden-v2-heldout @ step 4 on 53 of 53 items: answer_accuracy/);
+		expect(JSON.parse(readFileSync(out, 'utf8')).datasets['golden-v2-heldout'].n).toBe(53);
+		await expect(runCommand(evalCommand, [...args, '--max-items', '0'], quietIo())).resolves.toBe(2);
 	});
 });
 

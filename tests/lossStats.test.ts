@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lossStats, trailingMean } from '../src/lib/core/run/lossStats';
-import { lossSummary } from '../src/lib/core/run/record';
+import { lossStats, lossSummary, trailingMean } from '../src/lib/core/run/lossStats';
 
 describe('loss statistics', () => {
 	it('trailing means', () => {

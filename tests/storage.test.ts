@@ -157,6 +157,7 @@ function newRun(id: string): RunRecord {
 		name: config.run.name,
 		status: 'pending',
 		error: null,
+		error_kind: null,
 		created: new Date().toISOString(),
 		started: null,
 		finished: null,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { debiasedEma } from '../src/lib/core/run/lossStats';
 import type { RunRecord } from '../src/lib/core/run/record';
 import { verdict } from '../src/lib/core/run/verdict';
-import type { LatestEvaluation } from '../src/lib/core/eval/runEvaluation';
+import type { LatestEvaluation } from '../src/lib/core/eval/evalJson';
 import { smokeConfig } from './helpers';
 
 const s = (acc: number, n: number) => ({
@@ -23,6 +23,7 @@ function run(status: RunRecord['status'], extra: Partial<RunRecord> = {}): RunRe
 		name: 'r',
 		status,
 		error: null,
+		error_kind: null,
 		created: '',
 		started: null,
 		finished: null,

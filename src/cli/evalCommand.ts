@@ -1,8 +1,9 @@
-// `npm run eval -- --checkpoint <file> --dataset golden-v2 [--dataset golden-v2-heldout] [--out eval.json]`
+// `npm run eval -- --checkpoint <file> --dataset golden-v2 [--dataset golden-v2-heldout] [--out eval.json]
+//   [--max-items N|all]` (default: the checkpoint config's eval.max_items)
 // `npm run eval -- --run-dir <dir>`: (re-)evaluate a whole run directory (baseline + kept checkpoints).
 
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeCheckpoint } from '../lib/core/checkpoint/checkpoint';
 import { evalJsonText } from '../lib/core/run/artifacts';
@@ -21,11 +22,21 @@ function report(e: EvalJson, io: CliIo): void {
 		const cases = Object.entries(r.per_case)
 			.map(([c, s]) => `${c} ${s.answer_accuracy.toFixed(3)}`)
 			.join(', ');
+		const some = r.n < r.manifest.count ? ' (--max-items all scores every item)' : '';
 		io.err(
-			`${key} @ step ${e.step}: answer_accuracy ${r.answer_accuracy.toFixed(3)} (untrained ${base?.answer_accuracy.toFixed(3)}), ` +
-				`format_rate ${r.format_rate.toFixed(3)}, loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity.toFixed(3)}; per case: ${cases}\n`
+			`${key} @ step ${e.step} on ${r.n} of ${r.manifest.count} items${some}: answer_accuracy ${r.answer_accuracy.toFixed(3)} (untrained ${base?.answer_accuracy.toFixed(3)}), ` +
+				`format_rate ${r.format_rate.toFixed(3)}, loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity?.toFixed(3) ?? 'overflow (loss > 709)'}; per case: ${cases}\n`
 		);
 	}
+}
+
+/** --max-items: a positive integer, or "all". */
+function parseMaxItems(text: string): number | null {
+	if (text === 'all') return null;
+	const n = Number(text);
+	if (!Number.isInteger(n) || n < 1)
+		throw new UsageError(`--max-items must be a positive integer or "all", got "${text}"`);
+	return n;
 }
 
 export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}): Promise<number> {
@@ -36,6 +47,7 @@ export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}
 			dataset: { type: 'string', multiple: true },
 			out: { type: 'string' },
 			'run-dir': { type: 'string' },
+			'max-items': { type: 'string' },
 			backend: { type: 'string', default: 'wasm' }
 		},
 		strict: true
@@ -47,6 +59,10 @@ export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}
 		throw new UsageError('give either --checkpoint <file> or --run-dir <dir>');
 
 	if (values['run-dir']) {
+		if (values['max-items'] !== undefined)
+			throw new UsageError(
+				"--max-items goes with --checkpoint; a run directory is scored with its config's eval.max_items"
+			);
 		const dir = new RunDir(values['run-dir']);
 		const run = dir.readRun();
 		if (!run) throw new Error(`${dir.path('run.json')} does not exist: not a run directory`);
@@ -72,13 +88,13 @@ export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}
 		throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
 	}
 	const keys = values.dataset ?? [ck.config.data.dataset, ...ck.config.data.eval_datasets];
+	const maxItems = values['max-items'] === undefined ? ck.config.eval.max_items : parseMaxItems(values['max-items']);
 	const datasets = keys.map(loadDataset);
 	await useNodeBackend(values.backend as NodeBackend);
-	const runJson = join(dirname(file), 'run.json');
-	const runId = existsSync(runJson) ? (JSON.parse(readFileSync(runJson, 'utf8')) as { id: string }).id : basename(file);
+	const runId = new RunDir(dirname(file)).readRun()?.id ?? basename(file);
 	const ev = new RunEvaluator({
 		runId,
-		config: ck.config,
+		config: { ...ck.config, eval: { ...ck.config.eval, max_items: maxItems } },
 		vocab: ck.vocab,
 		datasets,
 		evaluateModel: deps.evaluateModel,

@@ -56,10 +56,7 @@ export async function plotCommand(argv: string[], io: CliIo): Promise<number> {
 		throw new UsageError('usage: npm run plot-loss -- <run-dir> [--out loss.svg] [--title text]');
 	const dir = new RunDir(positionals[0]);
 	const run = dir.readRun();
-	const losses = dir
-		.allMetrics()
-		.filter((m) => !('split' in m))
-		.map((m) => m.loss as number);
+	const losses = dir.allMetrics().training.map((m) => m.loss);
 	if (losses.length === 0) throw new Error(`${dir.path('metrics.jsonl')} holds no training steps`);
 	const out = values.out ?? dir.path('loss.svg');
 	writeFileAtomic(out, svg(losses, trailingMean(losses, 50), values.title ?? `${run?.name ?? 'run'}: training loss`));

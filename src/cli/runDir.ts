@@ -3,20 +3,27 @@
 
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { latestEvaluation, type EvalJson, type LatestEvaluation } from '../lib/core/eval/runEvaluation';
-import { evalJsonText, metricsJsonlText, runJsonText } from '../lib/core/run/artifacts';
+import {
+	EvalJsonSchema,
+	latestEvaluation,
+	type EvalJson,
+	type EvalLine,
+	type LatestEvaluation
+} from '../lib/core/eval/evalJson';
+import { evalJsonText, metricsJsonlText, parseMetricsJsonl, runJsonText } from '../lib/core/run/artifacts';
 import type { RunStorage } from '../lib/core/run/driver';
-import type { RunRecord } from '../lib/core/run/record';
-import type { StepMetrics } from '../lib/core/train/trainer';
+import { RunRecordSchema, type RunRecord } from '../lib/core/run/record';
+import { checked } from '../lib/core/schema';
+import type { StepMetrics } from '../lib/core/train/metrics';
 import { writeFileAtomic } from './files';
 
 export const checkpointName = (step: number) => `checkpoint-step${step}.safetensors`;
 
-type MetricLine = Record<string, unknown>;
-const isEvalLine = (m: MetricLine) => 'split' in m;
+/** metrics.jsonl as read: training lines, then evaluation lines. */
+type Metrics = { training: StepMetrics[]; evaluation: EvalLine[] };
 
 export class RunDir implements RunStorage {
-	private lines: MetricLine[] | null = null;
+	private lines: Metrics | null = null;
 
 	constructor(readonly dir: string) {}
 
@@ -31,19 +38,28 @@ export class RunDir implements RunStorage {
 	readRun(): RunRecord | null {
 		const p = this.path('run.json');
 		if (!existsSync(p)) return null;
+		let value: unknown;
 		try {
-			return JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
+			value = JSON.parse(readFileSync(p, 'utf8'));
 		} catch (err) {
 			throw new Error(`${p}: not valid JSON (${(err as Error).message}); restore it or start a new run directory`, {
 				cause: err
 			});
 		}
+		return checked(RunRecordSchema, value, p);
 	}
 
 	/** getLatestEvaluation for the CLI: the newest evaluation summary in eval.json, or null. */
 	getLatestEvaluation(): LatestEvaluation | null {
 		const p = this.path('eval.json');
-		return existsSync(p) ? latestEvaluation(JSON.parse(readFileSync(p, 'utf8')) as EvalJson) : null;
+		if (!existsSync(p)) return null;
+		let value: unknown;
+		try {
+			value = JSON.parse(readFileSync(p, 'utf8'));
+		} catch (err) {
+			throw new Error(`${p}: not valid JSON (${(err as Error).message})`, { cause: err });
+		}
+		return latestEvaluation(checked(EvalJsonSchema, value, p));
 	}
 
 	/** Checkpoint steps present, ascending. */
@@ -56,32 +72,16 @@ export class RunDir implements RunStorage {
 			.sort((a, b) => a - b);
 	}
 
-	/** Every metrics.jsonl line (training steps and evaluation lines). */
-	allMetrics(): MetricLine[] {
+	/** Every metrics.jsonl line, checked (training steps and evaluation lines). */
+	allMetrics(): Metrics {
 		if (this.lines) return this.lines;
 		const p = this.path('metrics.jsonl');
-		if (!existsSync(p)) return (this.lines = []);
-		this.lines = readFileSync(p, 'utf8')
-			.split('\n')
-			.filter((l) => l.trim() !== '')
-			.map((l, i) => {
-				try {
-					return JSON.parse(l) as MetricLine;
-				} catch (err) {
-					throw new Error(`${p}:${i + 1}: not valid JSON`, { cause: err });
-				}
-			});
+		this.lines = existsSync(p) ? parseMetricsJsonl(readFileSync(p, 'utf8'), p) : { training: [], evaluation: [] };
 		return this.lines;
 	}
 
-	private writeMetricLines(lines: MetricLine[]): void {
-		writeFileAtomic(
-			this.path('metrics.jsonl'),
-			metricsJsonlText(
-				lines.filter((m) => !isEvalLine(m)),
-				lines.filter(isEvalLine)
-			)
-		);
+	private writeMetricLines(lines: Metrics): void {
+		writeFileAtomic(this.path('metrics.jsonl'), metricsJsonlText(lines.training, lines.evaluation));
 		this.lines = lines;
 	}
 
@@ -110,19 +110,20 @@ export class RunDir implements RunStorage {
 	}
 
 	async appendMetrics(lines: StepMetrics[]): Promise<void> {
-		this.writeMetricLines([...this.allMetrics(), ...(lines as unknown as MetricLine[])]);
+		const { training, evaluation } = this.allMetrics();
+		this.writeMetricLines({ training: [...training, ...lines], evaluation });
 	}
 
 	async truncateMetrics(step: number): Promise<void> {
-		this.writeMetricLines(this.allMetrics().filter((m) => !isEvalLine(m) && (m.step as number) <= step));
+		this.writeMetricLines({ training: this.allMetrics().training.filter((m) => m.step <= step), evaluation: [] });
 	}
 
 	async readMetrics(): Promise<StepMetrics[]> {
-		return this.allMetrics().filter((m) => !isEvalLine(m)) as unknown as StepMetrics[];
+		return this.allMetrics().training;
 	}
 
-	async saveEvaluation(evalJson: EvalJson, lines: Record<string, unknown>[]): Promise<void> {
+	async saveEvaluation(evalJson: EvalJson, lines: EvalLine[]): Promise<void> {
 		writeFileAtomic(this.path('eval.json'), evalJsonText(evalJson));
-		this.writeMetricLines([...this.allMetrics().filter((m) => !isEvalLine(m)), ...lines]);
+		this.writeMetricLines({ training: this.allMetrics().training, evaluation: lines });
 	}
 }

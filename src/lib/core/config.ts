@@ -147,7 +147,8 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Lab
 		problems.push(`${at(err.pos[0])}: (yaml): ${err.message.split('\n')[0]}`);
 	}
 	if (problems.length > 0) throw new ConfigError(problems);
-	if (!isMap(doc.contents)) throw new ConfigError([`${at(0)}: (root): must be a mapping of groups (run, data, model, …)`]);
+	if (!isMap(doc.contents))
+		throw new ConfigError([`${at(0)}: (root): must be a mapping of groups (run, data, model, …)`]);
 
 	const value = doc.toJS();
 	for (const p of problemsOf(ConfigSchema, value)) {

@@ -12,7 +12,8 @@ export interface Problem {
 	problem: string;
 }
 
-const shown = (x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : JSON.stringify(x) ?? 'undefined');
+const shown = (x: unknown) =>
+	typeof x === 'number' && !Number.isFinite(x) ? String(x) : (JSON.stringify(x) ?? 'undefined');
 const got = (what: string) => (issue: v.BaseIssue<unknown>) => `${what}, got ${shown(issue.input)}`;
 
 /** An integer in min..max. */
@@ -73,11 +74,16 @@ export const oneOf = <const T extends readonly string[]>(values: T) =>
 	v.picklist(values, got(`must be one of ${values.join(', ')}`));
 
 /** A mapping with exactly these keys: a missing key and an unknown key are problems of their own. */
-export const record = <const E extends v.ObjectEntries>(entries: E) => v.strictObject(entries, got('must be a mapping'));
+export const record = <const E extends v.ObjectEntries>(entries: E) =>
+	v.strictObject(entries, got('must be a mapping'));
 
 /** The keys a schema expects at `path` (for "unknown key (expected: …)"), or null. */
 function expectedKeys(schema: v.GenericSchema, path: (string | number)[]): string[] | null {
-	let s = schema as v.GenericSchema & { entries?: Record<string, v.GenericSchema>; wrapped?: v.GenericSchema; item?: v.GenericSchema };
+	let s = schema as v.GenericSchema & {
+		entries?: Record<string, v.GenericSchema>;
+		wrapped?: v.GenericSchema;
+		item?: v.GenericSchema;
+	};
 	for (const key of path) {
 		while (s.wrapped) s = s.wrapped as typeof s;
 		if (s.entries) s = s.entries[key as string] as typeof s;
@@ -129,7 +135,11 @@ export function pathText(path: (string | number)[]): string {
 	if (path.length === 0) return '(root)';
 	return path
 		.map((k, i) =>
-			typeof k === 'number' ? `[${k}]` : /^[A-Za-z_][\w]*$/.test(k) ? `${i === 0 ? '' : '.'}${k}` : `[${JSON.stringify(k)}]`
+			typeof k === 'number'
+				? `[${k}]`
+				: /^[A-Za-z_][\w]*$/.test(k)
+					? `${i === 0 ? '' : '.'}${k}`
+					: `[${JSON.stringify(k)}]`
 		)
 		.join('');
 }
@@ -149,9 +159,17 @@ export class SchemaError extends Error {
 	}
 }
 
-/** `value` as the schema's output type, or a SchemaError naming `source` and every problem. */
+/**
+ * `value` as the schema's output type, or a SchemaError naming `source` and every problem. The
+ * value itself is returned (key order and extra keys kept, so a file re-exports byte for byte);
+ * the lab's schemas transform nothing, so it is the schema's output as well.
+ */
 export function checked<S extends v.GenericSchema>(schema: S, value: unknown, source: string): v.InferOutput<S> {
-	const { output, problems } = validate(schema, value);
-	if (problems.length > 0) throw new SchemaError(source, problems.map((p) => `${pathText(p.path)}: ${p.problem}`));
-	return output as v.InferOutput<S>;
+	const { problems } = validate(schema, value);
+	if (problems.length > 0)
+		throw new SchemaError(
+			source,
+			problems.map((p) => `${pathText(p.path)}: ${p.problem}`)
+		);
+	return value as v.InferOutput<S>;
 }

@@ -4,10 +4,13 @@
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { decodeCheckpoint } from '../core/checkpoint/checkpoint';
 import { evalJsonText, metricsJsonlText, parseMetricsJsonl, runJsonText } from '../core/run/artifacts';
-import type { RunRecord } from '../core/run/record';
+import { EvalJsonSchema } from '../core/eval/evalJson';
+import { RunRecordSchema, type RunRecord } from '../core/run/record';
+import { checked } from '../core/schema';
 import { can, transition } from '../core/run/status';
 import { CheckpointRepo } from './checkpoints';
 import type { LabDb } from './db';
+import { metricRows } from './queries';
 
 export interface RunFiles {
 	'run.json': string;
@@ -18,7 +21,7 @@ export interface RunFiles {
 export async function exportRunFiles(db: LabDb, runId: string): Promise<RunFiles> {
 	const run = await db.runs.get(runId);
 	if (!run) throw new Error(`run ${runId} does not exist`);
-	const rows = await db.metrics.where('[runId+step]').between([runId, -Infinity], [runId, Infinity]).toArray();
+	const rows = await metricRows(db, runId);
 	const training = rows.filter((r) => r.split === undefined).map((r) => r.line);
 	const evaluation = rows.filter((r) => r.split !== undefined).map((r) => r.line);
 	const stored = await db.evaluations.get(runId);
@@ -55,17 +58,24 @@ export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string)
 		throw new Error(`${fileName}: no run.json inside: a run bundle holds run.json, metrics.jsonl and checkpoints`);
 	const prefix = runPath.slice(0, -'run.json'.length);
 	const text = (name: string) => (files[prefix + name] ? strFromU8(files[prefix + name]) : null);
-	let run: RunRecord;
-	try {
-		run = JSON.parse(text('run.json')!) as RunRecord;
-	} catch (err) {
-		throw new Error(`${fileName}: ${prefix}run.json is not valid JSON`, { cause: err });
-	}
-	for (const key of ['id', 'status', 'config', 'datasets', 'summary'] as const) {
-		if (!(key in run)) throw new Error(`${fileName}: ${prefix}run.json lacks "${key}"`);
-	}
-	const metrics = parseMetricsJsonl(text('metrics.jsonl') ?? '', `${prefix}metrics.jsonl`);
-	const evalText = text('eval.json');
+	const json = (name: string) => {
+		try {
+			return JSON.parse(text(name)!);
+		} catch (err) {
+			throw new Error(`${fileName}: ${prefix}${name} is not valid JSON`, { cause: err });
+		}
+	};
+	// everything is checked before anything is stored
+	const run: RunRecord = checked(RunRecordSchema, json('run.json'), `${fileName}: ${prefix}run.json`);
+	const existing = await db.runs.get(run.id);
+	if (existing)
+		throw new Error(
+			`${fileName}: run ${run.id} ("${existing.name}") is already in this browser; nothing was imported. ` +
+				'Delete it on the Runs page first to import this copy.'
+		);
+	const metrics = parseMetricsJsonl(text('metrics.jsonl') ?? '', `${fileName}: ${prefix}metrics.jsonl`);
+	const evalJson =
+		text('eval.json') === null ? null : checked(EvalJsonSchema, json('eval.json'), `${fileName}: ${prefix}eval.json`);
 	const checkpoints = Object.keys(files)
 		.map((p) => (p.startsWith(prefix) ? /^checkpoint-step(\d+)\.safetensors$/.exec(p.slice(prefix.length)) : null))
 		.filter((m): m is RegExpExecArray => m !== null)
@@ -79,11 +89,9 @@ export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string)
 		}
 	}
 
-	// a run zipped while it trained is interrupted here; an id already present gets a suffix
+	// a run zipped while it trained is interrupted here
 	if (can(run.status, 'interrupt')) run.status = transition(run.status, 'interrupt');
-	let id = run.id;
-	for (let k = 2; await db.runs.get(id); k++) id = `${run.id}-${k}`;
-	run.id = id;
+	const id = run.id;
 	run.checkpoints = checkpoints.map((c) => ({
 		step: c.step,
 		file: c.file,
@@ -95,10 +103,10 @@ export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string)
 	for (const c of checkpoints) await repo.write(id, c.step, c.bytes);
 	await db.transaction('rw', db.runs, db.metrics, db.evaluations, async () => {
 		await db.metrics.bulkAdd([
-			...metrics.training.map((line) => ({ runId: id, step: line.step as number, line })),
-			...metrics.evaluation.map((line) => ({ runId: id, step: line.step as number, split: line.split as string, line }))
+			...metrics.training.map((line) => ({ runId: id, step: line.step, line })),
+			...metrics.evaluation.map((line) => ({ runId: id, step: line.step, split: line.split, line }))
 		]);
-		if (evalText) await db.evaluations.put({ runId: id, evalJson: JSON.parse(evalText) });
+		if (evalJson) await db.evaluations.put({ runId: id, evalJson });
 		await db.runs.put({ ...run, notes: `imported from ${fileName}` });
 	});
 	return id;

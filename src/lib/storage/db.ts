@@ -5,10 +5,10 @@
 
 import Dexie, { type EntityTable } from 'dexie';
 import type { DatasetManifest } from '../core/data/manifest';
-import type { EvalJson } from '../core/eval/runEvaluation';
+import type { EvalJson, EvalLine } from '../core/eval/evalJson';
 import type { RunRecord } from '../core/run/record';
 import type { BackendTiming } from '../core/train/autoSelect';
-import type { StepMetrics } from '../core/train/trainer';
+import type { StepMetrics } from '../core/train/metrics';
 
 export const DB_NAME = 'tunix-rt-lab';
 
@@ -23,7 +23,7 @@ export interface StoredMetric {
 	runId: string;
 	step: number;
 	/** Training step metrics, or an evaluation summary line. */
-	line: StepMetrics | Record<string, unknown>;
+	line: StepMetrics | EvalLine;
 	split?: string;
 }
 

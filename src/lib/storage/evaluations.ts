@@ -1,6 +1,6 @@
 // Read side of evaluations for the UI.
 
-import { latestEvaluation, type LatestEvaluation } from '../core/eval/runEvaluation';
+import { latestEvaluation, type LatestEvaluation } from '../core/eval/evalJson';
 import type { LabDb } from './db';
 
 /** getLatestEvaluation(runId): the newest evaluation summary of a run, or null when none exists. */

@@ -1,12 +1,13 @@
 // The browser's RunStorage: one run's record, metrics, checkpoints and evaluation in IndexedDB.
 
-import type { EvalJson } from '../core/eval/runEvaluation';
+import type { EvalJson, EvalLine } from '../core/eval/evalJson';
 import type { RunStorage } from '../core/run/driver';
 import type { RunRecord } from '../core/run/record';
-import type { StepMetrics } from '../core/train/trainer';
+import type { StepMetrics } from '../core/train/metrics';
 import { CheckpointRepo } from './checkpoints';
 import type { LabDb, StoredRun } from './db';
 import { translateStorageError } from './errors';
+import { trainingMetrics } from './queries';
 
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
 	try {
@@ -63,14 +64,10 @@ export class IdbRunStorage implements RunStorage {
 	}
 
 	async readMetrics(): Promise<StepMetrics[]> {
-		const rows = await this.db.metrics
-			.where('[runId+step]')
-			.between([this.runId, -Infinity], [this.runId, Infinity])
-			.toArray();
-		return rows.filter((r) => r.split === undefined).map((r) => r.line as StepMetrics);
+		return (await trainingMetrics(this.db, this.runId)).lines;
 	}
 
-	async saveEvaluation(evalJson: EvalJson, lines: Record<string, unknown>[]): Promise<void> {
+	async saveEvaluation(evalJson: EvalJson, lines: EvalLine[]): Promise<void> {
 		await guarded(() =>
 			this.db.transaction('rw', this.db.evaluations, this.db.metrics, async () => {
 				await this.db.evaluations.put({ runId: this.runId, evalJson });
@@ -80,7 +77,7 @@ export class IdbRunStorage implements RunStorage {
 					.filter((m) => m.split !== undefined)
 					.delete();
 				await this.db.metrics.bulkAdd(
-					lines.map((line) => ({ runId: this.runId, step: line.step as number, split: line.split as string, line }))
+					lines.map((line) => ({ runId: this.runId, step: line.step, split: line.split, line }))
 				);
 			})
 		);

@@ -4,7 +4,7 @@
 import type { BackendChoice, BackendName } from '../core/config';
 import type { RunRecord } from '../core/run/record';
 import type { BenchRecord } from '../core/train/bench';
-import type { StepMetrics } from '../core/train/trainer';
+import type { StepMetrics } from '../core/train/metrics';
 
 /** Which backend the worker got, and why the others were skipped. */
 export interface BackendReport {

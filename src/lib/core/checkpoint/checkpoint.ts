@@ -2,30 +2,41 @@
 // optimizer.m.<name> / optimizer.v.<name>, and string metadata with the config, vocab,
 // trainer state and dataset manifest — everything needed to resume bit-for-bit.
 
-import type { LabConfig } from '../config';
-import type { DatasetManifest } from '../data/manifest';
+import * as v from 'valibot';
+import { ConfigSchema, type LabConfig } from '../config';
+import { DatasetManifestSchema, type DatasetManifest } from '../data/manifest';
 import { paramShapes, type GptConfig } from '../model/gpt';
-import type { PrngState } from '../prng';
+import { finite, int, pathText, problemsOf } from '../schema';
 import { CheckpointFormatError, decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors';
 
 export const CHECKPOINT_FORMAT = 'tunix-rt-lab/checkpoint';
 export const CHECKPOINT_FORMAT_VERSION = '1';
 
 /** Where the trainer is, beyond the weights and optimizer moments. */
-export interface TrainerState {
+const TrainerStateSchema = v.object({
 	/** Epochs started so far minus one (0-based epoch of the next batch). */
-	epoch: number;
+	epoch: int(0, 1e12),
 	/** Position of the next trace within this epoch's order. */
-	cursor: number;
-	/** Data-order PRNG state at the start of this epoch (the epoch's shuffle is redrawn from it). */
-	rng: PrngState;
+	cursor: int(0, 1e12),
+	/** Data-order PRNG state at the start of this epoch (the epoch's shuffle is redrawn from it): 624 uint32 words and a position. */
+	rng: v.object({ mt: v.pipe(v.array(int(0, 2 ** 32 - 1)), v.length(624, 'must hold 624 words')), index: int(0, 624) }),
 	/** Learning-rate schedule and its position. */
-	schedule: { step: number; lr: number; min_lr: number; warmup_steps: number; steps: number };
+	schedule: v.object({
+		step: int(0, 1e12),
+		lr: finite(),
+		min_lr: finite(),
+		warmup_steps: int(0, 1e12),
+		steps: int(0, 1e12)
+	}),
 	/** AdamW updates applied (the bias-correction t). */
-	adam_t: number;
+	adam_t: int(0, 1e12),
 	/** Training wall time so far, carried across resumes. */
-	elapsed_s: number;
-}
+	elapsed_s: finite()
+});
+export type TrainerState = v.InferOutput<typeof TrainerStateSchema>;
+
+/** Token strings, index = id (the four special tokens first). */
+const VocabSchema = v.pipe(v.array(v.string()), v.minLength(4, 'must hold the special tokens and at least one more'));
 
 export interface Checkpoint {
 	/** Completed optimizer steps. */
@@ -77,13 +88,24 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
 	});
 }
 
-function parseMeta<T>(meta: Record<string, string>, key: string): T {
+/** A metadata entry: JSON checked against its schema. */
+function parseMeta<S extends v.GenericSchema>(meta: Record<string, string>, key: string, schema: S): v.InferOutput<S> {
 	if (!(key in meta)) throw new CheckpointFormatError(`__metadata__.${key} is missing`);
+	let value: unknown;
 	try {
-		return JSON.parse(meta[key]) as T;
+		value = JSON.parse(meta[key]);
 	} catch {
 		throw new CheckpointFormatError(`__metadata__.${key} is not valid JSON`);
 	}
+	const problems = problemsOf(schema, value);
+	if (problems.length > 0)
+		throw new CheckpointFormatError(
+			`__metadata__.${key} is not valid: ${problems
+				.slice(0, 5)
+				.map((p) => `${pathText(p.path)}: ${p.problem}`)
+				.join('; ')}`
+		);
+	return value as v.InferOutput<S>;
 }
 
 /** Reads a checkpoint; throws CheckpointFormatError naming the problem for anything else. */
@@ -102,10 +124,8 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
 	}
 	const step = Number(meta.step);
 	if (!Number.isInteger(step) || step < 0) throw new CheckpointFormatError(`__metadata__.step is not a step number`);
-	const config = parseMeta<LabConfig>(meta, 'config');
-	const vocab = parseMeta<string[]>(meta, 'vocab');
-	if (!Array.isArray(vocab) || vocab.length < 4)
-		throw new CheckpointFormatError('__metadata__.vocab is not a token list');
+	const config = parseMeta(meta, 'config', ConfigSchema);
+	const vocab = parseMeta(meta, 'vocab', VocabSchema);
 	const byName = new Map(file.tensors.map((t) => [t.name, t]));
 	const groups = {
 		params: new Map<string, Float32Array>(),
@@ -132,8 +152,8 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
 		step,
 		config,
 		vocab,
-		trainerState: parseMeta<TrainerState>(meta, 'trainer_state'),
-		dataset: parseMeta<DatasetManifest>(meta, 'dataset'),
+		trainerState: parseMeta(meta, 'trainer_state', TrainerStateSchema),
+		dataset: parseMeta(meta, 'dataset', DatasetManifestSchema),
 		...groups
 	};
 }

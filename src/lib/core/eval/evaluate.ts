@@ -5,54 +5,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readBack, watchGpuErrors } from '../backend/gpuErrors';
 import { gptConfigOf, type Checkpoint } from '../checkpoint/checkpoint';
-import type { Dataset, DatasetManifest } from '../data/manifest';
+import type { Dataset } from '../data/manifest';
+import type { EvalItem, EvalResult, EvalScores, EvalSummary } from './evalJson';
 import type { ReasoningTrace } from '../data/traces';
 import { forward, paramShapes, tokenNll, type GptConfig, type Params } from '../model/gpt';
 import { encodeExample, makeBatch, type Example } from '../text/examples';
 import { Tokenizer } from '../text/tokenizer';
 import { generateGreedy } from './generate';
 import { isWellFormatted, judgeAnswer, JUDGE } from './judge';
-
-/** Headline numbers for a set of items. */
-export interface EvalScores {
-	/** Items scored. */
-	n: number;
-	/** Completion-token cross-entropy, token-weighted (teacher forced). */
-	loss: number;
-	perplexity: number;
-	/** Share of items whose extracted answer equals final_answer (normalised). */
-	answer_accuracy: number;
-	/** Share of generations with a Step line, an A: line and <eos>. */
-	format_rate: number;
-}
-
-export interface EvalItem {
-	/** Index of the trace in the dataset. */
-	index: number;
-	case: string | null;
-	prompt: string;
-	expected: string;
-	/** The generated completion (text after the prompt line, special tokens removed). */
-	generated: string;
-	/** Text after the last "A: ", or null. */
-	extracted: string | null;
-	correct: boolean;
-	well_formatted: boolean;
-	/** This item's completion loss (mean over its completion tokens). */
-	loss: number;
-}
-
-export interface EvalSummary extends EvalScores {
-	dataset: string;
-	step: number;
-	judge: typeof JUDGE;
-	per_case: Record<string, EvalScores>;
-}
-
-export interface EvalResult extends EvalSummary {
-	manifest: DatasetManifest;
-	items: EvalItem[];
-}
 
 export interface EvalOptions {
 	/** Generation limit per item. */
@@ -104,7 +64,7 @@ function scores(items: EvalItem[], tokenSums: { sum: number; count: number }[]):
 	return {
 		n,
 		loss,
-		perplexity: Math.exp(loss),
+		perplexity: Number.isFinite(Math.exp(loss)) ? Math.exp(loss) : null,
 		answer_accuracy: n ? items.filter((i) => i.correct).length / n : 0,
 		format_rate: n ? items.filter((i) => i.well_formatted).length / n : 0
 	};

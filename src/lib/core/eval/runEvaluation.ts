@@ -8,30 +8,11 @@ import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
 import type { RunSummary, ScoreSummary } from '../run/record';
 import { initialParamValues } from '../train/trainer';
-import {
-	disposeModel,
-	evaluate,
-	modelFromValues,
-	summarise,
-	type EvalModel,
-	type EvalResult,
-	type EvalSummary
-} from './evaluate';
+import type { EvalJson, EvalLine, EvalResult, EvalSummary } from './evalJson';
+import { disposeModel, evaluate, modelFromValues, summarise, type EvalModel } from './evaluate';
 import { JUDGE } from './judge';
 
-/** eval.json. */
-export interface EvalJson {
-	run_id: string;
-	/** The final evaluated checkpoint's step. */
-	step: number;
-	judge: typeof JUDGE;
-	/** The final checkpoint's full results, by dataset key. */
-	datasets: Record<string, EvalResult>;
-	/** The untrained weights' full results, by dataset key. */
-	baseline: Record<string, EvalResult>;
-	/** One entry per evaluated checkpoint (the baseline is step 0), ascending. */
-	history: { step: number; datasets: Record<string, EvalSummary> }[];
-}
+export type { EvalJson } from './evalJson';
 
 /** Every `every`-th of the kept checkpoint steps (1-based), and always the last. */
 export function stepsToEvaluate(kept: readonly number[], every: number): number[] {
@@ -115,7 +96,7 @@ export class RunEvaluator {
 }
 
 /** metrics.jsonl eval lines: `{step, split, ...summary}` per evaluated checkpoint and dataset. */
-export function evalMetricLines(e: EvalJson): Record<string, unknown>[] {
+export function evalMetricLines(e: EvalJson): EvalLine[] {
 	return e.history.flatMap((h) =>
 		Object.entries(h.datasets).map(([key, s]) => {
 			const { step: _s, dataset: _d, ...rest } = s;
@@ -144,18 +125,4 @@ export function evalRunSummary(e: EvalJson): Pick<RunSummary, 'final_scores' | '
 	const map = (r: Record<string, EvalResult>) =>
 		Object.fromEntries(Object.entries(r).map(([k, v]) => [k, score(summarise(v))]));
 	return { final_scores: map(e.datasets), baseline_scores: map(e.baseline), best_scores: best };
-}
-
-/** The newest evaluated checkpoint of a run, with its per-dataset summaries. */
-export interface LatestEvaluation {
-	runId: string;
-	step: number;
-	datasets: Record<string, EvalSummary>;
-	baseline: Record<string, EvalSummary> | null;
-}
-
-export function latestEvaluation(e: EvalJson): LatestEvaluation {
-	const last = e.history[e.history.length - 1];
-	const base = e.history.find((h) => h.step === 0);
-	return { runId: e.run_id, step: last.step, datasets: last.datasets, baseline: base?.datasets ?? null };
 }

@@ -1,16 +1,33 @@
 // The downloadable files of a run (docs/specification.md §9), serialised one way everywhere so that the browser's
 // exports and the CLI's run directories are byte-compatible.
 
+import { EvalLineSchema, type EvalLine } from '../eval/evalJson';
 import type { EvalJson } from '../eval/runEvaluation';
+import { checked } from '../schema';
+import { StepMetricsSchema, type StepMetrics } from '../train/metrics';
 import type { RunRecord } from './record';
 
 /** run.json: the record with the fields of docs/specification.md §9 only, pretty-printed, trailing newline. */
 export function runJsonText(run: RunRecord): string {
-	const { id, name, status, error, created, started, finished, config, datasets, provenance, checkpoints, summary } =
-		run;
+	const { id, name, status, error, error_kind, created, started, finished } = run;
+	const { config, datasets, provenance, checkpoints, summary } = run;
 	return (
 		JSON.stringify(
-			{ id, name, status, error, created, started, finished, config, datasets, provenance, checkpoints, summary },
+			{
+				id,
+				name,
+				status,
+				error,
+				error_kind,
+				created,
+				started,
+				finished,
+				config,
+				datasets,
+				provenance,
+				checkpoints,
+				summary
+			},
 			null,
 			2
 		) + '\n'
@@ -26,24 +43,25 @@ export function evalJsonText(e: EvalJson): string {
 	return JSON.stringify(e, null, 2) + '\n';
 }
 
-/** Parses metrics.jsonl into training and evaluation lines; throws naming the bad line. */
+/** Parses metrics.jsonl into training and evaluation lines, each checked; throws naming the bad line and field. */
 export function parseMetricsJsonl(
 	text: string,
 	source = 'metrics.jsonl'
-): { training: Record<string, unknown>[]; evaluation: Record<string, unknown>[] } {
-	const training: Record<string, unknown>[] = [];
-	const evaluation: Record<string, unknown>[] = [];
+): { training: StepMetrics[]; evaluation: EvalLine[] } {
+	const training: StepMetrics[] = [];
+	const evaluation: EvalLine[] = [];
 	text.split('\n').forEach((line, i) => {
 		if (line.trim() === '') return;
-		let v: Record<string, unknown>;
+		let value: unknown;
 		try {
-			v = JSON.parse(line);
+			value = JSON.parse(line);
 		} catch {
 			throw new Error(`${source}:${i + 1}: not valid JSON`);
 		}
-		if (typeof v !== 'object' || v === null || typeof v.step !== 'number')
-			throw new Error(`${source}:${i + 1}: a metrics line needs a numeric "step"`);
-		('split' in v ? evaluation : training).push(v);
+		const isEval = typeof value === 'object' && value !== null && 'split' in value;
+		const where = `${source}:${i + 1} (${isEval ? 'an evaluation line' : 'a training line'})`;
+		if (isEval) evaluation.push(checked(EvalLineSchema, value, where));
+		else training.push(checked(StepMetricsSchema, value, where));
 	});
 	return { training, evaluation };
 }

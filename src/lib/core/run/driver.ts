@@ -6,10 +6,13 @@
 import { decodeCheckpoint, type Checkpoint } from '../checkpoint/checkpoint';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
+import type { EvalLine } from '../eval/evalJson';
 import type { evaluate } from '../eval/evaluate';
 import { evalMetricLines, evalRunSummary, RunEvaluator, stepsToEvaluate, type EvalJson } from '../eval/runEvaluation';
 import { Trainer, type StepMetrics } from '../train/trainer';
-import { lossSummary, type Provenance, type RunRecord } from './record';
+import { GpuError } from '../backend/gpuErrors';
+import { lossSummary } from './lossStats';
+import type { ErrorKind, Provenance, RunRecord } from './record';
 import { canEvaluate, isTerminal, trainingFinished, transition, type RunEvent } from './status';
 
 /** Where one run's artifacts live. */
@@ -27,7 +30,7 @@ export interface RunStorage {
 	truncateMetrics(step: number): Promise<void>;
 	readMetrics(): Promise<StepMetrics[]>;
 	/** Stores eval.json and replaces the evaluation lines of metrics.jsonl. */
-	saveEvaluation(evalJson: EvalJson, lines: Record<string, unknown>[]): Promise<void>;
+	saveEvaluation(evalJson: EvalJson, lines: EvalLine[]): Promise<void>;
 }
 
 /** Why a running trainer should stop: the user cancelled, or the runtime is going away. */
@@ -69,15 +72,29 @@ export interface RunOutcome {
 
 const now = () => new Date().toISOString();
 
+/** What kind of failure an error is, for the run record's error_kind. */
+function errorKind(err: unknown): ErrorKind {
+	const gpu =
+		err instanceof GpuError
+			? err
+			: (err as Error)?.cause instanceof GpuError
+				? ((err as Error).cause as GpuError)
+				: null;
+	if (!gpu) return 'other';
+	return gpu.kind === 'device-lost' ? 'gpu-device-lost' : 'gpu-error';
+}
+
 async function move(
 	storage: RunStorage,
 	run: RunRecord,
 	event: RunEvent,
 	hooks: RunHooks | undefined,
-	error: string | null = run.error
+	error: string | null = run.error,
+	kind: ErrorKind | null = error === null ? null : (run.error_kind ?? null)
 ) {
 	run.status = transition(run.status, event);
 	run.error = error;
+	run.error_kind = kind;
 	if (isTerminal(run.status)) run.finished = now();
 	await storage.saveRun(run);
 	hooks?.onRun?.(run);
@@ -171,7 +188,7 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 	} catch (err) {
 		await flush().catch(() => undefined);
 		summarise();
-		await move(storage, run, 'training_error', hooks, (err as Error).message);
+		await move(storage, run, 'training_error', hooks, (err as Error).message, errorKind(err));
 		throw err;
 	} finally {
 		trainer.dispose();
@@ -238,7 +255,7 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<EvalJson> {
 				cause: err
 			});
 		const message = `evaluation failed: ${cause}. Checkpoints and training metrics are intact; evaluate the run again to retry`;
-		await move(storage, run, 'evaluation_error', hooks, message);
+		await move(storage, run, 'evaluation_error', hooks, message, errorKind(err));
 		throw new Error(message, { cause: err });
 	}
 }

@@ -1,7 +1,5 @@
 // Did the loss fall, and did it fall steadily? Numbers for the results note and the run page.
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
 /** Trailing means: out[i] is the mean of losses[i - window + 1 .. i] (NaN before a full window). */
 export function trailingMean(losses: readonly number[], window: number): number[] {
 	const out: number[] = [];
@@ -14,10 +12,25 @@ export function trailingMean(losses: readonly number[], window: number): number[
 	return out;
 }
 
+/**
+ * The run's initial and final loss, the one definition (run.json summary, CLI, results notes):
+ * mean of the first and of the last `maxWindow` losses
+ * (of each half, for runs shorter than 2·maxWindow).
+ */
+export function lossSummary(
+	losses: readonly number[],
+	maxWindow = 50
+): { initial_loss: number | null; final_loss: number | null } {
+	if (losses.length === 0) return { initial_loss: null, final_loss: null };
+	const window = Math.max(1, Math.min(maxWindow, Math.floor(losses.length / 2))); // short runs: halves
+	const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+	return { initial_loss: mean(losses.slice(0, window)), final_loss: mean(losses.slice(-window)) };
+}
+
 export interface LossStats {
-	/** Mean of the first `window` losses. */
+	/** lossSummary's initial loss: mean of the first `window` losses. */
 	initial: number;
-	/** Mean of the last `window` losses. */
+	/** lossSummary's final loss: mean of the last `window` losses. */
 	final: number;
 	/** final / initial. */
 	ratio: number;
@@ -40,8 +53,10 @@ export function lossStats(losses: readonly number[], warmupSteps: number, window
 			if (rise > worst.rise) worst = { rise, fromStep: a + 1, toStep: b + 1 };
 		}
 	}
-	const initial = mean(losses.slice(0, window));
-	const final = mean(losses.slice(-window));
+	const { initial_loss: initial, final_loss: final } = lossSummary(losses, window) as {
+		initial_loss: number;
+		final_loss: number;
+	};
 	return { initial, final, ratio: final / initial, worstRise: worst };
 }
 

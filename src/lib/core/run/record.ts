@@ -1,79 +1,85 @@
 // run.json (docs/specification.md §9): what a run is, what it trained on, where, and how it ended.
 
-import type { LabConfig } from '../config';
-import type { DatasetManifest } from '../data/manifest';
-import type { RunStatus } from './status';
+import * as v from 'valibot';
+import { BACKENDS, ConfigSchema, type LabConfig } from '../config';
+import { DatasetManifestSchema, type DatasetManifest } from '../data/manifest';
+import { finite, int, oneOf, text } from '../schema';
+import { RUN_STATUSES } from './status';
 
-export interface Provenance {
-	/** The backend actually used. */
-	backend: string;
+const ProvenanceSchema = v.object({
+	/** The backend actually used ('' before training started). */
+	backend: v.union([v.literal(''), oneOf(BACKENDS)]),
 	/** Why other backends were skipped, or why this one was chosen. */
-	backend_notes: string[];
+	backend_notes: v.array(v.string()),
 	/** WebGPU adapter vendor/architecture when present. */
-	adapter?: { vendor: string; architecture: string } | null;
-	tfjs_version: string;
-	app_version: string;
+	adapter: v.optional(v.nullable(v.object({ vendor: v.string(), architecture: v.string() }))),
+	tfjs_version: v.string(),
+	app_version: v.string(),
 	/** Browser user agent, or "node vX" for the CLI. */
-	runtime: string;
-}
+	runtime: v.string()
+});
+export type Provenance = v.InferOutput<typeof ProvenanceSchema>;
 
-export interface CheckpointEntry {
-	step: number;
+const CheckpointEntrySchema = v.object({
+	step: int(0, 1e9),
 	/** File name (CLI) or storage key (browser). */
-	file: string;
-	bytes: number;
-	created: string;
-}
+	file: text(),
+	bytes: int(0, 2 ** 53),
+	created: v.string()
+});
+export type CheckpointEntry = v.InferOutput<typeof CheckpointEntrySchema>;
+
+/** exp(loss), or null when it overflows a float64 (loss > 709; JSON has no Infinity). */
+const perplexity = () => v.nullable(finite());
 
 /** Per-dataset headline scores, e.g. for the baseline and the final checkpoint. */
-export interface ScoreSummary {
-	loss: number;
-	perplexity: number;
-	answer_accuracy: number;
-	format_rate: number;
-	n: number;
-}
+export const ScoreSummarySchema = v.object({
+	loss: finite(),
+	perplexity: perplexity(),
+	answer_accuracy: v.pipe(finite(), v.minValue(0), v.maxValue(1)),
+	format_rate: v.pipe(finite(), v.minValue(0), v.maxValue(1)),
+	n: int(0, 1e9)
+});
+export type ScoreSummary = v.InferOutput<typeof ScoreSummarySchema>;
 
-export interface RunSummary {
+const RunSummarySchema = v.object({
 	/** Mean loss of the first logged steps (up to 50). */
-	initial_loss: number | null;
+	initial_loss: v.nullable(finite()),
 	/** Mean loss of the last logged steps (up to 50). */
-	final_loss: number | null;
-	steps_done: number;
+	final_loss: v.nullable(finite()),
+	steps_done: int(0, 1e9),
 	/** Final checkpoint's scores per dataset key. */
-	final_scores?: Record<string, ScoreSummary>;
+	final_scores: v.optional(v.record(v.string(), ScoreSummarySchema)),
 	/** Untrained (step 0) scores per dataset key. */
-	baseline_scores?: Record<string, ScoreSummary>;
+	baseline_scores: v.optional(v.record(v.string(), ScoreSummarySchema)),
 	/** Best answer_accuracy seen per dataset key, with its step. */
-	best_scores?: Record<string, { step: number; answer_accuracy: number }>;
-}
+	best_scores: v.optional(v.record(v.string(), v.object({ step: int(0, 1e9), answer_accuracy: finite() })))
+});
+export type RunSummary = v.InferOutput<typeof RunSummarySchema>;
 
-export interface RunRecord {
-	id: string;
-	name: string;
-	status: RunStatus;
+/** What a run id may look like: letters, digits, '-', '_', '.', not starting with '.' (no paths). */
+export const RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
+
+/** run.json (docs/specification.md §9): what a run is, what it trained on, where, and how it ended. */
+export const RunRecordSchema = v.object({
+	id: v.pipe(v.string(), v.regex(RUN_ID, 'must be 1..128 letters, digits, "-", "_" or "." (not a path)')),
+	name: text(),
+	status: oneOf(RUN_STATUSES),
 	/** Human-readable reason when failed, cancelled or interrupted. */
-	error: string | null;
-	created: string;
-	started: string | null;
-	finished: string | null;
-	config: LabConfig;
-	datasets: { train: DatasetManifest; eval: DatasetManifest[] };
-	provenance: Provenance;
-	checkpoints: CheckpointEntry[];
-	summary: RunSummary;
-}
-
-/** Mean of the first and of the last `maxWindow` losses (of each half, for runs shorter than 2·maxWindow). */
-export function lossSummary(
-	losses: readonly number[],
-	maxWindow = 50
-): { initial_loss: number | null; final_loss: number | null } {
-	if (losses.length === 0) return { initial_loss: null, final_loss: null };
-	const window = Math.max(1, Math.min(maxWindow, Math.floor(losses.length / 2))); // short runs: halves
-	const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-	return { initial_loss: mean(losses.slice(0, window)), final_loss: mean(losses.slice(-window)) };
-}
+	error: v.nullable(v.string()),
+	/** What kind of failure `error` describes, for the UI to act on (e.g. offer wasm after a lost GPU). */
+	error_kind: v.optional(v.nullable(oneOf(['gpu-device-lost', 'gpu-error', 'other'])), null),
+	created: v.string(),
+	started: v.nullable(v.string()),
+	finished: v.nullable(v.string()),
+	config: ConfigSchema,
+	datasets: v.object({ train: DatasetManifestSchema, eval: v.array(DatasetManifestSchema) }),
+	provenance: ProvenanceSchema,
+	checkpoints: v.array(CheckpointEntrySchema),
+	summary: RunSummarySchema
+});
+export type RunRecord = v.InferOutput<typeof RunRecordSchema>;
+export type ErrorKind = NonNullable<RunRecord['error_kind']>;
 
 /** A run id: creation time and a random suffix, e.g. run-20261129-053012-k3x9. */
 export function newRunId(created: string, random: () => number = Math.random): string {
@@ -89,6 +95,7 @@ export function newRunRecord(config: LabConfig, train: DatasetManifest, evalSets
 		name: config.run.name,
 		status: 'pending',
 		error: null,
+		error_kind: null,
 		created,
 		started: null,
 		finished: null,

@@ -1,7 +1,7 @@
 // The run page's first sentence: did this run train, and how well did it do? Plain words, real numbers.
 
-import type { EvalSummary } from '../eval/evaluate';
-import type { LatestEvaluation } from '../eval/runEvaluation';
+import type { EvalSummary } from '../eval/evalJson';
+import type { LatestEvaluation } from '../eval/evalJson';
 import type { RunRecord } from './record';
 
 export interface Verdict {

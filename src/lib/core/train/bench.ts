@@ -11,6 +11,7 @@ import type { Dataset } from '../data/manifest';
 import { disposeModel, evaluate, modelFromValues } from '../eval/evaluate';
 import { encodeExample, makeBatch, type Batch } from '../text/examples';
 import type { Tokenizer } from '../text/tokenizer';
+import { tokensPerSecond } from './metrics';
 import { Trainer } from './trainer';
 
 export interface BenchOptions {
@@ -35,6 +36,7 @@ export interface BenchRecord {
 	seq_len: number;
 	/** Median over the timed steps (the warm-up step excluded). */
 	ms_per_step: number;
+	/** Non-padding tokens per second at the median step (tokensPerSecond, as the trainer's). */
 	tokens_per_s: number;
 	/** The warm-up step: kernel compilation, shader compilation, first allocations. */
 	first_step_ms: number;
@@ -152,7 +154,7 @@ export async function benchTraining(config: LabConfig, dataset: Dataset, opts: B
 			batch_size: batch.B,
 			seq_len: batch.T,
 			ms_per_step: round1(ms),
-			tokens_per_s: Math.round((batch.B * batch.T) / (ms / 1000)),
+			tokens_per_s: Math.round(tokensPerSecond(batch.inputs, ms)),
 			first_step_ms: Math.round(firstStepMs),
 			steps_measured: times.length,
 			eval_items: items,

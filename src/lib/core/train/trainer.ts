@@ -8,27 +8,15 @@ import { GpuError, readBack, watchGpuErrors } from '../backend/gpuErrors';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
 import { forward, initParamValues, maskedCrossEntropy, paramShapes, type GptConfig } from '../model/gpt';
+import { canonicalJson } from '../data/canonicalJson';
 import { encodeExample, makeBatch, type Batch, type Example } from '../text/examples';
-import { PAD, Tokenizer } from '../text/tokenizer';
+import { Tokenizer } from '../text/tokenizer';
 import { AdamW, clipCoefficient, globalNorm } from './adamw';
 import { DataOrder } from './dataOrder';
+import { tokensPerSecond, type StepMetrics } from './metrics';
 import { learningRate } from './schedule';
 
-/** One line of metrics.jsonl. */
-export interface StepMetrics {
-	/** Completed optimizer steps (1-based). */
-	step: number;
-	/** Masked mean cross-entropy of this step's batch. */
-	loss: number;
-	/** Learning rate used for this step. */
-	lr: number;
-	/** Global gradient norm before clipping. */
-	grad_norm: number;
-	/** Non-padding tokens processed per second in this step. */
-	tokens_per_s: number;
-	/** Training wall time so far (seconds), across resumes. */
-	elapsed_s: number;
-}
+export type { StepMetrics } from './metrics';
 
 export interface TrainerHooks {
 	onStep?(metrics: StepMetrics): void | Promise<void>;
@@ -70,8 +58,10 @@ export interface TrainerInit {
 	resume?: Checkpoint;
 }
 
+/** The config as resume compares it: without the run's name and backend, keys sorted (YAML order does not matter). */
 function configForCompare(c: LabConfig): string {
-	return JSON.stringify({ ...c, runtime: undefined, run: { ...c.run, name: undefined } });
+	const { runtime: _backend, run, ...rest } = c;
+	return canonicalJson({ ...rest, run: { seed: run.seed } });
 }
 
 export class Trainer {
@@ -225,13 +215,12 @@ export class Trainer {
 		this.assertSameBackend(s + 1);
 		this.step = s + 1;
 		const now = performance.now();
-		const tokens = countTokens(batch.inputs);
 		return {
 			step: this.step,
 			loss: lossValue,
 			lr,
 			grad_norm: normValue,
-			tokens_per_s: tokens / Math.max(1e-9, (now - t0) / 1000),
+			tokens_per_s: tokensPerSecond(batch.inputs, now - t0),
 			elapsed_s: this.elapsedBefore + (now - runStarted) / 1000
 		};
 	}
@@ -304,11 +293,6 @@ function tooLarge(err: GpuError): boolean {
 }
 
 /** Non-padding input tokens in a batch. */
-function countTokens(inputs: Int32Array): number {
-	let n = 0;
-	for (const id of inputs) if (id !== PAD) n++;
-	return n;
-}
 
 function checkResumable(config: LabConfig, dataset: Dataset, ck: Checkpoint): void {
 	if (ck.dataset.sha256 !== dataset.manifest.sha256) {

@@ -1,0 +1,94 @@
+// What the pages read from IndexedDB, each query once and each record checked against its schema
+// (core/schema.ts): a damaged record comes back as damaged, with its problems, so a page shows it
+// as such (with a way to delete it) instead of failing to render the whole list.
+
+import * as v from 'valibot';
+import { EvalJsonSchema, type EvalJson } from '../core/eval/evalJson';
+import { RunRecordSchema } from '../core/run/record';
+import { pathText, problemsOf } from '../core/schema';
+import { StepMetricsSchema, type StepMetrics } from '../core/train/metrics';
+import type { LabDb, StoredDataset, StoredMetric, StoredRun } from './db';
+
+/** A run as stored: run.json plus the user's notes. */
+const StoredRunSchema = v.object({ ...RunRecordSchema.entries, notes: v.optional(v.string()) });
+
+/** A stored run, checked: either the record, or what is wrong with it. */
+export type RunEntry =
+	| { ok: true; id: string; run: StoredRun }
+	| {
+			ok: false;
+			id: string;
+			/** The stored name when it is a string, else the id. */
+			name: string;
+			/** `key.path: problem` lines. */
+			problems: string[];
+	  };
+
+/** Checks one stored run against the run.json schema. */
+export function checkRun(stored: unknown): RunEntry {
+	const id = String((stored as { id?: unknown })?.id ?? '(no id)');
+	const result = v.safeParse(StoredRunSchema, stored);
+	if (result.success) return { ok: true, id, run: result.output as StoredRun };
+	const name = (stored as { name?: unknown })?.name;
+	const problems = problemsOf(StoredRunSchema, stored).map((p) => `${pathText(p.path)}: ${p.problem}`);
+	return { ok: false, id, name: typeof name === 'string' && name.trim() ? name : id, problems };
+}
+
+/** Every run, newest first, each checked. */
+export async function listRuns(db: LabDb): Promise<RunEntry[]> {
+	return (await db.runs.orderBy('created').reverse().toArray()).map(checkRun);
+}
+
+/** The run with this id, checked; null when there is none. */
+export async function getRun(db: LabDb, runId: string): Promise<RunEntry | null> {
+	const stored = await db.runs.get(runId);
+	return stored ? checkRun(stored) : null;
+}
+
+/** Runs that can be generated from (sound, with at least one checkpoint), newest first. */
+export async function runsWithCheckpoints(db: LabDb): Promise<StoredRun[]> {
+	return (await listRuns(db)).flatMap((e) => (e.ok && e.run.checkpoints.length > 0 ? [e.run] : []));
+}
+
+/** Every metrics row of a run (training and evaluation lines), in step order. */
+export function metricRows(db: LabDb, runId: string): Promise<StoredMetric[]> {
+	return db.metrics.where('[runId+step]').between([runId, -Infinity], [runId, Infinity]).toArray();
+}
+
+/** The training lines of a run's metrics in step order; lines that fail their schema are counted, not shown. */
+export async function trainingMetrics(db: LabDb, runId: string): Promise<{ lines: StepMetrics[]; damaged: number }> {
+	const rows = await metricRows(db, runId);
+	const lines: StepMetrics[] = [];
+	let damaged = 0;
+	for (const row of rows) {
+		if (row.split !== undefined) continue;
+		if (v.is(StepMetricsSchema, row.line)) lines.push(row.line);
+		else damaged += 1;
+	}
+	return { lines, damaged };
+}
+
+/** A run's eval.json: null when it has none, or what is wrong with the stored one. */
+export async function evaluationOf(
+	db: LabDb,
+	runId: string
+): Promise<{ ok: true; evalJson: EvalJson } | { ok: false; problems: string[] } | null> {
+	const stored = await db.evaluations.get(runId);
+	if (!stored) return null;
+	const result = v.safeParse(EvalJsonSchema, stored.evalJson);
+	if (result.success) return { ok: true, evalJson: result.output };
+	return {
+		ok: false,
+		problems: problemsOf(EvalJsonSchema, stored.evalJson).map((p) => `${pathText(p.path)}: ${p.problem}`)
+	};
+}
+
+/** The imported datasets, in key order. */
+export function importedDatasets(db: LabDb): Promise<StoredDataset[]> {
+	return db.datasets.toArray();
+}
+
+/** Keys of the imported datasets. */
+export function importedDatasetKeys(db: LabDb): Promise<string[]> {
+	return db.datasets.toCollection().primaryKeys();
+}
