@@ -5,7 +5,7 @@ import { chromium } from '@playwright/test';
 import { existsSync } from 'node:fs';
 
 const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', chromium.executablePath()].filter(Boolean);
-if (!candidates.some((p) => existsSync(p))) {
+if (!candidates.some((p) => p !== undefined && existsSync(p))) {
 	console.error(
 		[
 			'The browser tests need a Chromium, and none was found (looked at CHROMIUM_PATH, /usr/bin/chromium and',
