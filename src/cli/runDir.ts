@@ -22,6 +22,15 @@ export const checkpointName = (step: number) => `checkpoint-step${step}.safetens
 /** metrics.jsonl as read: training lines, then evaluation lines. */
 type Metrics = { training: StepMetrics[]; evaluation: EvalLine[] };
 
+/** A JSON file's value; an unreadable one names the file and what to do. */
+function readJson(path: string, fix: string): unknown {
+	try {
+		return JSON.parse(readFileSync(path, 'utf8'));
+	} catch (err) {
+		throw new Error(`${path}: not valid JSON (${(err as Error).message}); ${fix}`, { cause: err });
+	}
+}
+
 export class RunDir implements RunStorage {
 	private lines: Metrics | null = null;
 
@@ -38,28 +47,14 @@ export class RunDir implements RunStorage {
 	readRun(): RunRecord | null {
 		const p = this.path('run.json');
 		if (!existsSync(p)) return null;
-		let value: unknown;
-		try {
-			value = JSON.parse(readFileSync(p, 'utf8'));
-		} catch (err) {
-			throw new Error(`${p}: not valid JSON (${(err as Error).message}); restore it or start a new run directory`, {
-				cause: err
-			});
-		}
-		return checked(RunRecordSchema, value, p);
+		return checked(RunRecordSchema, readJson(p, 'restore it or start a new run directory'), p);
 	}
 
 	/** getLatestEvaluation for the CLI: the newest evaluation summary in eval.json, or null. */
 	getLatestEvaluation(): LatestEvaluation | null {
 		const p = this.path('eval.json');
 		if (!existsSync(p)) return null;
-		let value: unknown;
-		try {
-			value = JSON.parse(readFileSync(p, 'utf8'));
-		} catch (err) {
-			throw new Error(`${p}: not valid JSON (${(err as Error).message})`, { cause: err });
-		}
-		return latestEvaluation(checked(EvalJsonSchema, value, p));
+		return latestEvaluation(checked(EvalJsonSchema, readJson(p, 'evaluate the run again to rewrite it'), p));
 	}
 
 	/** Checkpoint steps present, ascending. */

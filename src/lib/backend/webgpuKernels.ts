@@ -30,26 +30,49 @@ const f32 = (v: number): Uniform => ({ type: 'float32', data: [v] });
 const ROW_GROUP = 64; // invocations per workgroup of the one-row-per-invocation kernels
 
 /** A kernel with one invocation per item (row, column or element) and `main(index)`. */
-function perItem(
-	key: string,
-	names: string[],
-	outputShape: number[],
-	items: number,
-	uniforms: string,
-	body: string
-): Program {
-	return {
-		outputShape,
-		shaderKey: key,
-		dispatchLayout: { x: outputShape.map((_, i) => i) },
-		dispatch: [Math.ceil(items / ROW_GROUP), 1, 1],
-		variableNames: names,
-		workgroupSize: [ROW_GROUP, 1, 1],
-		uniforms: `items : i32, ${uniforms}`,
-		size: false,
-		getUserCode: () => `fn main(index : i32) {\n if (index >= uniforms.items) { return; }\n${body}\n}`
-	};
+interface PerItem {
+	/** Shader cache key. */
+	key: string;
+	/** The inputs by the names the WGSL reads them with, e.g. { X: x, W: w }. */
+	inputs: Record<string, tf.TensorInfo>;
+	outputShape: number[];
+	/** Invocations: one per row, column or element. */
+	items: number;
+	/** Uniforms after `items`, by name (WGSL i32 and f32). */
+	ints?: Record<string, number>;
+	floats?: Record<string, number>;
+	/** WGSL functions the body calls. */
+	prelude?: string;
+	/** The body of main(index); `index` is below `uniforms.items`. */
+	body: string;
 }
+
+function runPerItem(backend: unknown, k: PerItem): tf.TensorInfo {
+	const ints = Object.entries(k.ints ?? {});
+	const floats = Object.entries(k.floats ?? {});
+	const program: Program = {
+		outputShape: k.outputShape,
+		shaderKey: k.key,
+		dispatchLayout: { x: k.outputShape.map((_, i) => i) },
+		dispatch: [Math.ceil(k.items / ROW_GROUP), 1, 1],
+		variableNames: Object.keys(k.inputs),
+		workgroupSize: [ROW_GROUP, 1, 1],
+		uniforms: ['items : i32,', ...ints.map(([n]) => `${n} : i32,`), ...floats.map(([n]) => `${n} : f32,`)].join(' '),
+		size: false,
+		getUserCode: () =>
+			`${k.prelude ?? ''}\nfn main(index : i32) {\n if (index >= uniforms.items) { return; }\n${k.body}\n}`
+	};
+	const uniforms = [i32(k.items), ...ints.map(([, v]) => i32(v)), ...floats.map(([, v]) => f32(v))];
+	return run(backend as WebGPUBackend, program, Object.values(k.inputs), uniforms);
+}
+
+/** A tensor as rows of its last axis: [rows, columns]. */
+function rowsOf(x: tf.TensorInfo): [number, number] {
+	const C = x.shape[x.shape.length - 1];
+	return [sizeOf(x) / C, C];
+}
+
+const sizeOf = (x: tf.TensorInfo) => x.shape.reduce((a, d) => a * d, 1);
 
 function run(backend: WebGPUBackend, p: Program, inputs: tf.TensorInfo[], uniforms: Uniform[]): tf.TensorInfo {
 	return backend.runWebGPUProgram(p as never, inputs, 'float32', uniforms);
@@ -146,19 +169,17 @@ function matMulKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; a
 
 function columnSumKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
 	const { x } = args.inputs as { x: tf.TensorInfo };
-	const C = x.shape[x.shape.length - 1];
-	const R = x.shape.reduce((p, d) => p * d, 1) / C;
-	const p = perItem(
-		'lab_colsum',
-		['X'],
-		[C],
-		C,
-		'R : i32, C : i32,',
-		` var s = 0.0;
+	const [R, C] = rowsOf(x);
+	return runPerItem(args.backend, {
+		key: 'lab_colsum',
+		inputs: { X: x },
+		outputShape: [C],
+		items: C,
+		ints: { R, C },
+		body: ` var s = 0.0;
  for (var r = 0; r < uniforms.R; r++) { s += X[r * uniforms.C + index]; }
  result[index] = s;`
-	);
-	return run(args.backend as WebGPUBackend, p, [x], [i32(C), i32(R), i32(C)]);
+	});
 }
 
 // ---- causal softmax and its gradient, one row per invocation ----
@@ -167,13 +188,14 @@ function causalSoftmaxKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unk
 	const { s } = args.inputs as { s: tf.TensorInfo };
 	const { scale } = args.attrs as unknown as { scale: number };
 	const [N, T, Tk] = s.shape; // (N, T, Tk): query i sees keys 0 … i + (Tk − T)
-	const p = perItem(
-		'lab_causal_softmax',
-		['S'],
-		[N, T, Tk],
-		N * T,
-		'T : i32, Tk : i32, scale : f32,',
-		` let base = index * uniforms.Tk;
+	return runPerItem(args.backend, {
+		key: 'lab_causal_softmax',
+		inputs: { S: s },
+		outputShape: [N, T, Tk],
+		items: N * T,
+		ints: { T, Tk },
+		floats: { scale },
+		body: ` let base = index * uniforms.Tk;
  let last = index % uniforms.T + uniforms.Tk - uniforms.T;
  var mx = -3.402823e38;
  for (var j = 0; j <= last; j++) { mx = max(mx, S[base + j] * uniforms.scale); }
@@ -182,47 +204,41 @@ function causalSoftmaxKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unk
  for (var j = 0; j < uniforms.Tk; j++) {
   result[base + j] = select(0.0, exp(S[base + j] * uniforms.scale - mx) / sum, j <= last);
  }`
-	);
-	return run(args.backend as WebGPUBackend, p, [s], [i32(N * T), i32(T), i32(Tk), f32(scale)]);
+	});
 }
 
 function softmaxGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
 	const { p: probs, dp } = args.inputs as { p: tf.TensorInfo; dp: tf.TensorInfo };
 	const { scale } = args.attrs as unknown as { scale: number };
-	const L = probs.shape[probs.shape.length - 1];
-	const rows = probs.shape.reduce((a, d) => a * d, 1) / L;
-	const p = perItem(
-		'lab_softmax_grad',
-		['P', 'DP'],
-		probs.shape,
-		rows,
-		'L : i32, scale : f32,',
-		` let base = index * uniforms.L;
+	const [rows, L] = rowsOf(probs);
+	return runPerItem(args.backend, {
+		key: 'lab_softmax_grad',
+		inputs: { P: probs, DP: dp },
+		outputShape: probs.shape,
+		items: rows,
+		ints: { L },
+		floats: { scale },
+		body: ` let base = index * uniforms.L;
  var dot = 0.0;
  for (var j = 0; j < uniforms.L; j++) { dot += P[base + j] * DP[base + j]; }
  for (var j = 0; j < uniforms.L; j++) { result[base + j] = uniforms.scale * P[base + j] * (DP[base + j] - dot); }`
-	);
-	return run(args.backend as WebGPUBackend, p, [probs, dp], [i32(rows), i32(L), f32(scale)]);
+	});
 }
 
 // ---- LayerNorm: row statistics, normalisation, and the gradients ----
-
-function rowsOf(x: tf.TensorInfo): [number, number] {
-	const C = x.shape[x.shape.length - 1];
-	return [x.shape.reduce((a, d) => a * d, 1) / C, C];
-}
 
 function rowStatsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
 	const { x } = args.inputs as { x: tf.TensorInfo };
 	const { eps } = args.attrs as unknown as { eps: number };
 	const [R, C] = rowsOf(x);
-	const p = perItem(
-		'lab_row_stats',
-		['X'],
-		[R, 2],
-		R,
-		'C : i32, eps : f32,',
-		` let base = index * uniforms.C;
+	return runPerItem(args.backend, {
+		key: 'lab_row_stats',
+		inputs: { X: x },
+		outputShape: [R, 2],
+		items: R,
+		ints: { C },
+		floats: { eps },
+		body: ` let base = index * uniforms.C;
  var mean = 0.0;
  for (var c = 0; c < uniforms.C; c++) { mean += X[base + c]; }
  mean = mean / f32(uniforms.C);
@@ -230,37 +246,35 @@ function rowStatsKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown;
  for (var c = 0; c < uniforms.C; c++) { let d = X[base + c] - mean; v += d * d; }
  result[index * 2] = mean;
  result[index * 2 + 1] = inverseSqrt(v / f32(uniforms.C) + uniforms.eps);`
-	);
-	return run(args.backend as WebGPUBackend, p, [x], [i32(R), i32(C), f32(eps)]);
+	});
 }
 
 function layerNormKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
 	const { x, stats, w, b } = args.inputs as Record<string, tf.TensorInfo>;
 	const [R, C] = rowsOf(x);
-	const p = perItem(
-		'lab_layer_norm',
-		['X', 'Stats', 'W', 'Bn'],
-		x.shape,
-		R * C,
-		'C : i32,',
-		` let r = index / uniforms.C;
+	return runPerItem(args.backend, {
+		key: 'lab_layer_norm',
+		inputs: { X: x, Stats: stats, W: w, Bn: b },
+		outputShape: x.shape,
+		items: R * C,
+		ints: { C },
+		body: ` let r = index / uniforms.C;
  let c = index % uniforms.C;
  result[index] = (X[index] - Stats[r * 2]) * Stats[r * 2 + 1] * W[c] + Bn[c];`
-	);
-	return run(args.backend as WebGPUBackend, p, [x, stats, w, b], [i32(R * C), i32(C)]);
+	});
 }
 
 function layerNormGradXKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
 	const { x, stats, w, dy } = args.inputs as Record<string, tf.TensorInfo>;
 	const [R, C] = rowsOf(x);
 	// dx = rstd · (g − mean(g) − x̂ · mean(g · x̂)), g = dy · w
-	const p = perItem(
-		'lab_layer_norm_dx',
-		['X', 'Stats', 'W', 'DY'],
-		x.shape,
-		R,
-		'C : i32,',
-		` let base = index * uniforms.C;
+	return runPerItem(args.backend, {
+		key: 'lab_layer_norm_dx',
+		inputs: { X: x, Stats: stats, W: w, DY: dy },
+		outputShape: x.shape,
+		items: R,
+		ints: { C },
+		body: ` let base = index * uniforms.C;
  let mean = Stats[index * 2];
  let rstd = Stats[index * 2 + 1];
  var mg = 0.0;
@@ -276,73 +290,75 @@ function layerNormGradXKernel(args: { inputs: tf.NamedTensorInfoMap; backend: un
   let xhat = (X[base + c] - mean) * rstd;
   result[base + c] = rstd * (DY[base + c] * W[c] - mg - xhat * mgx);
  }`
-	);
-	return run(args.backend as WebGPUBackend, p, [x, stats, w, dy], [i32(R), i32(C)]);
+	});
 }
 
 function layerNormGradWKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
 	const { x, stats, dy } = args.inputs as Record<string, tf.TensorInfo>;
 	const [R, C] = rowsOf(x);
 	// dw[c] = Σ_r dy · x̂ (db[c] = Σ_r dy is a column sum)
-	const p = perItem(
-		'lab_layer_norm_dw',
-		['X', 'Stats', 'DY'],
-		[C],
-		C,
-		'R : i32, C : i32,',
-		` var s = 0.0;
+	return runPerItem(args.backend, {
+		key: 'lab_layer_norm_dw',
+		inputs: { X: x, Stats: stats, DY: dy },
+		outputShape: [C],
+		items: C,
+		ints: { R, C },
+		body: ` var s = 0.0;
  for (var r = 0; r < uniforms.R; r++) {
   let i = r * uniforms.C + index;
   s += DY[i] * (X[i] - Stats[r * 2]) * Stats[r * 2 + 1];
  }
  result[index] = s;`
-	);
-	return run(args.backend as WebGPUBackend, p, [x, stats, dy], [i32(C), i32(R), i32(C)]);
+	});
 }
 
 // ---- cross-entropy and GELU ----
 
-function tokenNllKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
-	const { logits, targets } = args.inputs as Record<string, tf.TensorInfo>;
-	const [N, V] = logits.shape; // (N, V), targets (N) int32
-	const p = perItem(
-		'lab_token_nll',
-		['L', 'Tg'],
-		[N],
-		N,
-		'V : i32,',
-		` let base = index * uniforms.V;
+// max and Σ exp of row `base` of L (V wide): log-sum-exp = mx + log(sum)
+const ROW_SOFTMAX_PRELUDE = `
+fn rowMaxSum(base : i32) -> vec2<f32> {
  var mx = -3.402823e38;
  for (var j = 0; j < uniforms.V; j++) { mx = max(mx, L[base + j]); }
  var sum = 0.0;
  for (var j = 0; j < uniforms.V; j++) { sum += exp(L[base + j] - mx); }
- result[index] = mx + log(sum) - L[base + i32(Tg[index])];`
-	);
-	return run(args.backend as WebGPUBackend, p, [logits, targets], [i32(N), i32(V)]);
+ return vec2<f32>(mx, sum);
+}`;
+
+function tokenNllKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+	const { logits, targets } = args.inputs as Record<string, tf.TensorInfo>;
+	const [N, V] = logits.shape; // (N, V), targets (N) int32
+	return runPerItem(args.backend, {
+		key: 'lab_token_nll',
+		inputs: { L: logits, Tg: targets },
+		outputShape: [N],
+		items: N,
+		ints: { V },
+		prelude: ROW_SOFTMAX_PRELUDE,
+		body: ` let base = index * uniforms.V;
+ let ms = rowMaxSum(base);
+ result[index] = ms.x + log(ms.y) - L[base + i32(Tg[index])];`
+	});
 }
 
 function tokenNllGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
 	const { logits, targets, dy } = args.inputs as Record<string, tf.TensorInfo>;
 	const [N, V] = logits.shape;
 	// d nll / d logits = softmax(logits) − onehot(target), times the upstream gradient of the row
-	const p = perItem(
-		'lab_token_nll_grad',
-		['L', 'Tg', 'DY'],
-		[N, V],
-		N,
-		'V : i32,',
-		` let base = index * uniforms.V;
- var mx = -3.402823e38;
- for (var j = 0; j < uniforms.V; j++) { mx = max(mx, L[base + j]); }
- var sum = 0.0;
- for (var j = 0; j < uniforms.V; j++) { sum += exp(L[base + j] - mx); }
+	return runPerItem(args.backend, {
+		key: 'lab_token_nll_grad',
+		inputs: { L: logits, Tg: targets, DY: dy },
+		outputShape: [N, V],
+		items: N,
+		ints: { V },
+		prelude: ROW_SOFTMAX_PRELUDE,
+		body: ` let base = index * uniforms.V;
+ let ms = rowMaxSum(base);
  let t = i32(Tg[index]);
  let d = DY[index];
  for (var j = 0; j < uniforms.V; j++) {
-  result[base + j] = d * (exp(L[base + j] - mx) / sum - select(0.0, 1.0, j == t));
+  result[base + j] = d * (exp(L[base + j] - ms.x) / ms.y - select(0.0, 1.0, j == t));
  }`
-	);
-	return run(args.backend as WebGPUBackend, p, [logits, targets, dy], [i32(N), i32(V)]);
+	});
 }
 
 // GELU as in gpt.ts: x·σ(2u), u = √(2/π)(x + 0.044715x³)
@@ -351,38 +367,30 @@ fn geluSig(x : f32) -> f32 { return 1.0 / (1.0 + exp(-2.0 * 0.7978845608028654 *
 
 function geluKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
 	const { x } = args.inputs as { x: tf.TensorInfo };
-	const n = x.shape.reduce((a, d) => a * d, 1);
-	const p = perItem(
-		'lab_gelu',
-		['X'],
-		x.shape,
-		n,
-		'',
-		` let v = X[index];
+	return runPerItem(args.backend, {
+		key: 'lab_gelu',
+		inputs: { X: x },
+		outputShape: x.shape,
+		items: sizeOf(x),
+		prelude: GELU_PRELUDE,
+		body: ` let v = X[index];
  result[index] = v * geluSig(v);`
-	);
-	const code = p.getUserCode;
-	p.getUserCode = () => GELU_PRELUDE + code();
-	return run(args.backend as WebGPUBackend, p, [x], [i32(n)]);
+	});
 }
 
 function geluGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
 	const { x, dy } = args.inputs as Record<string, tf.TensorInfo>;
-	const n = x.shape.reduce((a, d) => a * d, 1);
 	// d/dx x·σ(2u) = σ + x·σ(1 − σ)·2√(2/π)(1 + 3·0.044715x²)
-	const p = perItem(
-		'lab_gelu_grad',
-		['X', 'DY'],
-		x.shape,
-		n,
-		'',
-		` let v = X[index];
+	return runPerItem(args.backend, {
+		key: 'lab_gelu_grad',
+		inputs: { X: x, DY: dy },
+		outputShape: x.shape,
+		items: sizeOf(x),
+		prelude: GELU_PRELUDE,
+		body: ` let v = X[index];
  let s = geluSig(v);
  result[index] = DY[index] * (s + v * s * (1.0 - s) * 2.0 * 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * v * v));`
-	);
-	const code = p.getUserCode;
-	p.getUserCode = () => GELU_PRELUDE + code();
-	return run(args.backend as WebGPUBackend, p, [x, dy], [i32(n)]);
+	});
 }
 
 // ---- optimizer: Σ x² and AdamW ----
@@ -392,26 +400,23 @@ function sumSquaresKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknow
 	const xs = Object.keys(args.inputs)
 		.sort()
 		.map((k) => args.inputs[k] as tf.TensorInfo);
-	const names = xs.map((_, i) => `X${i}`);
-	const sizes = xs.map((x) => x.shape.reduce((a, d) => a * d, 1));
-	const loops = names
+	const loops = xs
 		.map(
-			(n, i) => `${i === 0 ? '' : 'else '}if (index == ${i}) {
-  for (var i = 0; i < uniforms.n${i}; i++) { s = fma(f32(${n}[i]), f32(${n}[i]), s); }
+			(_, i) => `${i === 0 ? '' : 'else '}if (index == ${i}) {
+  for (var i = 0; i < uniforms.n${i}; i++) { s = fma(f32(X${i}[i]), f32(X${i}[i]), s); }
  }`
 		)
 		.join(' ');
-	const p = perItem(
-		`lab_sum_squares_${xs.length}`,
-		names,
-		[xs.length],
-		xs.length,
-		names.map((_, i) => `n${i} : i32,`).join(' '),
-		` var s = 0.0;
+	return runPerItem(args.backend, {
+		key: `lab_sum_squares_${xs.length}`,
+		inputs: Object.fromEntries(xs.map((x, i) => [`X${i}`, x])),
+		outputShape: [xs.length],
+		items: xs.length,
+		ints: Object.fromEntries(xs.map((x, i) => [`n${i}`, sizeOf(x)])),
+		body: ` var s = 0.0;
  ${loops}
  result[index] = s;`
-	);
-	return run(args.backend as WebGPUBackend, p, xs, [i32(xs.length), ...sizes.map(i32)]);
+	});
 }
 
 // ---- AdamW in place: p, m and v of one parameter in one dispatch ----
