@@ -76,6 +76,7 @@ describe('checkpoint codec', () => {
 			'format',
 			'format_version',
 			'step',
+			'tensors_sha256',
 			'trainer_state',
 			'vocab'
 		]);
@@ -100,5 +101,9 @@ describe('checkpoint codec', () => {
 		const at = new TextDecoder().decode(bytes).indexOf('"format_version":"1"') + '"format_version":"'.length;
 		v2[at] = '2'.charCodeAt(0);
 		expect(() => decodeCheckpoint(v2)).toThrow(/format_version is "2"; this lab reads version 1/);
+		// one flipped bit in a float: still a well-formed file, but not the one that was written
+		const flipped = bytes.slice();
+		flipped[flipped.length - 3] ^= 0x40;
+		expect(() => decodeCheckpoint(flipped)).toThrow(/tensor data does not match the sha256 .* damaged/);
 	});
 });

@@ -124,7 +124,7 @@ describe('storage full', () => {
 		const db = freshDb();
 		const run = newRun('quota-run');
 		const storage = new IdbRunStorage(db, run.id);
-		await storage.saveRun(run);
+		await storage.createRun(run);
 		const realPut = db.chunks.put.bind(db.chunks);
 		let puts = 0;
 		vi.spyOn(db.chunks, 'put').mockImplementation((...args) =>
@@ -182,6 +182,7 @@ describe('a run stored in IndexedDB', () => {
 		const db = freshDb();
 		const run = newRun('idb-run');
 		const storage = new IdbRunStorage(db, run.id);
+		await storage.createRun(run);
 		const outcome = await trainRun({
 			storage,
 			run,
@@ -217,6 +218,7 @@ describe('evaluating an unfinished run', () => {
 		const db = freshDb();
 		const run = newRun('cut-short');
 		const storage = new IdbRunStorage(db, run.id);
+		await storage.createRun(run);
 		let steps = 0;
 		const outcome = await trainRun({
 			storage,
@@ -239,7 +241,7 @@ describe('evaluating an unfinished run', () => {
 		const empty = newRun('no-checkpoints');
 		empty.status = 'cancelled';
 		const emptyStorage = new IdbRunStorage(db, empty.id);
-		await emptyStorage.saveRun(empty);
+		await emptyStorage.createRun(empty);
 		await expect(evaluateRun({ storage: emptyStorage, run: empty, datasets })).rejects.toThrow(
 			'evaluation failed: the run has no stored checkpoints to evaluate. The run is unchanged (cancelled); resume it to train on'
 		);

@@ -1,7 +1,7 @@
 // A run directory on disk — the CLI's RunStorage: checkpoint-step{N}.safetensors, metrics.jsonl,
 // run.json and eval.json. Every write goes to a temporary name and is renamed into place.
 
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
 	EvalJsonSchema,
@@ -10,14 +10,18 @@ import {
 	type EvalLine,
 	type LatestEvaluation
 } from '../lib/core/eval/evalJson';
-import { evalJsonText, metricsJsonlText, parseMetricsJsonl, runJsonText } from '../lib/core/run/artifacts';
-import type { RunStorage } from '../lib/core/run/driver';
+import {
+	checkpointFileName,
+	evalJsonText,
+	metricsJsonlText,
+	parseMetricsJsonl,
+	runJsonText
+} from '../lib/core/run/artifacts';
+import type { CheckpointCommit, RunStorage } from '../lib/core/run/driver';
 import { RunRecordSchema, type RunRecord } from '../lib/core/run/record';
 import { checked } from '../lib/core/schema';
 import type { StepMetrics } from '../lib/core/train/metrics';
 import { writeFileAtomic } from './files';
-
-export const checkpointName = (step: number) => `checkpoint-step${step}.safetensors`;
 
 /** metrics.jsonl as read: training lines, then evaluation lines. */
 type Metrics = { training: StepMetrics[]; evaluation: EvalLine[] };
@@ -86,14 +90,17 @@ export class RunDir implements RunStorage {
 		writeFileAtomic(this.path('run.json'), runJsonText(run));
 	}
 
-	async writeCheckpoint(step: number, bytes: Uint8Array): Promise<{ file: string; bytes: number }> {
-		const file = checkpointName(step);
-		writeFileAtomic(this.path(file), bytes);
-		return { file, bytes: statSync(this.path(file)).size };
-	}
-
-	async deleteCheckpoint(step: number): Promise<void> {
-		rmSync(this.path(checkpointName(step)), { force: true });
+	/**
+	 * Files are renamed into place one at a time, so the order makes a crash harmless: the metrics
+	 * first (a resume from the older checkpoint truncates them), then the checkpoint, then run.json,
+	 * then every checkpoint file that run.json no longer lists is removed.
+	 */
+	async commitCheckpoint({ step, bytes, metrics, run }: CheckpointCommit): Promise<void> {
+		await this.appendMetrics(metrics);
+		writeFileAtomic(this.path(checkpointFileName(step)), bytes);
+		await this.saveRun(run);
+		const kept = new Set(run.checkpoints.map((c) => c.step));
+		for (const s of this.steps()) if (!kept.has(s)) rmSync(this.path(checkpointFileName(s)), { force: true });
 	}
 
 	async checkpointSteps(): Promise<number[]> {
@@ -101,7 +108,7 @@ export class RunDir implements RunStorage {
 	}
 
 	async readCheckpoint(step: number): Promise<Uint8Array> {
-		return new Uint8Array(readFileSync(this.path(checkpointName(step))));
+		return new Uint8Array(readFileSync(this.path(checkpointFileName(step))));
 	}
 
 	async appendMetrics(lines: StepMetrics[]): Promise<void> {

@@ -4,19 +4,21 @@
 // --resume continues from the newest checkpoint.
 
 import { parseArgs } from 'node:util';
-import { decodeCheckpoint, type Checkpoint } from '../lib/core/checkpoint/checkpoint';
+import type { Checkpoint } from '../lib/core/checkpoint/checkpoint';
 import { parseConfig, setYamlValue, type LabConfig } from '../lib/core/config';
 import { BUILT_IN_DATASET_KEYS } from '../lib/core/data/registry';
 import type { evaluate } from '../lib/core/eval/evaluate';
-import { trainRun, type StopReason } from '../lib/core/run/driver';
+import { newestReadableCheckpoint, trainRun, type StopReason } from '../lib/core/run/driver';
 import { newRunRecord, type RunRecord } from '../lib/core/run/record';
 import { can, transition } from '../lib/core/run/status';
 import { isKnownDataset, loadDataset } from './datasets';
+import { lockRunDir } from './dirLock';
 import { ensureWritableDir, readText, removeStaleTemps } from './files';
 import { UsageError, type CliIo } from './io';
 import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './nodeBackend';
 import { Progress } from './progress';
-import { checkpointName, RunDir } from './runDir';
+import { encodedTraces } from '../lib/core/train/trainer';
+import { RunDir } from './runDir';
 
 /** Hooks for tests (fault injection). */
 export interface EvalDeps {
@@ -82,19 +84,16 @@ function pickBackend(args: TrainArgs, config: LabConfig): NodeBackend {
 	return wanted as NodeBackend;
 }
 
-/** The run and checkpoint to continue from, after marking a run that died mid-way as interrupted. */
-async function loadResume(dir: RunDir, io: CliIo): Promise<{ run: RunRecord; resume: Checkpoint }> {
-	const steps = dir.steps();
-	if (steps.length === 0) throw new Error(`--resume: ${dir.dir} holds no checkpoint-step*.safetensors to resume from`);
-	const last = steps[steps.length - 1];
-	let resume: Checkpoint;
-	try {
-		resume = decodeCheckpoint(await dir.readCheckpoint(last));
-	} catch (err) {
-		throw new Error(`${dir.path(checkpointName(last))}: ${(err as Error).message}`, { cause: err });
-	}
+/**
+ * The run and checkpoint to continue from, after marking a run that died mid-way as interrupted.
+ * A damaged newest checkpoint is skipped for the one before (said on stderr); a run killed before
+ * its first checkpoint starts over.
+ */
+async function loadResume(dir: RunDir, io: CliIo): Promise<{ run: RunRecord; resume: Checkpoint | undefined }> {
 	const run = dir.readRun();
-	if (!run) throw new Error(`--resume: ${dir.path('run.json')} is missing`);
+	if (!run) throw new Error(`--resume: ${dir.path('run.json')} is missing: not a run directory`);
+	const { checkpoint, skipped } = await newestReadableCheckpoint(dir);
+	for (const s of skipped) io.err(`${dir.dir}: ${s}; trying the one before\n`);
 	if (can(run.status, 'interrupt')) {
 		run.status = transition(run.status, 'interrupt');
 		run.error = 'the trainer stopped without finishing (process ended)';
@@ -102,23 +101,38 @@ async function loadResume(dir: RunDir, io: CliIo): Promise<{ run: RunRecord; res
 	if (!can(run.status, 'resume')) {
 		throw new Error(`--resume: the run in ${dir.dir} is ${run.status}; nothing to resume`);
 	}
-	io.err(`resuming ${run.id} from step ${last}\n`);
-	return { run, resume };
+	if (!checkpoint) {
+		await dir.truncateMetrics(0);
+		run.checkpoints = [];
+		io.err(`${run.id} has no readable checkpoint yet: training it again from step 0\n`);
+	} else io.err(`resuming ${run.id} from step ${checkpoint.step}\n`);
+	return { run, resume: checkpoint ?? undefined };
 }
 
 export async function trainCommand(argv: string[], io: CliIo, deps: EvalDeps = {}): Promise<number> {
 	const args = parseTrainArgs(argv);
 	const config = loadConfig(args.config, args.dataset);
-	const dataset = loadDataset(config.data.dataset);
-	const evalDatasets = config.data.eval_datasets.map(loadDataset);
 	const dir = new RunDir(args.checkpointDir);
 	ensureWritableDir(dir.dir);
-	removeStaleTemps(dir.dir);
+	// one process per run directory; nothing in it is touched before the lock is held
+	const unlock = lockRunDir(dir.dir);
+	try {
+		return await trainInDir(args, config, dir, io, deps);
+	} finally {
+		unlock();
+	}
+}
+
+async function trainInDir(args: TrainArgs, config: LabConfig, dir: RunDir, io: CliIo, deps: EvalDeps): Promise<number> {
+	const dataset = loadDataset(config.data.dataset);
+	const evalDatasets = config.data.eval_datasets.map(loadDataset);
 	if (!args.resume && dir.hasRun()) {
 		throw new Error(
 			`${dir.dir} already holds a run: pass --resume to continue it, or choose an empty --checkpoint-dir`
 		);
 	}
+	encodedTraces(config, dataset); // a trace longer than block_size is refused before anything is written
+	removeStaleTemps(dir.dir); // ours alone: the lock is held
 	const { run, resume } = args.resume
 		? await loadResume(dir, io)
 		: {

@@ -23,6 +23,8 @@ export async function sha256Hex(data: Uint8Array): Promise<string> {
 
 export interface CheckpointWriteOptions {
 	chunkBytes?: number;
+	/** Runs inside the commit transaction (on the metrics and runs tables too): what must appear with the checkpoint. */
+	commitWith?(): Promise<void>;
 	/** Test hook: called before chunk k is written (throw to simulate a crash). */
 	beforeChunk?(k: number): void;
 }
@@ -61,7 +63,11 @@ export class CheckpointRepo {
 				committed: 1,
 				created: new Date().toISOString()
 			};
-			await this.db.checkpoints.put(meta); // the commit
+			// the commit: the checkpoint becomes visible together with what belongs to it
+			await this.db.transaction('rw', [this.db.checkpoints, this.db.metrics, this.db.runs], async () => {
+				await this.db.checkpoints.put(meta);
+				await opts.commitWith?.();
+			});
 			return meta;
 		} catch (err) {
 			return translateStorageError(err);

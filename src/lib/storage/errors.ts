@@ -11,6 +11,14 @@ export class StorageFullError extends Error {
 	}
 }
 
+/** The run was deleted (in this tab or another) while a trainer or evaluation still worked on it. */
+export class RunDeletedError extends Error {
+	constructor(runId: string) {
+		super(`run ${runId} was deleted while it was being worked on; nothing more was stored`);
+		this.name = 'RunDeletedError';
+	}
+}
+
 /** A stored checkpoint whose bytes do not match their checksums. */
 export class CorruptCheckpointError extends Error {}
 

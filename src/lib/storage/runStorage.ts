@@ -1,12 +1,12 @@
 // The browser's RunStorage: one run's record, metrics, checkpoints and evaluation in IndexedDB.
 
 import type { EvalJson, EvalLine } from '../core/eval/evalJson';
-import type { RunStorage } from '../core/run/driver';
+import type { CheckpointCommit, RunStorage } from '../core/run/driver';
 import type { RunRecord } from '../core/run/record';
 import type { StepMetrics } from '../core/train/metrics';
 import { CheckpointRepo } from './checkpoints';
-import type { LabDb, StoredRun } from './db';
-import { translateStorageError } from './errors';
+import type { LabDb } from './db';
+import { RunDeletedError, translateStorageError } from './errors';
 import { trainingMetrics } from './queries';
 
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
@@ -27,20 +27,35 @@ export class IdbRunStorage implements RunStorage {
 		this.checkpoints = new CheckpointRepo(db);
 	}
 
+	/** Stores a new run (the user's notes start empty). */
+	async createRun(run: RunRecord): Promise<void> {
+		await guarded(() => this.db.runs.add({ ...run, notes: '' }));
+	}
+
+	/**
+	 * Updates the trainer's fields of the stored run, never the user's (name, notes): a rename in
+	 * another tab survives. A run deleted meanwhile is not brought back: RunDeletedError.
+	 */
 	async saveRun(run: RunRecord): Promise<void> {
-		await guarded(async () => {
-			const old = await this.db.runs.get(run.id);
-			await this.db.runs.put({ ...run, notes: (old as StoredRun | undefined)?.notes ?? '' });
+		await guarded(() => this.updateRun(run));
+	}
+
+	private async updateRun(run: RunRecord): Promise<void> {
+		const { name: _name, ...fields } = run;
+		const changed = await this.db.runs.update(run.id, fields);
+		if (changed === 0 && !(await this.db.runs.get(run.id))) throw new RunDeletedError(run.id);
+	}
+
+	async commitCheckpoint({ step, bytes, metrics, run, drop }: CheckpointCommit): Promise<void> {
+		await this.checkpoints.write(this.runId, step, bytes, {
+			commitWith: async () => {
+				await this.db.metrics.bulkAdd(metrics.map((line) => ({ runId: this.runId, step: line.step, line })));
+				for (const old of drop) await this.db.checkpoints.delete([this.runId, old]);
+				await this.updateRun(run);
+			}
 		});
-	}
-
-	async writeCheckpoint(step: number, bytes: Uint8Array): Promise<{ file: string; bytes: number }> {
-		const meta = await this.checkpoints.write(this.runId, step, bytes);
-		return { file: `checkpoint-step${step}.safetensors`, bytes: meta.bytes };
-	}
-
-	deleteCheckpoint(step: number): Promise<void> {
-		return this.checkpoints.delete(this.runId, step);
+		// the dropped checkpoints are invisible now; their chunks go (or the next cleanup takes them)
+		for (const old of drop) await this.checkpoints.delete(this.runId, old);
 	}
 
 	async checkpointSteps(): Promise<number[]> {
@@ -52,7 +67,12 @@ export class IdbRunStorage implements RunStorage {
 	}
 
 	async appendMetrics(lines: StepMetrics[]): Promise<void> {
-		await guarded(() => this.db.metrics.bulkAdd(lines.map((line) => ({ runId: this.runId, step: line.step, line }))));
+		await guarded(() =>
+			this.db.transaction('rw', this.db.metrics, this.db.runs, async () => {
+				if (!(await this.db.runs.get(this.runId))) throw new RunDeletedError(this.runId);
+				await this.db.metrics.bulkAdd(lines.map((line) => ({ runId: this.runId, step: line.step, line })));
+			})
+		);
 	}
 
 	async truncateMetrics(step: number): Promise<void> {

@@ -9,6 +9,7 @@ import type { Dataset } from '../core/data/manifest';
 import { useFusedKernels } from '../core/model/fused';
 import { newRunRecord } from '../core/run/record';
 import { benchTraining, timeCoreRun } from '../core/train/bench';
+import { encodedTraces } from '../core/train/trainer';
 import { CheckpointRepo } from '../storage/checkpoints';
 import { IdbRunStorage } from '../storage/runStorage';
 import type { BenchRequest, LabWorkerApi, StartRunRequest } from './api';
@@ -32,21 +33,21 @@ const api: LabWorkerApi = {
 		await cleanup;
 		const config = parseConfig(request.configYaml, { file: request.configName });
 		const [train, ...evalSets] = await loadDatasets(config);
+		encodedTraces(config, train); // a trace longer than block_size is refused before a run exists
 		const run = newRunRecord(
 			config,
 			train.manifest,
 			evalSets.map((d) => d.manifest)
 		);
-		await new IdbRunStorage(db, run.id).saveRun(run);
-		void trainJob(run, config.runtime.backend, batcher(listener), false);
+		await new IdbRunStorage(db, run.id).createRun(run);
+		void trainJob(run.id, null, batcher(listener), false);
 		return run.id;
 	},
 
 	async resumeRun(runId, backend, listener) {
 		await cleanup;
-		const run = await db.runs.get(runId);
-		if (!run) throw new Error(`run ${runId} does not exist`);
-		void trainJob(run, backend ?? run.config.runtime.backend, batcher(listener), true);
+		if (!(await db.runs.get(runId))) throw new Error(`run ${runId} does not exist`);
+		void trainJob(runId, backend, batcher(listener), true);
 	},
 
 	async cancelRun(runId) {
@@ -54,9 +55,8 @@ const api: LabWorkerApi = {
 	},
 
 	async evaluateRun(runId, listener) {
-		const run = await db.runs.get(runId);
-		if (!run) throw new Error(`run ${runId} does not exist`);
-		void evaluateJob(run, batcher(listener));
+		if (!(await db.runs.get(runId))) throw new Error(`run ${runId} does not exist`);
+		void evaluateJob(runId, batcher(listener));
 	},
 
 	generate: generateJob,

@@ -9,7 +9,7 @@ import type { Dataset } from '../core/data/manifest';
 import { disposeModel, evaluate as evaluateModel, modelFromValues } from '../core/eval/evaluate';
 import { generateGreedy } from '../core/eval/generate';
 import { extractAnswer } from '../core/eval/judge';
-import { evaluateRun, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
+import { evaluateRun, newestReadableCheckpoint, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
 import type { Provenance, RunRecord } from '../core/run/record';
 import { encodeExample } from '../core/text/examples';
 import { modelShapeKey, timeModelSteps } from '../core/train/autoSelect';
@@ -97,18 +97,36 @@ function hooksFor(runId: string, events: EventSink): RunHooks {
 /** The backend a run's follow-up jobs (evaluation, generation) use: the one it trained on. */
 const trainedOn = (run: RunRecord) => (run.provenance.backend || run.config.runtime.backend) as BackendChoice;
 
-/** A run job: queued for its backend, holding the run's lock; failures become error events. */
+/**
+ * A run job: holding the run's lock, it reads the run afresh (a tab may have deleted or changed it
+ * since the request), then queues for its backend; failures become error events.
+ */
 async function runJob(
-	run: RunRecord,
+	runId: string,
 	events: EventSink,
-	spec: { what: string; choice: BackendChoice; select?: () => Promise<BackendReport> },
-	work: (report: BackendReport) => Promise<unknown>
+	spec: {
+		what: string;
+		choice: (run: RunRecord) => BackendChoice;
+		select?: (run: RunRecord) => (() => Promise<BackendReport>) | undefined;
+	},
+	work: (report: BackendReport, run: RunRecord) => Promise<unknown>
 ): Promise<void> {
-	await withRunLock(run.id, events, async () => {
+	await withRunLock(runId, events, async () => {
+		const run = await db.runs.get(runId);
+		if (!run) {
+			events.push({
+				kind: 'error',
+				runId,
+				message: `run ${runId} was deleted; there is nothing to ${spec.what === 'training' ? 'train' : 'evaluate'}`
+			});
+			events.flush();
+			return;
+		}
 		try {
+			const job = { label: `run ${run.id} (${spec.what})`, choice: spec.choice(run), select: spec.select?.(run) };
 			await backendQueue.run(
-				{ label: `run ${run.id} (${spec.what})`, choice: spec.choice, select: spec.select },
-				work,
+				job,
+				(report) => work(report, run),
 				(why) => {
 					events.push({ kind: 'waiting', runId: run.id, message: `${spec.what} ${why}` });
 					events.flush();
@@ -125,44 +143,58 @@ async function runJob(
 	});
 }
 
-/** Trains a new run, or resumes one from its newest checkpoint, then evaluates it. */
-export async function trainJob(run: RunRecord, backend: BackendChoice, events: EventSink, resumeFromLatest: boolean) {
-	const storage = new IdbRunStorage(db, run.id);
-	let datasets: Dataset[];
-	try {
-		datasets = await loadDatasets(run.config);
-	} catch (err) {
-		events.push({ kind: 'error', runId: run.id, message: (err as Error).message });
-		events.flush();
-		return;
-	}
-	const [dataset, ...evalDatasets] = datasets;
-	const select = backend === 'auto' ? measuredAuto(run.config, dataset) : undefined;
-	await runJob(run, events, { what: 'training', choice: backend, select }, async (report) => {
-		let resume;
-		if (resumeFromLatest) {
-			const steps = await storage.checkpointSteps();
-			if (steps.length > 0) resume = decodeCheckpoint(await storage.readCheckpoint(steps[steps.length - 1]));
-			else await storage.truncateMetrics(0); // no checkpoint yet: start over
+/** Trains a new run, or resumes one from its newest checkpoint (on `backend`, else its own), then evaluates it. */
+export async function trainJob(
+	runId: string,
+	backend: BackendChoice | null,
+	events: EventSink,
+	resumeFromLatest: boolean
+) {
+	const datasets = new Map<string, Dataset[]>();
+	const load = async (run: RunRecord) =>
+		datasets.get(run.id) ?? datasets.set(run.id, await loadDatasets(run.config)).get(run.id)!;
+	const choice = (run: RunRecord) => backend ?? run.config.runtime.backend;
+	await runJob(
+		runId,
+		events,
+		{
+			what: 'training',
+			choice,
+			select: (run) =>
+				choice(run) === 'auto' ? () => load(run).then(([d]) => measuredAuto(run.config, d)()) : undefined
+		},
+		async (report, run) => {
+			const storage = new IdbRunStorage(db, run.id);
+			const [dataset, ...evalDatasets] = await load(run);
+			let resume;
+			if (resumeFromLatest) {
+				const { checkpoint, skipped } = await newestReadableCheckpoint(storage);
+				resume = checkpoint ?? undefined;
+				if (!checkpoint) await storage.truncateMetrics(0); // no (readable) checkpoint yet: start over
+				if (skipped.length > 0) {
+					const from = checkpoint ? `step ${checkpoint.step}` : 'the start';
+					events.push({ kind: 'error', runId: run.id, message: `${skipped.join('; ')}: resumed from ${from} instead` });
+				}
+			}
+			await trainRun({
+				storage,
+				run,
+				config: run.config,
+				dataset,
+				evalDatasets,
+				provenance: provenanceOf(report),
+				resume,
+				hooks: hooksFor(run.id, events),
+				evaluateModel,
+				flushIntervalMs: 1000
+			});
 		}
-		await trainRun({
-			storage,
-			run,
-			config: run.config,
-			dataset,
-			evalDatasets,
-			provenance: provenanceOf(report),
-			resume,
-			hooks: hooksFor(run.id, events),
-			evaluateModel,
-			flushIntervalMs: 1000
-		});
-	});
+	);
 }
 
 /** Evaluates a run's kept checkpoints again, on the backend it trained on. */
-export async function evaluateJob(run: RunRecord, events: EventSink) {
-	await runJob(run, events, { what: 'evaluation', choice: trainedOn(run) }, async () =>
+export async function evaluateJob(runId: string, events: EventSink) {
+	await runJob(runId, events, { what: 'evaluation', choice: trainedOn }, async (_report, run) =>
 		evaluateRun({
 			storage: new IdbRunStorage(db, run.id),
 			run,

@@ -7,6 +7,7 @@ import { ConfigSchema, type LabConfig } from '../config';
 import { DatasetManifestSchema, type DatasetManifest } from '../data/manifest';
 import { paramShapes, type GptConfig } from '../model/gpt';
 import { finite, int, pathText, problemsOf } from '../schema';
+import { sha256Bytes } from '../sha256';
 import { CheckpointFormatError, decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors';
 
 export const CHECKPOINT_FORMAT = 'tunix-rt-lab/checkpoint';
@@ -79,6 +80,7 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
 		metadata: {
 			format: CHECKPOINT_FORMAT,
 			format_version: CHECKPOINT_FORMAT_VERSION,
+			tensors_sha256: tensorsSha256(tensors),
 			step: String(ck.step),
 			config: JSON.stringify(ck.config),
 			vocab: JSON.stringify(ck.vocab),
@@ -86,6 +88,27 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
 			dataset: JSON.stringify(ck.dataset)
 		}
 	});
+}
+
+/** sha256 of the data section: every tensor's bytes in file order (what a flipped byte changes). */
+function tensorsSha256(tensors: NamedArray[]): string {
+	const all = new Uint8Array(tensors.reduce((n, t) => n + t.data.byteLength, 0));
+	let at = 0;
+	for (const t of tensors) {
+		all.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+		at += t.data.byteLength;
+	}
+	return sha256Bytes(all);
+}
+
+/** Checks the data section against the sha256 in the metadata (files from before it was written have none). */
+function verifyTensors(bytes: Uint8Array, meta: Record<string, string>): void {
+	if (meta.tensors_sha256 === undefined) return;
+	const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+	if (sha256Bytes(bytes.subarray(8 + headerLen)) !== meta.tensors_sha256)
+		throw new CheckpointFormatError(
+			'its tensor data does not match the sha256 stored with it: the file is damaged (a changed byte)'
+		);
 }
 
 /** A metadata entry: JSON checked against its schema. */
@@ -112,6 +135,7 @@ function parseMeta<S extends v.GenericSchema>(meta: Record<string, string>, key:
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
 	const file = decodeSafetensors(bytes);
 	const meta = file.metadata;
+	verifyTensors(bytes, meta);
 	if (meta.format !== CHECKPOINT_FORMAT) {
 		throw new CheckpointFormatError(
 			`__metadata__.format is ${JSON.stringify(meta.format)}, expected "${CHECKPOINT_FORMAT}" (not a Tunix RT Lab checkpoint)`

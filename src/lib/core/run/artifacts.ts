@@ -7,6 +7,9 @@ import { checked } from '../schema';
 import { StepMetricsSchema, type StepMetrics } from '../train/metrics';
 import type { RunRecord } from './record';
 
+/** A checkpoint's file name in a run directory and a bundle (docs/specification.md §9). */
+export const checkpointFileName = (step: number) => `checkpoint-step${step}.safetensors`;
+
 /** run.json: the record with the fields of docs/specification.md §9 only, pretty-printed, trailing newline. */
 export function runJsonText(run: RunRecord): string {
 	const { id, name, status, error, error_kind, created, started, finished } = run;

@@ -11,16 +11,21 @@ import type { evaluate } from '../eval/evaluate';
 import { evalMetricLines, evalRunSummary, RunEvaluator, stepsToEvaluate, type EvalJson } from '../eval/runEvaluation';
 import { Trainer, type StepMetrics } from '../train/trainer';
 import { GpuError } from '../backend/gpuErrors';
+import { checkpointFileName } from './artifacts';
 import { lossSummary } from './lossStats';
 import type { ErrorKind, Provenance, RunRecord } from './record';
-import { canEvaluate, isTerminal, trainingFinished, transition, type RunEvent } from './status';
+import { can, canEvaluate, isTerminal, trainingFinished, transition, type RunEvent } from './status';
 
 /** Where one run's artifacts live. */
 export interface RunStorage {
+	/** Stores the run record (status, summary, checkpoints…); the user's name and notes are theirs, not the trainer's. */
 	saveRun(run: RunRecord): Promise<void>;
-	/** Stores a checkpoint atomically; returns how it is referred to (file name or key) and its size. */
-	writeCheckpoint(step: number, bytes: Uint8Array): Promise<{ file: string; bytes: number }>;
-	deleteCheckpoint(step: number): Promise<void>;
+	/**
+	 * Stores a checkpoint, the metrics lines not yet stored (up to its step), the run record (whose
+	 * checkpoint list holds it) and the removal of the checkpoints in `drop` (keep_last) as one
+	 * unit: after a crash at any point either all of it is visible or none of it.
+	 */
+	commitCheckpoint(commit: CheckpointCommit): Promise<void>;
 	/** Steps of the stored (committed) checkpoints, ascending. */
 	checkpointSteps(): Promise<number[]>;
 	readCheckpoint(step: number): Promise<Uint8Array>;
@@ -31,6 +36,18 @@ export interface RunStorage {
 	readMetrics(): Promise<StepMetrics[]>;
 	/** Stores eval.json and replaces the evaluation lines of metrics.jsonl. */
 	saveEvaluation(evalJson: EvalJson, lines: EvalLine[]): Promise<void>;
+}
+
+export interface CheckpointCommit {
+	step: number;
+	/** The checkpoint's safetensors bytes. */
+	bytes: Uint8Array;
+	/** Training lines since the last stored one, through `step`. */
+	metrics: StepMetrics[];
+	/** The run record to store with it. */
+	run: RunRecord;
+	/** Steps of older checkpoints to remove (beyond keep_last). */
+	drop: number[];
 }
 
 /** Why a running trainer should stop: the user cancelled, or the runtime is going away. */
@@ -116,15 +133,45 @@ export function makeRunEvaluator(
 	});
 }
 
+/**
+ * The newest stored checkpoint that reads back whole, for a resume: a damaged newer one (bad
+ * checksum, truncated) is skipped and named in `skipped`, and the next commit removes it.
+ */
+export async function newestReadableCheckpoint(
+	storage: RunStorage
+): Promise<{ checkpoint: Checkpoint | null; skipped: string[] }> {
+	const skipped: string[] = [];
+	for (const step of (await storage.checkpointSteps()).reverse()) {
+		try {
+			return { checkpoint: decodeCheckpoint(await storage.readCheckpoint(step)), skipped };
+		} catch (err) {
+			skipped.push(`checkpoint step ${step} is damaged (${(err as Error).message})`);
+		}
+	}
+	return { checkpoint: null, skipped };
+}
+
 /** Trains (new or resumed) and then evaluates. Throws after recording a failure in the run. */
 export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 	const { storage, run, config, hooks } = input;
-	const trainer = new Trainer(config, input.dataset, input.resume);
+	let trainer: Trainer;
+	try {
+		trainer = new Trainer(config, input.dataset, input.resume);
+	} catch (err) {
+		// a new run that cannot start (a trace longer than block_size …) fails, never stays pending;
+		// a resume that cannot start leaves the run as it was, still resumable once fixed
+		if (can(run.status, 'training_error'))
+			await move(storage, run, 'training_error', hooks, (err as Error).message, 'other');
+		throw err;
+	}
 	const datasets = [input.dataset, ...input.evalDatasets];
 	const metrics: StepMetrics[] = input.resume
 		? (await storage.readMetrics()).filter((m) => m.step <= input.resume!.step)
 		: [];
-	if (input.resume) await storage.truncateMetrics(input.resume.step);
+	if (input.resume) {
+		await storage.truncateMetrics(input.resume.step);
+		run.checkpoints = run.checkpoints.filter((c) => c.step <= input.resume!.step);
+	}
 	let pending: StepMetrics[] = [];
 	let lastFlush = Date.now();
 	const flush = async () => {
@@ -157,14 +204,24 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 				if (Date.now() - lastFlush >= (input.flushIntervalMs ?? Infinity)) await flush();
 			},
 			onCheckpoint: async (step, bytes) => {
-				const stored = await storage.writeCheckpoint(step, bytes);
-				run.checkpoints = [...run.checkpoints.filter((c) => c.step !== step), { step, ...stored, created: now() }];
+				const entry = { step, file: checkpointFileName(step), bytes: bytes.length, created: now() };
+				const all = [...run.checkpoints.filter((c) => c.step !== step), entry];
 				const keep = config.checkpoint.keep_last;
-				for (const old of run.checkpoints.slice(0, -keep)) await storage.deleteCheckpoint(old.step);
-				run.checkpoints = run.checkpoints.slice(-keep);
-				await flush();
 				summarise();
-				await storage.saveRun(run);
+				const kept = new Set(all.slice(-keep).map((c) => c.step));
+				// beyond keep_last, and any stored one the record no longer lists (damaged, skipped by a resume)
+				const drop = (await storage.checkpointSteps()).filter((s) => !kept.has(s) && s !== step);
+				// the record lists the new checkpoint only once it is stored
+				await storage.commitCheckpoint({
+					step,
+					bytes,
+					metrics: pending,
+					run: { ...run, checkpoints: all.slice(-keep) },
+					drop
+				});
+				run.checkpoints = all.slice(-keep);
+				pending = [];
+				lastFlush = Date.now();
 				hooks?.onRun?.(run);
 				written += 1;
 				if (during && written % config.eval.every_checkpoints === 0) await during.checkpoint(decodeCheckpoint(bytes));

@@ -44,6 +44,28 @@ export class NonFiniteError extends Error {
 /** A trace too long for the model. */
 export class SequenceTooLongError extends Error {}
 
+/**
+ * The dataset's traces as token ids, each checked to fit the model: a trace longer than
+ * block_size + 1 ids (with <bos> and <eos>) fails with its number and what to change. The worker
+ * and the CLI call it before a run is created, so such a run never starts.
+ */
+export function encodedTraces(
+	config: LabConfig,
+	dataset: Dataset,
+	tokenizer = Tokenizer.fromTraces(dataset.traces)
+): Example[] {
+	return dataset.traces.map((t, i) => {
+		const ex = encodeExample(t, tokenizer);
+		if (ex.ids.length > config.model.block_size + 1) {
+			throw new SequenceTooLongError(
+				`trace ${i + 1} of ${dataset.manifest.key} is ${ex.ids.length} tokens long with <bos> and <eos>; ` +
+					`model.block_size ${config.model.block_size} allows ${config.model.block_size + 1}: raise model.block_size or shorten the trace`
+			);
+		}
+		return ex;
+	});
+}
+
 const INIT_SEED_OFFSET = 1_000_003; // init draws from seed + this; the data order from seed
 
 /** The untrained weights of a run (step 0): deterministic from the config's seed and the vocab size. */
@@ -84,15 +106,7 @@ export class Trainer {
 		this.tokenizer = resume ? new Tokenizer(resume.vocab) : Tokenizer.fromTraces(dataset.traces);
 		if (resume) checkResumable(config, dataset, resume);
 		this.gpt = gptConfigOf(config, this.tokenizer.size);
-		this.examples = dataset.traces.map((t) => encodeExample(t, this.tokenizer));
-		this.examples.forEach((ex, i) => {
-			if (ex.ids.length > config.model.block_size + 1) {
-				throw new SequenceTooLongError(
-					`trace ${i + 1} of ${dataset.manifest.key} is ${ex.ids.length} tokens long with <bos> and <eos>; ` +
-						`model.block_size ${config.model.block_size} allows ${config.model.block_size + 1}: raise model.block_size or shorten the trace`
-				);
-			}
-		});
+		this.examples = encodedTraces(config, dataset, this.tokenizer);
 		const values = resume?.params ?? initialParamValues(config, this.tokenizer.size);
 		for (const [name, shape] of paramShapes(this.gpt)) {
 			const init = tf.tensor(values.get(name)!, shape);

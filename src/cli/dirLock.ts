@@ -1,0 +1,48 @@
+// One trainer per run directory: a lock file `.lock` holding the owner's pid, created exclusively
+// (O_EXCL) before anything in the directory is read or written. A lock whose process is gone is
+// stale and taken over; a live one is refused, naming the process.
+
+import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Whether a process with this pid runs (EPERM: it runs, as another user). */
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (err) {
+		return (err as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
+/** Takes the directory's lock; returns the function that releases it (also run at process exit). */
+export function lockRunDir(dir: string): () => void {
+	const path = join(dir, '.lock');
+	for (let attempt = 0; attempt < 2; attempt++) {
+		try {
+			const fd = openSync(path, 'wx');
+			writeSync(fd, `${process.pid}\n`);
+			closeSync(fd);
+			const release = () => {
+				process.off('exit', release);
+				try {
+					if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+				} catch {
+					// already gone
+				}
+			};
+			process.on('exit', release);
+			return release;
+		} catch (err) {
+			if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+			const owner = Number(readFileSync(path, 'utf8').trim());
+			if (Number.isInteger(owner) && owner > 0 && alive(owner))
+				throw new Error(
+					`${dir} is being trained by process ${owner} (lock file ${path}): wait for it to end or stop it; ` +
+						`if no such process runs, delete ${path}`
+				);
+			rmSync(path, { force: true }); // stale: its process is gone
+		}
+	}
+	throw new Error(`${dir}: could not take the lock file ${path}`);
+}
