@@ -39,7 +39,8 @@ export function lockRunDir(dir: string): () => void {
 			if (Number.isInteger(owner) && owner > 0 && alive(owner))
 				throw new Error(
 					`${dir} is being trained by process ${owner} (lock file ${path}): wait for it to end or stop it; ` +
-						`if no such process runs, delete ${path}`
+						`if no such process runs, delete ${path}`,
+					{ cause: err }
 				);
 			rmSync(path, { force: true }); // stale: its process is gone
 		}
