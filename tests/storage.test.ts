@@ -6,7 +6,8 @@ import { evaluateRun, trainRun } from '../src/lib/core/run/driver';
 import type { RunRecord } from '../src/lib/core/run/record';
 import { CheckpointRepo } from '../src/lib/storage/checkpoints';
 import { LabDb, type StoredRun } from '../src/lib/storage/db';
-import { CorruptCheckpointError, isQuotaError, StorageFullError } from '../src/lib/storage/errors';
+import { CorruptCheckpointError, isQuotaError, RunDeletedError, StorageFullError } from '../src/lib/storage/errors';
+import { renameRun } from '../src/lib/storage/runs';
 import { getLatestEvaluation } from '../src/lib/storage/evaluations';
 import { IdbRunStorage } from '../src/lib/storage/runStorage';
 import { backend, smokeConfig } from './helpers';
@@ -246,5 +247,112 @@ describe('evaluating an unfinished run', () => {
 			'evaluation failed: the run has no stored checkpoints to evaluate. The run is unchanged (cancelled); resume it to train on'
 		);
 		expect((await db.runs.get(empty.id))!.status).toBe('cancelled');
+	});
+});
+
+/** What deleteRun removes, without its checks (a delete whose status check raced a resume). */
+function removeEverything(db: LabDb, runId: string) {
+	return db.transaction('rw', [db.runs, db.metrics, db.evaluations, db.checkpoints, db.chunks], async () => {
+		await db.checkpoints.where('runId').equals(runId).delete();
+		await db.chunks.where('[runId+step]').between([runId, -Infinity], [runId, Infinity]).delete();
+		await db.metrics.where('runId').equals(runId).delete();
+		await db.runs.delete(runId);
+	});
+}
+
+describe('checkpoint commits and other tabs (issue: nothing lost)', () => {
+	const shortRun = (id: string) => {
+		const run = newRun(id);
+		run.config = { ...run.config, checkpoint: { every_steps: 2, keep_last: 2 } };
+		return run;
+	};
+
+	it('a checkpoint, its metrics, the record that lists it and the pruning appear together or not at all', async () => {
+		await backend('cpu');
+		const db = freshDb();
+		const run = shortRun('one-unit');
+		const storage = new IdbRunStorage(db, run.id);
+		await storage.createRun(run);
+		const realUpdate = db.runs.update.bind(db.runs);
+		let failed = false;
+		// the tab dies inside the commit of step 8: the transaction aborts
+		vi.spyOn(db.runs, 'update').mockImplementation(((key: string, changes: Partial<RunRecord>) => {
+			if (!failed && changes.checkpoints?.some((c) => c.step === 8)) {
+				failed = true;
+				return Dexie.Promise.reject(new Error('tab closed'));
+			}
+			return realUpdate(key, changes);
+		}) as typeof db.runs.update);
+		const consistent: boolean[] = [];
+		const err = await trainRun({
+			storage,
+			run,
+			config: run.config,
+			dataset: goldenV2(),
+			evalDatasets: [],
+			provenance: run.provenance,
+			hooks: {
+				// after every commit: the stored record, checkpoints and metrics agree
+				onRun: () =>
+					void (async () => {
+						const stored = (await db.runs.get(run.id))!;
+						const steps = (await new CheckpointRepo(db).list(run.id)).map((c) => c.step);
+						const metricSteps = (await storage.readMetrics()).map((m) => m.step);
+						consistent.push(
+							JSON.stringify(stored.checkpoints.map((c) => c.step)) === JSON.stringify(steps) &&
+								metricSteps.length >= (steps.at(-1) ?? 0)
+						);
+					})()
+			}
+		}).catch((e) => e);
+		expect(err).toBeInstanceOf(Error);
+		expect(err.message).toBe('tab closed');
+		const stored = (await db.runs.get(run.id))!;
+		expect(stored.status).toBe('training_failed');
+		expect((await new CheckpointRepo(db).list(run.id)).map((c) => c.step)).toEqual([4, 6]);
+		expect(stored.checkpoints.map((c) => c.step)).toEqual([4, 6]); // "Resume from step 6" is true
+		expect((await storage.readMetrics()).map((m) => m.step).slice(0, 6)).toEqual([1, 2, 3, 4, 5, 6]);
+		expect(await db.checkpoints.where({ runId: run.id, step: 8 }).count()).toBe(0);
+		expect(await new CheckpointRepo(db).cleanup()).toBeGreaterThan(0); // step 8's chunks were orphans
+		expect(consistent.length).toBeGreaterThan(0);
+		expect(consistent.every(Boolean)).toBe(true);
+	});
+
+	it('a rename in another tab survives the trainer; a run deleted while it trains does not come back', async () => {
+		await backend('cpu');
+		const db = freshDb();
+		const run = shortRun('renamed');
+		const storage = new IdbRunStorage(db, run.id);
+		await storage.createRun(run);
+		await trainRun({
+			storage,
+			run,
+			config: run.config,
+			dataset: goldenV2(),
+			evalDatasets: [],
+			provenance: run.provenance,
+			hooks: { onStep: (m) => void (m.step === 3 && renameRun(db, run.id, 'my name')) }
+		});
+		expect((await db.runs.get(run.id))!.name).toBe('my name');
+		expect((await db.runs.get(run.id))!.status).toBe('completed');
+
+		const doomed = shortRun('deleted');
+		const doomedStorage = new IdbRunStorage(db, doomed.id);
+		await doomedStorage.createRun(doomed);
+		// another tab's delete lands mid-run (its status check saw a run that was not training yet)
+		const err = await trainRun({
+			storage: doomedStorage,
+			run: doomed,
+			config: doomed.config,
+			dataset: goldenV2(),
+			evalDatasets: [],
+			provenance: doomed.provenance,
+			flushIntervalMs: 0,
+			hooks: { onStep: (m) => void (m.step === 3 && removeEverything(db, doomed.id)) }
+		}).catch((e) => e);
+		expect(err).toBeInstanceOf(RunDeletedError);
+		expect(await db.runs.get(doomed.id)).toBeUndefined();
+		expect(await new CheckpointRepo(db).list(doomed.id)).toEqual([]);
+		expect(await db.metrics.where('runId').equals(doomed.id).count()).toBe(0);
 	});
 });

@@ -19,14 +19,50 @@ export async function resolveDataset(db: LabDb, key: string): Promise<Dataset> {
 	return makeDataset(stored.key, parseTraceJsonl(stored.jsonl, stored.key), stored.manifest.source);
 }
 
-/** Validates every line (throws TraceFileError listing them) and stores the file under its name. */
-export async function importDataset(db: LabDb, fileName: string, text: string): Promise<DatasetManifest> {
+/** What an imported dataset may be called: letters, digits, '.', '_', '-' (no look-alikes of other names). */
+const DATASET_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** A dataset key from a file name: NFKC, trimmed, spaces as '-'; refused when it would look like another. */
+export function datasetKeyOf(fileName: string): string {
+	const key = fileName
+		.replace(/\.jsonl$/i, '')
+		.normalize('NFKC')
+		.trim()
+		.replace(/\s+/g, '-');
+	if (!DATASET_KEY.test(key))
+		throw new Error(
+			`"${fileName}": a dataset is named after its file, and the name may hold only letters, digits, ".", "_" and "-" ` +
+				'(1 to 64, no invisible characters): rename the file'
+		);
+	const builtIn = BUILT_IN_DATASET_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
+	if (builtIn) throw new Error(`"${key}" is the name of the built-in dataset ${builtIn}: rename the file`);
+	return key;
+}
+
+/** What an import stored, and how. */
+export interface DatasetImport {
+	manifest: DatasetManifest;
+	/** 'new'; 'same' when these exact traces were imported before; 'renamed' when the name held other traces. */
+	outcome: 'new' | 'same' | 'renamed';
+}
+
+/**
+ * Validates every line (throws TraceFileError listing them) and stores the traces under the file's
+ * name. A dataset never changes once stored (runs refer to it by key and sha256): the same traces
+ * again change nothing, and other traces under a taken name are stored as `name-<sha256 prefix>`.
+ */
+export async function importDataset(db: LabDb, fileName: string, text: string): Promise<DatasetImport> {
 	const traces = parseTraceJsonl(text, fileName);
-	const key = fileName.replace(/\.jsonl$/i, '');
-	if (isBuiltInDataset(key)) throw new Error(`"${key}" is a built-in dataset name: rename the file`);
+	const wanted = datasetKeyOf(fileName);
+	const sha = makeDataset(wanted, traces, { kind: 'file', name: fileName }).manifest.sha256;
+	const taken = await db.datasets.get(wanted);
+	if (taken?.manifest.sha256 === sha) return { manifest: taken.manifest, outcome: 'same' };
+	const key = taken ? `${wanted}-${sha.slice(0, 8)}` : wanted;
+	const again = await db.datasets.get(key);
+	if (again) return { manifest: again.manifest, outcome: 'same' };
 	const ds = makeDataset(key, traces, { kind: 'file', name: fileName });
 	try {
-		await db.datasets.put({
+		await db.datasets.add({
 			key,
 			manifest: ds.manifest,
 			jsonl: canonicalJsonl(traces),
@@ -35,5 +71,5 @@ export async function importDataset(db: LabDb, fileName: string, text: string): 
 	} catch (err) {
 		await translateStorageError(err);
 	}
-	return ds.manifest;
+	return { manifest: ds.manifest, outcome: taken ? 'renamed' : 'new' };
 }

@@ -61,6 +61,24 @@ export async function loadDatasets(config: LabConfig): Promise<Dataset[]> {
 	return Promise.all([config.data.dataset, ...config.data.eval_datasets].map((k) => resolveDataset(db, k)));
 }
 
+/**
+ * A run's datasets as it used them: each must still hash to the sha256 in its record (imported
+ * datasets never change now; a store from before that rule could hold changed ones).
+ */
+async function loadRunDatasets(run: RunRecord): Promise<Dataset[]> {
+	const loaded = await loadDatasets(run.config);
+	const used = [run.datasets.train, ...run.datasets.eval];
+	for (const d of loaded) {
+		const then = used.find((m) => m.key === d.manifest.key);
+		if (then && then.sha256 !== d.manifest.sha256)
+			throw new Error(
+				`dataset "${d.manifest.key}" is not the one this run used (sha256 ${then.sha256.slice(0, 12)}… then, ` +
+					`${d.manifest.sha256.slice(0, 12)}… now): import the original file again to continue or evaluate this run`
+			);
+	}
+	return loaded;
+}
+
 /** Another tab's worker holds the run. */
 class RunLockedError extends Error {}
 
@@ -152,7 +170,7 @@ export async function trainJob(
 ) {
 	const datasets = new Map<string, Dataset[]>();
 	const load = async (run: RunRecord) =>
-		datasets.get(run.id) ?? datasets.set(run.id, await loadDatasets(run.config)).get(run.id)!;
+		datasets.get(run.id) ?? datasets.set(run.id, await loadRunDatasets(run)).get(run.id)!;
 	const choice = (run: RunRecord) => backend ?? run.config.runtime.backend;
 	await runJob(
 		runId,
@@ -198,7 +216,7 @@ export async function evaluateJob(runId: string, events: EventSink) {
 		evaluateRun({
 			storage: new IdbRunStorage(db, run.id),
 			run,
-			datasets: await loadDatasets(run.config),
+			datasets: await loadRunDatasets(run),
 			hooks: hooksFor(run.id, events)
 		})
 	);

@@ -63,7 +63,8 @@ export const RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 /** run.json (docs/specification.md §9): what a run is, what it trained on, where, and how it ended. */
 export const RunRecordSchema = v.object({
 	id: v.pipe(v.string(), v.regex(RUN_ID, 'must be 1..128 letters, digits, "-", "_" or "." (not a path)')),
-	name: text(),
+	/** The user's name for the run (renames allow 200 characters; longer ones from elsewhere are refused). */
+	name: v.pipe(text(), v.maxLength(1000, 'must be at most 1000 characters')),
 	status: oneOf(RUN_STATUSES),
 	/** Human-readable reason when failed, cancelled or interrupted. */
 	error: v.nullable(v.string()),
