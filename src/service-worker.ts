@@ -3,8 +3,8 @@
 /// <reference lib="esnext" />
 /// <reference lib="webworker" />
 // Offline support and cross-origin isolation for static hosts.
-// - Install caches the app shell: every built file (pages, scripts, the training worker, the wasm
-//   binaries) and static/. After one visit the lab loads and trains with the network off.
+// - Install caches the app shell: every built file (pages, scripts, the training worker) and
+//   static/, and the wasm binaries the worker loads (found in its chunk: `build` omits them). After one visit the lab loads and trains with the network off.
 // - Assets are served cache-first (their names carry content hashes); pages network-first, falling
 //   back to the cached page (any route's page boots the SPA, so unknown paths get the fallback).
 // - Every response it serves carries COOP/COEP, so the page is cross-origin isolated on hosts that
@@ -19,11 +19,31 @@ const IN_SHELL = new Set(SHELL);
 /** The lab's root page: any page boots the single-page app, which then renders the URL's route. */
 const FALLBACK = [...prerendered].sort((a, b) => a.length - b.length)[0];
 
+/**
+ * Files a worker loads that SvelteKit's `build` list leaves out: the wasm binaries of the training
+ * worker (`new URL('assets/….wasm', import.meta.url)` in its chunk). Without them an offline
+ * worker cannot start wasm.
+ */
+async function workerAssets(cache: Cache): Promise<string[]> {
+	const out: string[] = [];
+	for (const path of SHELL.filter((p) => /\/workers\/[^/]+\.js$/.test(p))) {
+		const text = await (await cache.match(path))?.text();
+		for (const [name] of text?.matchAll(/assets\/[\w.-]+\.wasm/g) ?? [])
+			out.push(new URL(name, new URL(path, sw.location.origin)).pathname);
+	}
+	return [...new Set(out)];
+}
+
 sw.addEventListener('install', (event) => {
 	event.waitUntil(
 		caches
 			.open(CACHE)
-			.then((cache) => cache.addAll(SHELL))
+			.then(async (cache) => {
+				await cache.addAll(SHELL);
+				const extra = await workerAssets(cache);
+				await cache.addAll(extra);
+				for (const p of extra) IN_SHELL.add(p);
+			})
 			.then(() => sw.skipWaiting())
 	);
 });
@@ -49,7 +69,8 @@ function isolated(response: Response): Response {
 async function respond(request: Request): Promise<Response> {
 	const cache = await caches.open(CACHE);
 	const url = new URL(request.url);
-	if (request.mode !== 'navigate' && IN_SHELL.has(url.pathname)) {
+	// the shell, and any content-hashed file (a worker's wasm), cache-first
+	if (request.mode !== 'navigate' && (IN_SHELL.has(url.pathname) || url.pathname.includes('/_app/immutable/'))) {
 		const hit = await cache.match(url.pathname);
 		if (hit) return hit;
 	}

@@ -54,6 +54,14 @@ describe('config', () => {
 		]);
 	});
 
+	it('refuses a dataset listed twice, naming it once', () => {
+		const text = smoke.replace('eval_datasets: [golden-v2-heldout]', 'eval_datasets: [nope, nope]');
+		expect(problems(text, { isKnownDataset: (k: string) => k.startsWith('golden-v2') })).toEqual([
+			expect.stringMatching(/^c\.yaml:\d+:\d+: data\.eval_datasets: lists nope more than once$/),
+			expect.stringMatching(/^c\.yaml:\d+:\d+: data\.eval_datasets: unknown dataset "nope"$/)
+		]);
+	});
+
 	it('refuses unknown datasets when told which are known', () => {
 		const text = smoke.replace('dataset: golden-v2', 'dataset: golden-v9');
 		expect(

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/lib/core/data/canonicalJson';
 import { goldenV2, goldenV2Heldout } from '../src/lib/core/data/golden';
 import { builtInDataset } from '../src/lib/core/data/registry';
-import { canonicalJsonl, parseTraceJsonl, traceProblems, TraceFileError } from '../src/lib/core/data/traces';
+import {
+	canonicalJsonl,
+	decodeTraceFile,
+	parseTraceJsonl,
+	traceProblems,
+	TraceFileError
+} from '../src/lib/core/data/traces';
 import { sha256Text } from '../src/lib/core/sha256';
 
 describe('golden-v2', () => {
@@ -104,6 +110,14 @@ describe('trace JSONL', () => {
 		expect(traceProblems({ prompt: 'p', steps: [{ i: 0, type: astral, content: 'c' }], final_answer: 'a' })).toEqual(
 			[]
 		);
+	});
+
+	it('refuses bytes that are not UTF-8 by line, instead of reading replacement characters', () => {
+		const good = new TextEncoder().encode('{"a": 1}\n');
+		const latin1 = Uint8Array.from([...good, 0x7b, 0x22, 0xe9, 0x22, 0x7d, 0x0a]); // {"é"} in Latin-1
+		expect(() => decodeTraceFile(latin1, 'latin1.jsonl')).toThrow(TraceFileError);
+		expect(() => decodeTraceFile(latin1, 'latin1.jsonl')).toThrow(/line 2: \(file\): not valid UTF-8/);
+		expect(decodeTraceFile(good)).toBe('{"a": 1}\n');
 	});
 
 	it('refuses an empty file', () => {

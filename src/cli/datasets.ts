@@ -3,10 +3,10 @@
 import { basename } from 'node:path';
 import { makeDataset, type Dataset } from '../lib/core/data/manifest';
 import { builtInDataset, isBuiltInDataset } from '../lib/core/data/registry';
-import { parseTraceJsonl } from '../lib/core/data/traces';
+import { decodeTraceFile, parseTraceJsonl } from '../lib/core/data/traces';
 import { existsSync } from 'node:fs';
 import type { RunRecord } from '../lib/core/run/record';
-import { readText } from './files';
+import { readBytes } from './files';
 
 export function looksLikeFile(keyOrPath: string): boolean {
 	return /\.jsonl$/i.test(keyOrPath) || keyOrPath.includes('/');
@@ -18,7 +18,7 @@ export function isKnownDataset(keyOrPath: string): boolean {
 
 export function loadDataset(keyOrPath: string): Dataset {
 	if (isBuiltInDataset(keyOrPath) || !looksLikeFile(keyOrPath)) return builtInDataset(keyOrPath);
-	const text = readText(keyOrPath, 'dataset file');
+	const text = decodeTraceFile(readBytes(keyOrPath, 'dataset file'), keyOrPath);
 	const traces = parseTraceJsonl(text, keyOrPath);
 	return makeDataset(basename(keyOrPath), traces, { kind: 'file', name: basename(keyOrPath) });
 }

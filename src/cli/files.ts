@@ -56,8 +56,13 @@ export function removeStaleTemps(dir: string): void {
 }
 
 export function readText(path: string, what: string): string {
+	return new TextDecoder().decode(readBytes(path, what));
+}
+
+/** A file's bytes; a missing or unreadable one says which `what` it was and why. */
+export function readBytes(path: string, what: string): Uint8Array {
 	try {
-		return readFileSync(path, 'utf8');
+		return new Uint8Array(readFileSync(path));
 	} catch (err) {
 		const code = (err as NodeJS.ErrnoException).code;
 		throw new Error(code === 'ENOENT' ? `${what} ${path} does not exist` : `cannot read ${what} ${path} (${code})`, {

@@ -42,8 +42,12 @@ test('works offline after one visit: loads and trains with the server gone and t
 		await serviceWorkerInControl(page);
 		await new Promise((r) => server!.close(r));
 		server = null;
+		// only the service worker's cache may serve now, not the browser's HTTP cache
+		const cdp = await context.newCDPSession(page);
+		await cdp.send('Network.clearBrowserCache');
 		await context.setOffline(true);
 		await trainSmokeOnWasm(page, 1234, 'http://localhost:4179');
+		await expect(page.getByTestId('provenance-backend')).toHaveText('wasm'); // wasm started offline, no fallback
 		await page.reload();
 		await expect(status(page)).toHaveAttribute('data-status', 'completed');
 	} finally {

@@ -108,6 +108,8 @@ function crossProblems(c: LabConfig): [string, string][] {
 		out.push(['model.n_head', `must divide model.n_embd (${c.model.n_embd})`]);
 	}
 	if (c.train.min_lr > c.train.lr) out.push(['train.min_lr', `must not exceed train.lr (${c.train.lr})`]);
+	const twice = c.data.eval_datasets.filter((k, i, all) => all.indexOf(k) !== i);
+	if (twice.length > 0) out.push(['data.eval_datasets', `lists ${[...new Set(twice)].join(', ')} more than once`]);
 	if (c.train.warmup_steps > c.train.steps) {
 		out.push(['train.warmup_steps', `must not exceed train.steps (${c.train.steps})`]);
 	}
@@ -164,7 +166,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Lab
 		if (!options.isKnownDataset(config.data.dataset)) {
 			problems.push(`${where(['data', 'dataset'])}: data.dataset: unknown dataset "${config.data.dataset}"${known}`);
 		}
-		for (const key of config.data.eval_datasets) {
+		for (const key of new Set(config.data.eval_datasets)) {
 			if (!options.isKnownDataset(key)) {
 				problems.push(`${where(['data', 'eval_datasets'])}: data.eval_datasets: unknown dataset "${key}"${known}`);
 			}

@@ -3,7 +3,13 @@
 
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { decodeCheckpoint } from '../core/checkpoint/checkpoint';
-import { evalJsonText, metricsJsonlText, parseMetricsJsonl, runJsonText } from '../core/run/artifacts';
+import {
+	checkpointFileName,
+	evalJsonText,
+	metricsJsonlText,
+	parseMetricsJsonl,
+	runJsonText
+} from '../core/run/artifacts';
 import { EvalJsonSchema } from '../core/eval/evalJson';
 import { RunRecordSchema, type RunRecord } from '../core/run/record';
 import { checked } from '../core/schema';
@@ -34,14 +40,25 @@ export function exportCheckpoint(db: LabDb, runId: string, step: number): Promis
 	return new CheckpointRepo(db).read(runId, step);
 }
 
-/** A zip of the run's files and every stored checkpoint, in a folder named after the run. */
+/**
+ * A zip of the run's files and every stored checkpoint, in a folder named after the run. A
+ * checkpoint that cannot be read (damaged in storage) is left out and named in EXPORT-NOTES.txt,
+ * so one bad checkpoint never costs the rest.
+ */
 export async function exportBundle(db: LabDb, runId: string): Promise<Uint8Array> {
 	const files = await exportRunFiles(db, runId);
 	const entries: Record<string, Uint8Array> = {};
 	for (const [name, text] of Object.entries(files)) entries[`${runId}/${name}`] = strToU8(text);
 	const repo = new CheckpointRepo(db);
-	for (const c of await repo.list(runId))
-		entries[`${runId}/checkpoint-step${c.step}.safetensors`] = await repo.read(runId, c.step);
+	const left: string[] = [];
+	for (const c of await repo.list(runId)) {
+		try {
+			entries[`${runId}/${checkpointFileName(c.step)}`] = await repo.read(runId, c.step);
+		} catch (err) {
+			left.push(`${checkpointFileName(c.step)} was left out: ${(err as Error).message}`);
+		}
+	}
+	if (left.length > 0) entries[`${runId}/EXPORT-NOTES.txt`] = strToU8(left.join('\n') + '\n');
 	return zipSync(entries, { level: 0 });
 }
 

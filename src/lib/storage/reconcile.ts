@@ -24,17 +24,37 @@ async function markIfStillLive(db: LabDb, runId: string): Promise<boolean> {
 	return true;
 }
 
+/** Runs this page already waits on. */
+const watched = new Set<string>();
+
 /**
- * For every run that claims to be live, queues a request for its lock; whenever one is granted
- * while the run still claims to be live, it is marked interrupted (the UI follows via liveQuery).
+ * Queues a request for the run's lock (once per page); when it is granted while the run still
+ * claims to be live, its trainer is gone and it is marked interrupted (the UI follows via
+ * liveQuery). A page following a run that another tab trains calls it, so closing that tab never
+ * leaves the follower on "training in another tab".
  */
+export async function watchRun(
+	db: LabDb,
+	runId: string,
+	locks: LockManager | undefined = globalThis.navigator?.locks
+): Promise<void> {
+	if (watched.has(runId)) return;
+	if (!locks) {
+		await markIfStillLive(db, runId);
+		return;
+	}
+	watched.add(runId);
+	void locks
+		.request(`${RUN_LOCK_PREFIX}${runId}`, () => markIfStillLive(db, runId))
+		.catch(() => undefined)
+		.finally(() => watched.delete(runId));
+}
+
+/** watchRun for every run that claims to be live (on page load). */
 export async function watchLiveRuns(
 	db: LabDb,
 	locks: LockManager | undefined = globalThis.navigator?.locks
 ): Promise<void> {
 	const live = await db.runs.where('status').anyOf(RUN_STATUSES.filter(isLive)).toArray();
-	for (const run of live) {
-		if (!locks) await markIfStillLive(db, run.id);
-		else void locks.request(`${RUN_LOCK_PREFIX}${run.id}`, () => markIfStillLive(db, run.id)).catch(() => undefined);
-	}
+	for (const run of live) await watchRun(db, run.id, locks);
 }

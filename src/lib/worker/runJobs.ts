@@ -87,6 +87,9 @@ class RunLockedError extends Error {}
  * tab holds it, the UI gets an error event with code 'locked' instead.
  */
 async function withRunLock(runId: string, events: EventSink, work: () => Promise<void>): Promise<void> {
+	// a second request for a run this worker drives (a double click) is the same request
+	if (driving.has(runId)) return;
+	driving.add(runId);
 	try {
 		await navigator.locks.request(`${RUN_LOCK_PREFIX}${runId}`, { ifAvailable: true }, async (lock) => {
 			if (!lock)
@@ -99,8 +102,13 @@ async function withRunLock(runId: string, events: EventSink, work: () => Promise
 		if (!(err instanceof RunLockedError)) throw err;
 		events.push({ kind: 'error', runId, message: err.message, code: 'locked' });
 		events.flush();
+	} finally {
+		driving.delete(runId);
 	}
 }
+
+/** Runs this worker is training or evaluating (or about to). */
+const driving = new Set<string>();
 
 // A lost WebGPU device fails the trainer's next read-back with its reason (core/backend/gpuErrors.ts).
 function hooksFor(runId: string, events: EventSink): RunHooks {

@@ -115,6 +115,30 @@ export class TraceFileError extends Error {
 }
 
 /**
+ * A trace file's bytes as text. JSONL is UTF-8: a line that is not (a Latin-1 file, binary data)
+ * is refused by number instead of being read with replacement characters.
+ */
+export function decodeTraceFile(bytes: Uint8Array, source = 'traces.jsonl'): string {
+	try {
+		return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+	} catch {
+		const problems: string[] = [];
+		let start = 0;
+		for (let line = 1; start <= bytes.length; line++) {
+			let end = bytes.indexOf(0x0a, start);
+			if (end < 0) end = bytes.length;
+			try {
+				new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, end));
+			} catch {
+				problems.push(`line ${line}: (file): not valid UTF-8 (save the file as UTF-8)`);
+			}
+			start = end + 1;
+		}
+		throw new TraceFileError(source, problems);
+	}
+}
+
+/**
  * Parses trace JSONL. Every line is validated; blank lines are skipped. Returns all traces, or
  * throws a TraceFileError listing every problem as `line N: <field path>: <problem>`.
  */

@@ -133,6 +133,15 @@ export function makeRunEvaluator(
 	});
 }
 
+/** A stored checkpoint, decoded; a failure names the file (checkpoint-step8.safetensors: …). */
+async function readStored(storage: RunStorage, step: number): Promise<Checkpoint> {
+	try {
+		return decodeCheckpoint(await storage.readCheckpoint(step));
+	} catch (err) {
+		throw new Error(`${checkpointFileName(step)}: ${(err as Error).message}`, { cause: err });
+	}
+}
+
 /**
  * The newest stored checkpoint that reads back whole, for a resume: a damaged newer one (bad
  * checksum, truncated) is skipped and named in `skipped`, and the next commit removes it.
@@ -143,9 +152,10 @@ export async function newestReadableCheckpoint(
 	const skipped: string[] = [];
 	for (const step of (await storage.checkpointSteps()).reverse()) {
 		try {
-			return { checkpoint: decodeCheckpoint(await storage.readCheckpoint(step)), skipped };
+			return { checkpoint: await readStored(storage, step), skipped };
 		} catch (err) {
-			skipped.push(`checkpoint step ${step} is damaged (${(err as Error).message})`);
+			const why = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+			skipped.push(`checkpoint step ${step} is damaged (${why})`);
 		}
 	}
 	return { checkpoint: null, skipped };
@@ -290,12 +300,12 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<EvalJson> {
 	try {
 		const kept = await storage.checkpointSteps();
 		if (kept.length === 0) throw new Error('the run has no stored checkpoints to evaluate');
-		const last = decodeCheckpoint(await storage.readCheckpoint(kept[kept.length - 1]));
+		const last = await readStored(storage, kept[kept.length - 1]);
 		const ev = input.evaluator ?? makeRunEvaluator(run, last.vocab, input.datasets, input);
 		if (!ev.evaluatedSteps.includes(0)) await ev.baseline();
 		for (const step of stepsToEvaluate(kept, run.config.eval.every_checkpoints)) {
 			if (ev.evaluatedSteps.includes(step)) continue;
-			await ev.checkpoint(step === last.step ? last : decodeCheckpoint(await storage.readCheckpoint(step)));
+			await ev.checkpoint(step === last.step ? last : await readStored(storage, step));
 		}
 		const result = ev.result();
 		await storage.saveEvaluation(result, evalMetricLines(result));

@@ -31,11 +31,16 @@ export class NonFiniteError extends Error {
 	constructor(
 		readonly step: number,
 		loss: number,
-		gradNorm: number
+		gradNorm: number,
+		/** Whether the weights the step started from were already non-finite. */
+		weightsNonFinite = false
 	) {
 		super(
 			`non-finite training value at step ${step} (loss ${loss}, grad_norm ${gradNorm}); ` +
-				'no checkpoint was written from this step. Lower train.lr or set train.grad_clip, then resume from the last checkpoint.'
+				(weightsNonFinite
+					? 'the weights this step started from are already not finite, so the checkpoint it resumed from is damaged: ' +
+						'resume from an earlier checkpoint, or start the run again.'
+					: 'no checkpoint was written from this step. Lower train.lr or set train.grad_clip, then resume from the last checkpoint.')
 		);
 		this.name = 'NonFiniteError';
 	}
@@ -218,7 +223,7 @@ export class Trainer {
 			.finally(() => tf.dispose([inputs, targets, mask, loss, norm]));
 		if (!Number.isFinite(lossValue) || !Number.isFinite(normValue)) {
 			tf.dispose(grads);
-			throw new NonFiniteError(s + 1, lossValue, normValue);
+			throw new NonFiniteError(s + 1, lossValue, normValue, await this.weightsNonFinite());
 		}
 		const lr = learningRate(s, this.config.train);
 		this.optimizer.step(grads, lr, clipCoefficient(normValue, this.config.train.grad_clip));
@@ -237,6 +242,16 @@ export class Trainer {
 			tokens_per_s: tokensPerSecond(batch.inputs, now - t0),
 			elapsed_s: this.elapsedBefore + (now - runStarted) / 1000
 		};
+	}
+
+	/** Whether any weight is NaN or ±Infinity (asked only after a non-finite step, to say why). */
+	private async weightsNonFinite(): Promise<boolean> {
+		const any = tf.tidy(() =>
+			tf.any(tf.stack([...this.params.values()].map((p) => tf.any(tf.logicalNot(tf.isFinite(p))))))
+		);
+		const [bad] = await any.data();
+		any.dispose();
+		return bad !== 0;
 	}
 
 	/**
