@@ -223,6 +223,28 @@ describe('hostile imports', () => {
 		expect((await db.datasets.get('mine'))!.manifest.sha256).toBe(first.manifest.sha256);
 	});
 
+	it('refuses a zip bomb from its directory, without inflating it, and skips entries that are not bundle files', async () => {
+		const bomb = zipSync(
+			{ ...bundleFiles, 'run/metrics.jsonl': new Uint8Array(50 * 2 ** 20).fill(0x0a) },
+			{ level: 9 }
+		);
+		expect(bomb.length).toBeLessThan(2 ** 20);
+		const before = await counts();
+		await expect(importBundle(db, bomb, 'bomb.zip')).rejects.toThrow(
+			/^bomb\.zip: refused without inflating it: run\/metrics\.jsonl inflates \d+× /
+		);
+		expect(await counts()).toEqual(before);
+		// entries that are not bundle files (a path outside the folder, a stray file) are not even inflated
+		const run = JSON.parse(new TextDecoder().decode(bundleFiles['run/run.json']));
+		const extra = zipSync({
+			...bundleFiles,
+			'run/run.json': strToU8(JSON.stringify({ ...run, id: 'with-extras' })),
+			'../../escape.txt': strToU8('x'),
+			'run/notes.bin': new Uint8Array(50 * 2 ** 20)
+		});
+		expect(await importBundle(db, extra, 'extras.zip')).toBe('with-extras');
+	});
+
 	it('a record damaged in storage reads as damaged, and the others still read', async () => {
 		const files = unzipSync(zipSync(bundleFiles));
 		const id = await importBundle(db, zipSync(files), 'sound.zip').catch(() => 'run'); // present already if imported above

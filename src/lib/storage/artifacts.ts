@@ -62,14 +62,48 @@ export async function exportBundle(db: LabDb, runId: string): Promise<Uint8Array
 	return zipSync(entries, { level: 0 });
 }
 
-/** Imports a bundle (ours, or a zipped CLI run directory) as a run; returns its id. */
-export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string): Promise<string> {
+/** The files a bundle may hold (in one folder, or at its top); anything else is skipped unread. */
+const BUNDLE_ENTRY = /(^|\/)(run\.json|metrics\.jsonl|eval\.json|checkpoint-step\d+\.safetensors)$/;
+/** Limits on what an import inflates, checked from the zip's directory before inflating anything. */
+export const BUNDLE_LIMITS = {
+	/** All entries together, inflated. */
+	totalBytes: 1024 * 2 ** 20,
+	/** run.json, eval.json, metrics.jsonl each. */
+	textBytes: 128 * 2 ** 20,
+	/** Inflated / compressed size above which an entry is a zip bomb, not a run (JSON compresses about 10×). */
+	ratio: 200
+};
+
+/** The bundle's entries, inflated only when they are bundle files within the limits. */
+function unzipBundle(zip: Uint8Array, fileName: string): Record<string, Uint8Array> {
+	const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
+	let total = 0;
+	let refusal: string | null = null;
 	let files: Record<string, Uint8Array>;
 	try {
-		files = unzipSync(zip);
+		files = unzipSync(zip, {
+			filter: (f) => {
+				if (refusal || !BUNDLE_ENTRY.test(f.name)) return false;
+				total += f.originalSize;
+				const text = !f.name.endsWith('.safetensors');
+				if (total > BUNDLE_LIMITS.totalBytes) refusal = `it inflates to more than ${mb(BUNDLE_LIMITS.totalBytes)}`;
+				else if (text && f.originalSize > BUNDLE_LIMITS.textBytes)
+					refusal = `${f.name} inflates to ${mb(f.originalSize)} (at most ${mb(BUNDLE_LIMITS.textBytes)})`;
+				else if (f.originalSize > 2 ** 20 && f.originalSize / Math.max(1, f.size) > BUNDLE_LIMITS.ratio)
+					refusal = `${f.name} inflates ${Math.round(f.originalSize / f.size)}× (a run bundle's files inflate far less)`;
+				return refusal === null;
+			}
+		});
 	} catch (err) {
 		throw new Error(`${fileName}: not a zip file (${(err as Error).message})`, { cause: err });
 	}
+	if (refusal) throw new Error(`${fileName}: refused without inflating it: ${refusal}`);
+	return files;
+}
+
+/** Imports a bundle (ours, or a zipped CLI run directory) as a run; returns its id. */
+export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string): Promise<string> {
+	const files = unzipBundle(zip, fileName);
 	const runPath = Object.keys(files).find((p) => p === 'run.json' || p.endsWith('/run.json'));
 	if (!runPath)
 		throw new Error(`${fileName}: no run.json inside: a run bundle holds run.json, metrics.jsonl and checkpoints`);
