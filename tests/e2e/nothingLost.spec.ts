@@ -1,0 +1,124 @@
+// Nothing lost (issue 17) in the built lab: damaged records render as damaged and can be deleted,
+// unknown runs say Not found, a run that cannot start is refused before it exists, evaluating an
+// unfinished run keeps it resumable, a follower tab learns when the training tab closes, and a
+// run a tab trains cannot be deleted from another.
+import { zipSync, strToU8 } from 'fflate';
+import { expect, test } from './fixtures';
+import { longerSmoke, smokeYaml, startRun, status, waitForStep } from './helpers';
+
+test('a damaged stored record shows as damaged on every list and page, and can be deleted', async ({ page }) => {
+	await startRun(page, smokeYaml.replace(/backend: \w+/, 'backend: wasm'));
+	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
+	// a record as an old version or a bad import left it: no provenance, a string where a number goes
+	await page.evaluate(
+		() =>
+			new Promise<void>((resolve, reject) => {
+				const open = indexedDB.open('tunix-rt-lab');
+				open.onsuccess = () => {
+					const tx = open.result.transaction('runs', 'readwrite');
+					const runs = tx.objectStore('runs');
+					const all = runs.getAll();
+					all.onsuccess = () => {
+						const good = all.result[0];
+						const bad = {
+							...good,
+							id: 'damaged-run',
+							name: 'old import',
+							summary: { ...good.summary, final_loss: 'x' }
+						};
+						delete bad.provenance;
+						runs.put(bad);
+					};
+					tx.oncomplete = () => resolve();
+					tx.onerror = () => reject(tx.error);
+				};
+			})
+	);
+	await page.goto('/');
+	await expect(page.getByTestId('damaged-run')).toContainText('old import');
+	await expect(page.getByRole('link', { name: 'ci-smoke' }).first()).toBeVisible(); // the sound run still lists
+	await page.goto('/run?id=damaged-run');
+	await expect(page.getByTestId('damaged')).toContainText('damaged record');
+	await expect(page.getByRole('alert')).toContainText('provenance: missing key');
+	await page.goto('/runs');
+	const row = page.getByTestId('damaged-run');
+	await expect(row).toContainText('summary.final_loss: must be a number, got "x"');
+	await row.getByRole('button', { name: 'Delete old import' }).click();
+	await row.getByRole('button', { name: 'Delete for good' }).click();
+	await expect(page.getByTestId('damaged-run')).toHaveCount(0);
+	await expect(page.getByLabel(/^Name of run /)).toHaveValue('ci-smoke'); // the sound run is untouched
+});
+
+test('an unknown or missing run id says Not found, with a way back', async ({ page }) => {
+	for (const url of ['/run?id=no-such-run', '/run']) {
+		await page.goto(url);
+		await expect(page.getByTestId('not-found')).toHaveText('Run not found');
+		await expect(page.getByRole('link', { name: 'See all runs' })).toBeVisible();
+	}
+});
+
+test('a bundle whose run.json is damaged is refused with the reason, and nothing is stored', async ({ page }) => {
+	await page.goto('/');
+	const run = { id: 'x', name: 'x', status: 'bogus', config: {}, datasets: {}, summary: { final_loss: 'x' } };
+	await page.getByTestId('import-bundle').setInputFiles({
+		name: 'bad.zip',
+		mimeType: 'application/zip',
+		buffer: Buffer.from(zipSync({ 'r/run.json': strToU8(JSON.stringify(run)) }))
+	});
+	await expect(page.getByTestId('import-error')).toContainText(
+		'bad.zip: r/run.json is not valid: status: must be one of'
+	);
+	// the same file chosen again is read again (the input was cleared)
+	await page.getByTestId('import-bundle').setInputFiles({
+		name: 'bad.zip',
+		mimeType: 'application/zip',
+		buffer: Buffer.from(zipSync({ 'r/run.json': strToU8('{') }))
+	});
+	await expect(page.getByTestId('import-error')).toContainText('bad.zip: r/run.json is not valid JSON');
+	await expect(page.getByText('No runs yet.')).toBeVisible();
+});
+
+test('a trace longer than block_size is refused at Train, before a run exists', async ({ page }) => {
+	await page.goto('/');
+	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
+	await page.getByTestId('config-yaml').fill(smokeYaml.replace('block_size: 128', 'block_size: 16'));
+	await page.getByTestId('train').click();
+	await expect(page.getByRole('alert').first()).toContainText(/trace \d+ of golden-v2 is \d+ tokens long/);
+	expect(new URL(page.url()).pathname).toBe('/');
+	await page.goto('/runs');
+	await expect(page.getByText('No runs yet.')).toBeVisible();
+});
+
+test('evaluating an interrupted run scores its checkpoints and keeps it resumable', async ({ page }) => {
+	const id = await startRun(page, longerSmoke(60));
+	await waitForStep(page, 12);
+	await page.reload();
+	await expect(status(page)).toHaveAttribute('data-status', 'interrupted');
+	await page.getByTestId('reevaluate').click();
+	await expect(page.getByRole('heading', { name: /^Evaluation \(step \d+/ })).toBeVisible({ timeout: 120_000 });
+	await expect(status(page)).toHaveAttribute('data-status', 'interrupted');
+	await expect(page.getByTestId('resume')).toBeVisible();
+	await expect(page.getByTestId('verdict')).not.toContainText('Training completed');
+	expect(id).toBeTruthy();
+});
+
+test('a follower tab sees the run interrupted when the training tab closes; a trained run is not deleted from another tab', async ({
+	page,
+	context
+}) => {
+	const id = await startRun(page, longerSmoke(400));
+	await waitForStep(page, 3);
+	const other = await context.newPage();
+	await other.goto(`/run?id=${encodeURIComponent(id)}`);
+	await expect(other.getByTestId('elsewhere')).toBeVisible();
+	// Delete from the other tab while this one trains: refused, and the run goes on
+	await other.goto('/runs');
+	await other.getByRole('button', { name: 'Delete ci-smoke' }).click();
+	await other.getByRole('button', { name: 'Delete for good' }).click();
+	await expect(other.getByRole('alert')).toContainText(/cancel the run|being trained or evaluated in a tab/);
+	await other.goto(`/run?id=${encodeURIComponent(id)}`);
+	await expect(other.getByTestId('elsewhere')).toBeVisible();
+	await page.close();
+	await expect(status(other)).toHaveAttribute('data-status', 'interrupted', { timeout: 30_000 });
+	await expect(other.getByTestId('resume')).toBeVisible();
+});
