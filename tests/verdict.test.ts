@@ -48,7 +48,7 @@ describe('verdict', () => {
 		const v = verdict(run('completed'), latest);
 		expect(v.tone).toBe('good');
 		expect([v.headline, ...v.details].join(' ')).toBe(
-			'Training completed. Loss fell 96% (2.26 → 0.08). The model answers 98 of 100 training questions correctly (untrained: 0). On golden-v2-heldout (not trained on) it answers 31 of 53 (untrained: 0).'
+			'Training completed. Training loss (mean of the first and of the last 4 steps) fell 96%: 2.26 → 0.08. The model answers 98 of 100 training questions correctly (untrained: 0). On golden-v2-heldout (not trained on) it answers 31 of 53 (untrained: 0).'
 		);
 		expect(v.next).toBeNull();
 	});
@@ -61,7 +61,7 @@ describe('verdict', () => {
 		expect(verdict(run('interrupted'), null).next).toBe('Press Resume to continue.');
 		expect(
 			verdict(run('completed', { summary: { initial_loss: 1, final_loss: 1.5, steps_done: 8 } }), null).details[0]
-		).toBe('Loss did not fall (1.00 → 1.50).');
+		).toBe('Training loss (mean of the first and of the last 4 steps) did not fall: 1.00 → 1.50.');
 	});
 });
 
@@ -72,5 +72,23 @@ describe('debiased EMA', () => {
 		const sm = debiasedEma([10, 0, 0, 0], 0.5);
 		expect(sm[0]).toBeCloseTo(10, 12);
 		expect(sm[1]).toBeCloseTo(10 / 3, 12); // (0.5·10·0.5 + 0) / (1 − 0.25)
+	});
+});
+
+describe('verdict colour follows the health checks', () => {
+	it('a completed run with a bad finding is not green; with a warning it is amber', () => {
+		const zero = {
+			kind: 'zero_loss' as const,
+			severity: 'bad' as const,
+			sentence: 'The loss was 0 from the first step.'
+		};
+		const stuck = { kind: 'stuck' as const, severity: 'warn' as const, sentence: 'The loss barely moved.' };
+		const bad = verdict(run('completed'), null, [zero]);
+		expect(bad.tone).toBe('bad');
+		expect(bad.headline).toBe('Training ran to the end, but did not train.');
+		expect(bad.details[0]).toBe('The loss was 0 from the first step.');
+		expect(verdict(run('completed'), null, [stuck]).tone).toBe('warn');
+		expect(verdict(run('completed'), null, []).tone).toBe('good');
+		expect(verdict(run('training'), null, [zero]).tone).toBe('bad');
 	});
 });

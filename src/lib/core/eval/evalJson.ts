@@ -45,6 +45,10 @@ export const EvalSummarySchema = v.object({
 	dataset: v.string(),
 	step: int(0, 1e9),
 	judge: v.literal(JUDGE),
+	/** The most common expected answer (normalised) among the scored items: the trivial baseline. */
+	majority_answer: v.optional(v.string()),
+	/** Its share: the accuracy of always giving it. */
+	majority_accuracy: v.optional(share()),
 	per_case: v.record(v.string(), EvalScoresSchema)
 });
 export type EvalSummary = v.InferOutput<typeof EvalSummarySchema>;

@@ -12,7 +12,7 @@ import { forward, paramShapes, tokenNll, type GptConfig, type Params } from '../
 import { encodeExample, makeBatch, type Example } from '../text/examples';
 import { Tokenizer } from '../text/tokenizer';
 import { generateGreedy } from './generate';
-import { isWellFormatted, judgeAnswer, JUDGE } from './judge';
+import { isWellFormatted, judgeAnswer, JUDGE, normaliseAnswer } from './judge';
 
 export interface EvalOptions {
 	/** Generation limit per item. */
@@ -120,10 +120,23 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
 		step: model.step,
 		judge: JUDGE,
 		...scores(items, tokenSums),
+		...majorityBaseline(items),
 		per_case,
 		manifest: dataset.manifest,
 		items
 	};
+}
+
+/**
+ * The trivial baseline: always give the most common expected answer (normalised as the judge
+ * does). Its accuracy is what a model that learned only the answer distribution scores.
+ */
+function majorityBaseline(items: EvalItem[]): { majority_answer: string; majority_accuracy: number } {
+	const counts = new Map<string, number>();
+	for (const it of items) counts.set(normaliseAnswer(it.expected), (counts.get(normaliseAnswer(it.expected)) ?? 0) + 1);
+	let best: [string, number] = ['', 0];
+	for (const entry of counts) if (entry[1] > best[1] || (entry[1] === best[1] && entry[0] < best[0])) best = entry;
+	return { majority_answer: best[0], majority_accuracy: items.length ? best[1] / items.length : 0 };
 }
 
 /** The summary of a result: everything but the items and the manifest. */

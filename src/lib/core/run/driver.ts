@@ -9,9 +9,10 @@ import type { Dataset } from '../data/manifest';
 import type { EvalLine } from '../eval/evalJson';
 import type { evaluate } from '../eval/evaluate';
 import { evalMetricLines, evalRunSummary, RunEvaluator, stepsToEvaluate, type EvalJson } from '../eval/runEvaluation';
-import { Trainer, type StepMetrics } from '../train/trainer';
+import { NonFiniteError, Trainer, type StepMetrics } from '../train/trainer';
 import { GpuError } from '../backend/gpuErrors';
 import { checkpointFileName } from './artifacts';
+import { runHealth } from './health';
 import { lossSummary } from './lossStats';
 import type { ErrorKind, Provenance, RunRecord } from './record';
 import { can, canEvaluate, isTerminal, trainingFinished, transition, type RunEvent } from './status';
@@ -91,6 +92,7 @@ const now = () => new Date().toISOString();
 
 /** What kind of failure an error is, for the run record's error_kind. */
 function errorKind(err: unknown): ErrorKind {
+	if (err instanceof NonFiniteError) return 'non-finite';
 	const gpu =
 		err instanceof GpuError
 			? err
@@ -191,8 +193,10 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 		await storage.appendMetrics(lines);
 		lastFlush = Date.now();
 	};
-	const summarise = () => {
-		run.summary = { ...run.summary, ...lossSummary(metrics.map((m) => m.loss)), steps_done: trainer.step };
+	const summarise = (nonFinite = false) => {
+		const losses = metrics.map((m) => m.loss);
+		const health = runHealth(losses, nonFinite, null, config.data.dataset);
+		run.summary = { ...run.summary, ...lossSummary(losses), steps_done: trainer.step, health };
 	};
 
 	run.provenance = input.provenance;
@@ -254,7 +258,7 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 		await move(storage, run, 'training_done', hooks);
 	} catch (err) {
 		await flush().catch(() => undefined);
-		summarise();
+		summarise(err instanceof NonFiniteError);
 		await move(storage, run, 'training_error', hooks, (err as Error).message, errorKind(err));
 		throw err;
 	} finally {
@@ -309,7 +313,9 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<EvalJson> {
 		}
 		const result = ev.result();
 		await storage.saveEvaluation(result, evalMetricLines(result));
-		run.summary = { ...run.summary, ...evalRunSummary(result) };
+		const losses = (await storage.readMetrics()).map((m) => m.loss);
+		const health = runHealth(losses, false, result, run.config.data.dataset);
+		run.summary = { ...run.summary, ...evalRunSummary(result), health };
 		if (unfinished) {
 			await storage.saveRun(run);
 			hooks?.onRun?.(run);

@@ -12,6 +12,11 @@ export function trailingMean(losses: readonly number[], window: number): number[
 	return out;
 }
 
+/** How many steps lossSummary averages at each end: up to 50, each half of a short run. */
+export function lossWindow(steps: number, maxWindow = 50): number {
+	return Math.max(1, Math.min(maxWindow, Math.floor(steps / 2)));
+}
+
 /**
  * The run's initial and final loss, the one definition (run.json summary, CLI, results notes):
  * mean of the first and of the last `maxWindow` losses
@@ -22,7 +27,7 @@ export function lossSummary(
 	maxWindow = 50
 ): { initial_loss: number | null; final_loss: number | null } {
 	if (losses.length === 0) return { initial_loss: null, final_loss: null };
-	const window = Math.max(1, Math.min(maxWindow, Math.floor(losses.length / 2))); // short runs: halves
+	const window = lossWindow(losses.length, maxWindow);
 	const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 	return { initial_loss: mean(losses.slice(0, window)), final_loss: mean(losses.slice(-window)) };
 }

@@ -42,6 +42,20 @@ export const ScoreSummarySchema = v.object({
 });
 export type ScoreSummary = v.InferOutput<typeof ScoreSummarySchema>;
 
+/** What a finding is about. */
+export const HEALTH_KINDS = [
+	'non_finite', // training stopped on a NaN or infinite loss
+	'zero_loss', // the loss was (almost) exactly 0 from the start: not a real number
+	'constant_loss', // the loss never moved: nothing was learned
+	'diverged', // the loss ended above where it began
+	'stuck', // the loss barely fell over many steps
+	'unstable', // the loss rose again late in training
+	'overfitting', // held-out loss rose while training loss fell
+	'memorised', // training questions answered, held-out ones no better than untrained
+	'below_majority' // no better than always giving the most common answer
+] as const;
+export type HealthKind = (typeof HEALTH_KINDS)[number];
+
 const RunSummarySchema = v.object({
 	/** Mean loss of the first logged steps (up to 50). */
 	initial_loss: v.nullable(finite()),
@@ -53,9 +67,23 @@ const RunSummarySchema = v.object({
 	/** Untrained (step 0) scores per dataset key. */
 	baseline_scores: v.optional(v.record(v.string(), ScoreSummarySchema)),
 	/** Best answer_accuracy seen per dataset key, with its step. */
-	best_scores: v.optional(v.record(v.string(), v.object({ step: int(0, 1e9), answer_accuracy: finite() })))
+	best_scores: v.optional(v.record(v.string(), v.object({ step: int(0, 1e9), answer_accuracy: finite() }))),
+	/** Health checks (core/run/health.ts): what is wrong with the run's numbers, in plain sentences. */
+	health: v.optional(
+		v.array(
+			v.object({
+				/** What the finding is about. */
+				kind: oneOf(HEALTH_KINDS),
+				/** 'bad': the run did not train as it claims; 'warn': it trained, with a caveat. */
+				severity: oneOf(['bad', 'warn']),
+				/** One plain sentence with the numbers. */
+				sentence: v.string()
+			})
+		)
+	)
 });
 export type RunSummary = v.InferOutput<typeof RunSummarySchema>;
+export type HealthFinding = NonNullable<RunSummary['health']>[number];
 
 /** What a run id may look like: letters, digits, '-', '_', '.', not starting with '.' (no paths). */
 export const RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
@@ -69,7 +97,7 @@ export const RunRecordSchema = v.object({
 	/** Human-readable reason when failed, cancelled or interrupted. */
 	error: v.nullable(v.string()),
 	/** What kind of failure `error` describes, for the UI to act on (e.g. offer wasm after a lost GPU). */
-	error_kind: v.optional(v.nullable(oneOf(['gpu-device-lost', 'gpu-error', 'other'])), null),
+	error_kind: v.optional(v.nullable(oneOf(['gpu-device-lost', 'gpu-error', 'non-finite', 'other'])), null),
 	created: v.string(),
 	started: v.nullable(v.string()),
 	finished: v.nullable(v.string()),

@@ -2,11 +2,12 @@
 
 import type { EvalSummary } from '../eval/evalJson';
 import type { LatestEvaluation } from '../eval/evalJson';
+import { lossWindow } from './lossStats';
 import type { RunRecord } from './record';
 
 export interface Verdict {
-	/** completed / failed / interrupted / running: drives the indicator's colour. */
-	tone: 'good' | 'bad' | 'paused' | 'running';
+	/** Drives the indicator's colour: good (green) only for a completed run with no health finding. */
+	tone: 'good' | 'warn' | 'bad' | 'paused' | 'running';
 	headline: string;
 	details: string[];
 	/** What to do next, when the run is not completed. */
@@ -17,11 +18,12 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 const count = (s: EvalSummary) => Math.round(s.answer_accuracy * s.n);
 
 function lossSentence(run: RunRecord): string | null {
-	const { initial_loss: a, final_loss: b } = run.summary;
+	const { initial_loss: a, final_loss: b, steps_done } = run.summary;
 	if (a === null || b === null) return null;
 	const fell = (a - b) / a;
 	const f = (x: number) => (x >= 0.01 ? x.toFixed(2) : x.toPrecision(2));
-	return fell > 0 ? `Loss fell ${pct(fell)} (${f(a)} → ${f(b)}).` : `Loss did not fall (${f(a)} → ${f(b)}).`;
+	const what = `Training loss (mean of the first and of the last ${lossWindow(steps_done)} steps)`;
+	return fell > 0 ? `${what} fell ${pct(fell)}: ${f(a)} → ${f(b)}.` : `${what} did not fall: ${f(a)} → ${f(b)}.`;
 }
 
 function scoreSentences(run: RunRecord, latest: LatestEvaluation | null): string[] {
@@ -31,27 +33,49 @@ function scoreSentences(run: RunRecord, latest: LatestEvaluation | null): string
 	const train = latest.datasets[trainKey];
 	const base = latest.baseline?.[trainKey];
 	if (train) {
-		out.push(
-			`The model answers ${count(train)} of ${train.n} training questions correctly${base ? ` (untrained: ${count(base)})` : ''}.`
-		);
+		out.push(`The model answers ${count(train)} of ${train.n} training questions correctly${baselines(train, base)}.`);
 	}
 	for (const [key, s] of Object.entries(latest.datasets)) {
 		if (key === trainKey) continue;
-		const b = latest.baseline?.[key];
-		out.push(`On ${key} (not trained on) it answers ${count(s)} of ${s.n}${b ? ` (untrained: ${count(b)})` : ''}.`);
+		out.push(`On ${key} (not trained on) it answers ${count(s)} of ${s.n}${baselines(s, latest.baseline?.[key])}.`);
 	}
 	return out;
 }
 
-export function verdict(run: RunRecord, latest: LatestEvaluation | null): Verdict {
+/** " (untrained: 0; always answering "98": 19)": what the score is to be read against. */
+function baselines(s: EvalSummary, untrained: EvalSummary | undefined): string {
+	const parts: string[] = [];
+	if (untrained) parts.push(`untrained: ${count(untrained)}`);
+	if (s.majority_accuracy !== undefined && s.majority_answer)
+		parts.push(`always answering "${s.majority_answer}": ${Math.round(s.majority_accuracy * s.n)}`);
+	return parts.length ? ` (${parts.join('; ')})` : '';
+}
+
+/**
+ * The verdict on a run: its status in words, led by its health findings (core/run/health.ts;
+ * `health` defaults to the ones stored in run.json). A completed run is green only when no
+ * finding is left: "completed" says training ran to its last step, not that it trained well.
+ */
+export function verdict(run: RunRecord, latest: LatestEvaluation | null, health = run.summary.health ?? []): Verdict {
 	const loss = lossSentence(run);
-	const details = [loss, ...scoreSentences(run, latest)].filter((s): s is string => s !== null);
+	const findings = health.map((h) => h.sentence);
+	const details = [...findings, loss, ...scoreSentences(run, latest)].filter((s): s is string => s !== null);
 	const at = `step ${run.summary.steps_done} of ${run.config.train.steps}`;
+	const bad = health.some((h) => h.severity === 'bad');
 	switch (run.status) {
 		case 'completed':
+			if (bad) return { tone: 'bad', headline: 'Training ran to the end, but did not train.', details, next: null };
+			if (health.length) return { tone: 'warn', headline: 'Training completed, with a warning.', details, next: null };
 			return { tone: 'good', headline: 'Training completed.', details, next: null };
 		case 'pending':
 		case 'training':
+			if (bad)
+				return {
+					tone: 'bad',
+					headline: `Training (${at}), but something is wrong.`,
+					details,
+					next: 'Cancel it and fix the config.'
+				};
 			return { tone: 'running', headline: `Training: ${at}.`, details, next: null };
 		case 'evaluating':
 			return { tone: 'running', headline: 'Training finished; evaluating the checkpoints.', details, next: null };
