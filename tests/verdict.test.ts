@@ -58,7 +58,16 @@ describe('verdict', () => {
 		expect(v.tone).toBe('bad');
 		expect(v.headline).toBe('Training failed at step 8 of 8.');
 		expect(v.next).toBe('Storage full: 50.0 MB used of 50.0 MB. Resume continues from the last checkpoint.');
-		expect(verdict(run('interrupted'), null).next).toBe('Press Resume to continue.');
+		// what an interruption costs: the steps since the last checkpoint
+		expect(verdict(run('interrupted'), null).next).toBe(
+			'No checkpoint was written yet, so Resume starts over from step 0 (the 8 steps trained are lost).'
+		);
+		const cut = run('interrupted', { checkpoints: [{ step: 50, file: 'c', bytes: 1, created: '' }] });
+		const v62 = verdict(cut, null, [], 62);
+		expect(v62.headline).toBe('Interrupted at step 62 of 8.');
+		expect(v62.next).toBe(
+			'Resume continues from the last checkpoint, step 50: the 12 steps since it are trained again.'
+		);
 		expect(
 			verdict(run('completed', { summary: { initial_loss: 1, final_loss: 1.5, steps_done: 8 } }), null).details[0]
 		).toBe('Training loss (mean of the first and of the last 4 steps) did not fall: 1.00 → 1.50.');

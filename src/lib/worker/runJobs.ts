@@ -234,6 +234,8 @@ export async function evaluateJob(runId: string, events: EventSink) {
 export async function generateJob(request: GenerateRequest): Promise<GenerateResult> {
 	const run = await db.runs.get(request.runId);
 	if (!run) throw new Error(`run ${request.runId} does not exist`);
+	if (!Number.isInteger(request.maxNewTokens) || request.maxNewTokens < 1 || request.maxNewTokens > 1000)
+		throw new Error(`max new tokens must be a whole number from 1 to 1000, got ${request.maxNewTokens}`);
 	const spec = { label: 'generation', choice: request.backend ?? trainedOn(run), anyHeld: request.backend === null };
 	return backendQueue.run(spec, async (report) => {
 		const ck = decodeCheckpoint(await new CheckpointRepo(db).read(run.id, request.step));

@@ -5,57 +5,16 @@ import * as tf from '@tensorflow/tfjs-core';
 // Gradients of every op (tfjs-core registers none by default; training needs them).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Mt19937 } from '../prng';
+import { paramShapes, type GptConfig } from './shapes';
 import { fusedAvailable } from './fused';
 import { fusedCausalSoftmax, fusedGelu, fusedLayerNorm, fusedLinear, fusedTokenNll } from './fusedOps';
 import { matMul, matMulTransposeB } from './ops';
 
-export interface GptConfig {
-	/** Tokens in the vocabulary (V). */
-	vocab_size: number;
-	/** Transformer blocks. */
-	n_layer: number;
-	/** Attention heads (nh); head size hs = n_embd / n_head. */
-	n_head: number;
-	/** Embedding width (C). */
-	n_embd: number;
-	/** Rows of the position table: the longest input sequence. */
-	block_size: number;
-	/** Dropout probability (0 = off). */
-	dropout: number;
-}
-
 /** Named parameters (tensors or variables), by GPT-2 name. */
 export type Params = Record<string, tf.Tensor>;
+export { paramShapes, type GptConfig };
 
 const LN_EPS = 1e-5;
-
-/** Every parameter's name and shape, in a fixed order (embeddings, blocks, final LayerNorm). */
-export function paramShapes(cfg: GptConfig): [string, number[]][] {
-	const C = cfg.n_embd;
-	const out: [string, number[]][] = [
-		['transformer.wte.weight', [cfg.vocab_size, C]],
-		['transformer.wpe.weight', [cfg.block_size, C]]
-	];
-	for (let l = 0; l < cfg.n_layer; l++) {
-		const h = `transformer.h.${l}`;
-		out.push(
-			[`${h}.ln_1.weight`, [C]],
-			[`${h}.ln_1.bias`, [C]],
-			[`${h}.attn.c_attn.weight`, [C, 3 * C]],
-			[`${h}.attn.c_attn.bias`, [3 * C]],
-			[`${h}.attn.c_proj.weight`, [C, C]],
-			[`${h}.attn.c_proj.bias`, [C]],
-			[`${h}.ln_2.weight`, [C]],
-			[`${h}.ln_2.bias`, [C]],
-			[`${h}.mlp.c_fc.weight`, [C, 4 * C]],
-			[`${h}.mlp.c_fc.bias`, [4 * C]],
-			[`${h}.mlp.c_proj.weight`, [4 * C, C]],
-			[`${h}.mlp.c_proj.bias`, [C]]
-		);
-	}
-	out.push(['transformer.ln_f.weight', [C]], ['transformer.ln_f.bias', [C]]);
-	return out;
-}
 
 /**
  * GPT-2 init: normal(0, 0.02) for weights and embeddings, normal(0, 0.02/sqrt(2·n_layer)) for the

@@ -42,6 +42,15 @@ function scoreSentences(run: RunRecord, latest: LatestEvaluation | null): string
 	return out;
 }
 
+/** What Resume does for a run stopped at step `reached`: from which checkpoint, and how many steps it repeats. */
+function resumeFrom(run: RunRecord, reached: number): string {
+	const last = run.checkpoints.at(-1)?.step ?? 0;
+	const lost = reached - last;
+	if (last === 0)
+		return `No checkpoint was written yet, so Resume starts over from step 0${lost > 0 ? ` (the ${lost} steps trained are lost)` : ''}.`;
+	return `Resume continues from the last checkpoint, step ${last}${lost > 0 ? `: the ${lost} steps since it are trained again` : ''}.`;
+}
+
 /** " (untrained: 0; always answering "98": 19)": what the score is to be read against. */
 function baselines(s: EvalSummary, untrained: EvalSummary | undefined): string {
 	const parts: string[] = [];
@@ -56,11 +65,18 @@ function baselines(s: EvalSummary, untrained: EvalSummary | undefined): string {
  * `health` defaults to the ones stored in run.json). A completed run is green only when no
  * finding is left: "completed" says training ran to its last step, not that it trained well.
  */
-export function verdict(run: RunRecord, latest: LatestEvaluation | null, health = run.summary.health ?? []): Verdict {
+export function verdict(
+	run: RunRecord,
+	latest: LatestEvaluation | null,
+	health = run.summary.health ?? [],
+	/** The newest logged step (metrics), which may be past the newest checkpoint. */
+	lastStep = run.summary.steps_done
+): Verdict {
 	const loss = lossSentence(run);
 	const findings = health.map((h) => h.sentence);
 	const details = [...findings, loss, ...scoreSentences(run, latest)].filter((s): s is string => s !== null);
-	const at = `step ${run.summary.steps_done} of ${run.config.train.steps}`;
+	const reached = Math.max(lastStep, run.summary.steps_done);
+	const at = `step ${reached} of ${run.config.train.steps}`;
 	const bad = health.some((h) => h.severity === 'bad');
 	switch (run.status) {
 		case 'completed':
@@ -94,18 +110,8 @@ export function verdict(run: RunRecord, latest: LatestEvaluation | null, health 
 				next: `${run.error ?? ''} Press "Evaluate again".`
 			};
 		case 'interrupted':
-			return {
-				tone: 'paused',
-				headline: `Interrupted at ${at}.`,
-				details,
-				next: `${run.error ?? ''} Press Resume to continue.`.trim()
-			};
+			return { tone: 'paused', headline: `Interrupted at ${at}.`, details, next: resumeFrom(run, reached) };
 		case 'cancelled':
-			return {
-				tone: 'paused',
-				headline: `Cancelled at ${at}.`,
-				details,
-				next: 'Resume continues from the last checkpoint.'
-			};
+			return { tone: 'paused', headline: `Cancelled at ${at}.`, details, next: resumeFrom(run, reached) };
 	}
 }

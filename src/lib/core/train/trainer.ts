@@ -8,6 +8,7 @@ import { GpuError, readBack, watchGpuErrors } from '../backend/gpuErrors';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
 import { forward, initParamValues, maskedCrossEntropy, paramShapes, type GptConfig } from '../model/gpt';
+import { parameterCount } from '../model/shapes';
 import { canonicalJson } from '../data/canonicalJson';
 import { encodeExample, makeBatch, type Batch, type Example } from '../text/examples';
 import { Tokenizer } from '../text/tokenizer';
@@ -179,7 +180,7 @@ export class Trainer {
 
 	/** A WebGPU error with what the step needed: most are a buffer or allocation too large for the device. */
 	private withModelSize(err: GpuError, batch: Batch): Error {
-		const n = paramShapes(this.gpt).reduce((sum, [, shape]) => sum + shape.reduce((a, b) => a * b, 1), 0);
+		const n = parameterCount(this.gpt);
 		const mb = (floats: number) => `${((floats * 4) / 2 ** 20).toFixed(1)} MB`;
 		const { vocab_size: V, n_embd: C, n_head: nh } = this.gpt;
 		return new Error(
