@@ -12,7 +12,7 @@ test('a zipped CLI run directory imports as a run, and exports byte-for-byte the
 	await page
 		.getByTestId('import-bundle')
 		.setInputFiles({ name: 'cli-run.zip', mimeType: 'application/zip', buffer: Buffer.from(zipSync(files)) });
-	await page.waitForURL(/\/run\?id=/);
+	await page.waitForURL(/\/run\/\?id=/);
 	await expect(status(page)).toHaveAttribute('data-status', 'completed');
 	expect((await download(page, 'dl-metrics')).equals(readFileSync(join(dir, 'metrics.jsonl')))).toBe(true);
 	expect((await download(page, 'dl-eval')).equals(readFileSync(join(dir, 'eval.json')))).toBe(true);

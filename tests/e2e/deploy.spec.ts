@@ -19,7 +19,7 @@ async function serviceWorkerInControl(page: Page) {
 
 test('under a sub-path on a plain static server: trains, and deep links survive a reload', async ({ page }) => {
 	await trainSmokeOnWasm(page, 1234, LAB);
-	expect(new URL(page.url()).pathname).toBe('/lab/run');
+	expect(new URL(page.url()).pathname).toBe('/lab/run/');
 	await page.reload();
 	await expect(status(page)).toHaveAttribute('data-status', 'completed');
 	await expect(page.getByTestId('verdict')).toBeVisible();
@@ -67,4 +67,31 @@ test('reports cross-origin isolation and wasm threads; the service worker isolat
 	await page.getByTestId('backend').selectOption('wasm');
 	await expect(page.getByTestId('isolation')).toContainText(/Cross-origin isolated: yes; wasm threads: [1-9]/);
 	expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+});
+
+test('deep links load from a plain file server (python3 -m http.server), after a reload too', async ({ page }) => {
+	const { spawn } = await import('node:child_process');
+	const server = spawn('python3', ['-m', 'http.server', '4181', '--bind', '127.0.0.1', '--directory', 'build'], {
+		stdio: 'ignore'
+	});
+	try {
+		const base = 'http://127.0.0.1:4181';
+		await expect
+			.poll(async () => (await fetch(`${base}/`).catch(() => null))?.status ?? 0, { timeout: 20_000 })
+			.toBe(200);
+		for (const [url, heading] of [
+			[`${base}/run/?id=no-such-run`, 'Run not found'],
+			[`${base}/run?id=no-such-run`, 'Run not found'], // the server redirects the folder to run/
+			[`${base}/runs/`, 'Runs'],
+			[`${base}/datasets/`, 'Datasets']
+		]) {
+			const response = await page.goto(url);
+			expect(response?.status(), url).toBe(200);
+			await expect(page.getByRole('heading', { level: 1 })).toHaveText(heading);
+			await page.reload();
+			await expect(page.getByRole('heading', { level: 1 })).toHaveText(heading);
+		}
+	} finally {
+		server.kill();
+	}
 });

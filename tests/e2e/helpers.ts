@@ -24,7 +24,7 @@ export async function startRun(page: Page, yaml: string, preset = 'ci_smoke.yaml
 	await page.getByTestId('preset').selectOption(preset);
 	await page.getByTestId('config-yaml').fill(yaml);
 	await page.getByTestId('train').click();
-	await page.waitForURL(/\/run\?id=/);
+	await page.waitForURL(/\/run\/\?id=/);
 	return new URL(page.url()).searchParams.get('id')!;
 }
 
@@ -89,6 +89,6 @@ export async function trainSmokeOnWasm(page: Page, seed = 1234, labUrl = ''): Pr
 	const yaml = (await page.getByTestId('config-yaml').inputValue()).replace('seed: 1234', `seed: ${seed}`);
 	await page.getByTestId('config-yaml').fill(yaml.replace('backend: auto', 'backend: wasm'));
 	await page.getByTestId('train').click();
-	await page.waitForURL(/\/run\?id=/);
+	await page.waitForURL(/\/run\/\?id=/);
 	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
 }

@@ -12,7 +12,7 @@ test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint
 	await page.getByTestId('backend').selectOption('wasm');
 	await expect(page.getByTestId('no-webgpu')).toBeHidden();
 	await page.getByTestId('train').click();
-	await page.waitForURL(/\/run\?id=/);
+	await page.waitForURL(/\/run\/\?id=/);
 
 	// the live chart draws (uPlot canvases) and the verdict says it trained, with numbers
 	await expect(page.getByTestId('charts').locator('canvas').first()).toBeVisible();

@@ -37,7 +37,7 @@ test('a damaged stored record shows as damaged on every list and page, and can b
 	await page.goto('/');
 	await expect(page.getByTestId('damaged-run')).toContainText('old import');
 	await expect(page.getByRole('link', { name: 'ci-smoke' }).first()).toBeVisible(); // the sound run still lists
-	await page.goto('/run?id=damaged-run');
+	await page.goto('/run/?id=damaged-run');
 	await expect(page.getByTestId('damaged')).toContainText('damaged record');
 	await expect(page.getByRole('alert')).toContainText('provenance: missing key');
 	await page.goto('/runs');
@@ -50,7 +50,7 @@ test('a damaged stored record shows as damaged on every list and page, and can b
 });
 
 test('an unknown or missing run id says Not found, with a way back', async ({ page }) => {
-	for (const url of ['/run?id=no-such-run', '/run']) {
+	for (const url of ['/run/?id=no-such-run', '/run']) {
 		await page.goto(url);
 		await expect(page.getByTestId('not-found')).toHaveText('Run not found');
 		await expect(page.getByRole('link', { name: 'See all runs' })).toBeVisible();
@@ -109,14 +109,14 @@ test('a follower tab sees the run interrupted when the training tab closes; a tr
 	const id = await startRun(page, longerSmoke(400));
 	await waitForStep(page, 3);
 	const other = await context.newPage();
-	await other.goto(`/run?id=${encodeURIComponent(id)}`);
+	await other.goto(`/run/?id=${encodeURIComponent(id)}`);
 	await expect(other.getByTestId('elsewhere')).toBeVisible();
 	// Delete from the other tab while this one trains: refused, and the run goes on
 	await other.goto('/runs');
 	await other.getByRole('button', { name: 'Delete ci-smoke' }).click();
 	await other.getByRole('button', { name: 'Delete for good' }).click();
 	await expect(other.getByRole('alert')).toContainText(/cancel the run|being trained or evaluated in a tab/);
-	await other.goto(`/run?id=${encodeURIComponent(id)}`);
+	await other.goto(`/run/?id=${encodeURIComponent(id)}`);
 	await expect(other.getByTestId('elsewhere')).toBeVisible();
 	await page.close();
 	await expect(status(other)).toHaveAttribute('data-status', 'interrupted', { timeout: 30_000 });

@@ -40,7 +40,7 @@ test('two tabs: only one trains a run; the other follows it', async ({ page, con
 	await expect(status(page)).toHaveAttribute('data-status', 'interrupted');
 
 	const other = await context.newPage();
-	await other.goto(`/run?id=${encodeURIComponent(id)}`);
+	await other.goto(`/run/?id=${encodeURIComponent(id)}`);
 	await expect(other.getByTestId('resume')).toBeVisible();
 	await Promise.all([page.getByTestId('resume').click(), other.getByTestId('resume').click()]);
 

@@ -18,7 +18,7 @@ test('README screenshot of a completed full run', async ({ page }) => {
 	await page
 		.getByTestId('import-bundle')
 		.setInputFiles({ name: 'golden-v2-run.zip', mimeType: 'application/zip', buffer: Buffer.from(zipSync(files)) });
-	await page.waitForURL(/\/run\?id=/);
+	await page.waitForURL(/\/run\/\?id=/);
 	await expect(page.locator('h1 [data-status]')).toHaveAttribute('data-status', 'completed');
 	await expect(page.getByTestId('verdict')).toBeVisible();
 	await page.waitForTimeout(1000); // charts settle
