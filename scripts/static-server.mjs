@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A plain static file server, as a static host (GitHub Pages) behaves: files under a base path,
-// "/x" → x.html or x/index.html, anything else → the 404.html fallback with status 404. No
-// special headers unless a site asks for cross-origin isolation.
+// "/x" → x.html, "/x/" → x/index.html ("/x" to a folder redirects to "/x/", query kept), anything
+// else → the 404.html fallback with status 404. No special headers unless a site asks for
+// cross-origin isolation.
 //   node scripts/static-server.mjs PORT:BASE:DIR[:isolated] [...]
 //   e.g. node scripts/static-server.mjs 4174:/lab:build-lab
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -45,6 +46,12 @@ export function serveStatic({ port, base, dir, isolated = false }) {
 			? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
 			: {};
 		const path = decodeURIComponent(url.pathname);
+		const folder = normalize(join(dir, path.slice(prefix.length)));
+		if (!path.endsWith('/') && folder.startsWith(normalize(dir)) && existsSync(join(folder, 'index.html'))) {
+			res.writeHead(301, { Location: `${url.pathname}/${url.search}`, ...headers });
+			res.end();
+			return;
+		}
 		let file = path === prefix || path.startsWith(`${prefix}/`) ? resolveFile(dir, path.slice(prefix.length)) : null;
 		let status = 200;
 		if (!file) {
