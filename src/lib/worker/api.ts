@@ -2,6 +2,7 @@
 // events it gets back. Only plain data crosses; weights never do.
 
 import type { BackendChoice, BackendName } from '../core/config';
+import type { DatasetImport } from '../storage/datasets';
 import type { RunRecord } from '../core/run/record';
 import type { BenchRecord } from '../core/train/bench';
 import type { StepMetrics } from '../core/train/metrics';
@@ -34,6 +35,9 @@ export type LabEvent =
 	| { kind: 'error'; runId: string; message: string; /** 'locked': another tab holds the run. */ code?: 'locked' };
 
 export type LabListener = (events: LabEvent[]) => void;
+
+/** A dataset import: stored (how), or refused with every problem (`line N: field: problem`). */
+export type DatasetImportResult = { ok: true; stored: DatasetImport } | { ok: false; problems: string[] };
 
 export interface StartRunRequest {
 	/** The config YAML as the user edited it. */
@@ -92,6 +96,13 @@ export interface LabWorkerApi {
 	generate(request: GenerateRequest): Promise<GenerateResult>;
 	/** The training benchmark (docs/performance.md) on one backend, in this worker. */
 	bench(request: BenchRequest): Promise<BenchRecord>;
+	/**
+	 * Imports a run bundle (.zip): inflated, validated and stored here, off the page's thread (a large
+	 * zip would freeze the page). Resolves with the run id; rejects with the reason.
+	 */
+	importBundle(bytes: Uint8Array, fileName: string): Promise<string>;
+	/** Imports a trace JSONL file (checked as UTF-8 and line by line) off the page's thread. */
+	importDataset(bytes: Uint8Array, fileName: string): Promise<DatasetImportResult>;
 	/** Trains a config with the bare core (no storage, no events): elapsed seconds after each step. */
 	timeCoreRun(configYaml: string, backend: BackendName): Promise<number[]>;
 }

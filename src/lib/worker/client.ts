@@ -3,7 +3,7 @@
 
 import * as Comlink from 'comlink';
 import type { BackendChoice } from '../core/config';
-import type { LabEvent, LabWorkerApi, StartRunRequest } from './api';
+import type { DatasetImportResult, LabEvent, LabWorkerApi, StartRunRequest } from './api';
 
 let worker: Comlink.Remote<LabWorkerApi> | null = null;
 const subscribers = new Set<(e: LabEvent) => void>();
@@ -46,6 +46,21 @@ export async function resumeRun(runId: string, backend: BackendChoice | null): P
 export async function evaluateRun(runId: string): Promise<void> {
 	ownRuns.add(runId);
 	await labWorker().evaluateRun(runId, hub);
+}
+
+/** A file's bytes to the worker without a copy (the page keeps no use for them). */
+const handOver = (bytes: Uint8Array) => Comlink.transfer(bytes, [bytes.buffer]);
+
+/** Imports a run bundle in the worker; resolves with the run id. */
+export async function importBundle(file: File): Promise<string> {
+	const bytes = new Uint8Array(await file.arrayBuffer());
+	return labWorker().importBundle(handOver(bytes), file.name);
+}
+
+/** Imports a trace JSONL file in the worker. */
+export async function importDataset(file: File): Promise<DatasetImportResult> {
+	const bytes = new Uint8Array(await file.arrayBuffer());
+	return labWorker().importDataset(handOver(bytes), file.name);
 }
 
 export async function cancelRun(runId: string): Promise<void> {

@@ -10,7 +10,10 @@ import { useFusedKernels } from '../core/model/fused';
 import { newRunRecord } from '../core/run/record';
 import { benchTraining, timeCoreRun } from '../core/train/bench';
 import { encodedTraces } from '../core/train/trainer';
+import { decodeTraceFile, TraceFileError } from '../core/data/traces';
+import { importBundle } from '../storage/artifacts';
 import { CheckpointRepo } from '../storage/checkpoints';
+import { importDataset } from '../storage/datasets';
 import { IdbRunStorage } from '../storage/runStorage';
 import type { BenchRequest, LabWorkerApi, StartRunRequest } from './api';
 import { backendQueue } from './backends';
@@ -76,6 +79,20 @@ const api: LabWorkerApi = {
 				useFusedKernels(true);
 			}
 		});
+	},
+
+	async importBundle(bytes, fileName) {
+		await cleanup;
+		return importBundle(db, bytes, fileName);
+	},
+
+	async importDataset(bytes, fileName) {
+		try {
+			return { ok: true, stored: await importDataset(db, fileName, decodeTraceFile(bytes, fileName)) };
+		} catch (err) {
+			// the problems list crosses the worker boundary as data (an Error's own fields do not)
+			return { ok: false, problems: err instanceof TraceFileError ? err.problems : [(err as Error).message] };
+		}
 	},
 
 	async timeCoreRun(configYaml: string, backend: BackendName) {
