@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { EvalJson, EvalSummary } from '../src/lib/core/eval/evalJson';
 import { evalFindings, lossFindings, runHealth } from '../src/lib/core/run/health';
 import { latestEvaluation } from '../src/lib/core/eval/evalJson';
+import { smokeConfig } from './helpers';
 
 const falling = (n: number, from = 3.8, to = 0.5) =>
 	Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
@@ -39,7 +40,17 @@ describe('health checks', () => {
 			[100, 1.0, 0.6, 1.2, 0.4],
 			[200, 0.5, 0.9, 1.0, 0.6]
 		]);
-		expect(runHealth(falling(200), false, e, 'train')).toEqual([]);
+		const config = smokeConfig({ data: { dataset: 'train' }, train: { warmup_steps: 10 } });
+		expect(runHealth(falling(200), false, e, config)).toEqual([]);
+	});
+
+	it('no false alarm from a few noisy steps, a warmup that has not moved the loss yet, or noise near 0', () => {
+		expect(lossFindings([3.81, 3.812], false)).toEqual([]); // 2 steps: too few to call a rise
+		expect(lossFindings([3.81, 3.8, 3.79, 3.81, 3.82, 3.8, 3.81, 3.811], false)).toEqual([]); // within 5%
+		const warm = [...Array(60).fill(3.81), ...falling(40, 3.81, 3.0)];
+		expect(lossFindings(warm, false, 60)).toEqual([]); // flat during a 60-step warmup, then falling
+		const converged = [...falling(200, 3.8, 0.012), ...Array.from({ length: 50 }, (_, i) => 0.012 + (i % 2) * 0.01)];
+		expect(lossFindings(converged, false)).toEqual([]); // 0.012 ↔ 0.022 near the end is noise, not a rise
 	});
 
 	it('a loss of 0 from the first step is not real', () => {

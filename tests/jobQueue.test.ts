@@ -75,6 +75,17 @@ describe('JobQueue', () => {
 		expect(log.indexOf('bench on wasm')).toBeLessThan(log.indexOf('start run B on cpu'));
 	});
 
+	it('an exclusive job (a bench) runs alone, even on the held backend', async () => {
+		const { queue, job, log } = fixture();
+		const run = job('run', 'wasm', 20);
+		await tick(3);
+		const bench = queue.run({ label: 'bench', choice: 'wasm', exclusive: true }, async () => log.push('bench'));
+		const gen = job('generation', 'wasm', 2); // arrives during the bench's wait: after it
+		await Promise.all([run, bench, gen]);
+		expect(log.indexOf('bench')).toBeGreaterThan(log.indexOf('end run'));
+		expect(log.indexOf('start generation on wasm')).toBeGreaterThan(log.indexOf('bench'));
+	});
+
 	it('gives the backend to the next job when a selection fails', async () => {
 		const { job } = fixture('webgpu');
 		const failing = job('run', 'webgpu', 5);

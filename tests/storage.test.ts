@@ -7,7 +7,7 @@ import type { RunRecord } from '../src/lib/core/run/record';
 import { CheckpointRepo } from '../src/lib/storage/checkpoints';
 import { LabDb, type StoredRun } from '../src/lib/storage/db';
 import { CorruptCheckpointError, isQuotaError, RunDeletedError, StorageFullError } from '../src/lib/storage/errors';
-import { renameRun } from '../src/lib/storage/runs';
+import { renameRun, setRunNotes } from '../src/lib/storage/runs';
 import { getLatestEvaluation } from '../src/lib/storage/evaluations';
 import { IdbRunStorage } from '../src/lib/storage/runStorage';
 import { backend, smokeConfig } from './helpers';
@@ -321,9 +321,10 @@ describe('checkpoint commits and other tabs (issue: nothing lost)', () => {
 	it('a rename in another tab survives the trainer; a run deleted while it trains does not come back', async () => {
 		await backend('cpu');
 		const db = freshDb();
-		const run = shortRun('renamed');
+		const created = shortRun('renamed');
+		await new IdbRunStorage(db, created.id).createRun(created);
+		const run = (await db.runs.get(created.id))!; // as a job reads it: with the user's notes
 		const storage = new IdbRunStorage(db, run.id);
-		await storage.createRun(run);
 		await trainRun({
 			storage,
 			run,
@@ -331,9 +332,13 @@ describe('checkpoint commits and other tabs (issue: nothing lost)', () => {
 			dataset: goldenV2(),
 			evalDatasets: [],
 			provenance: run.provenance,
-			hooks: { onStep: (m) => void (m.step === 3 && renameRun(db, run.id, 'my name')) }
+			hooks: {
+				onStep: (m) =>
+					void (m.step === 3 && Promise.all([renameRun(db, run.id, 'my name'), setRunNotes(db, run.id, 'my notes')]))
+			}
 		});
 		expect((await db.runs.get(run.id))!.name).toBe('my name');
+		expect((await db.runs.get(run.id))!.notes).toBe('my notes');
 		expect((await db.runs.get(run.id))!.status).toBe('completed');
 
 		const doomed = shortRun('deleted');

@@ -57,7 +57,9 @@ describe('verdict', () => {
 		const v = verdict(run('training_failed', { error: 'Storage full: 50.0 MB used of 50.0 MB.' }), null);
 		expect(v.tone).toBe('bad');
 		expect(v.headline).toBe('Training failed at step 8 of 8.');
-		expect(v.next).toBe('Storage full: 50.0 MB used of 50.0 MB. Resume continues from the last checkpoint.');
+		expect(v.next).toBe(
+			'Storage full: 50.0 MB used of 50.0 MB. No checkpoint was written yet, so Resume starts over from step 0 (the 8 steps trained are lost).'
+		);
 		// what an interruption costs: the steps since the last checkpoint
 		expect(verdict(run('interrupted'), null).next).toBe(
 			'No checkpoint was written yet, so Resume starts over from step 0 (the 8 steps trained are lost).'

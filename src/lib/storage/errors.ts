@@ -1,5 +1,7 @@
 // Storage failures in words a user can act on.
 
+import { CheckpointFormatError } from '../core/checkpoint/safetensors';
+
 /** The browser refused a write because the origin's storage quota is used up. */
 export class StorageFullError extends Error {
 	constructor(usedBytes: number | null, quotaBytes: number | null) {
@@ -19,8 +21,8 @@ export class RunDeletedError extends Error {
 	}
 }
 
-/** A stored checkpoint whose bytes do not match their checksums. */
-export class CorruptCheckpointError extends Error {}
+/** A stored checkpoint whose bytes do not match their checksums: damaged, as a bad file is. */
+export class CorruptCheckpointError extends CheckpointFormatError {}
 
 /** True for QuotaExceededError, also when Dexie wraps it (AbortError, OpenFailedError, BulkError …). */
 export function isQuotaError(err: unknown, depth = 0): boolean {

@@ -41,7 +41,8 @@ export class IdbRunStorage implements RunStorage {
 	}
 
 	private async updateRun(run: RunRecord): Promise<void> {
-		const { name: _name, ...fields } = run;
+		// the user's fields stay theirs: a stored row read by a job carries its notes too
+		const { name: _name, notes: _notes, ...fields } = run as RunRecord & { notes?: string };
 		const changed = await this.db.runs.update(run.id, fields);
 		if (changed === 0 && !(await this.db.runs.get(run.id))) throw new RunDeletedError(run.id);
 	}

@@ -2,6 +2,7 @@
 // worker's batched events out to whoever listens, and which runs this page's worker is driving.
 
 import * as Comlink from 'comlink';
+import { isLive } from '../core/run/status';
 import type { BackendChoice } from '../core/config';
 import type { DatasetImportResult, LabEvent, LabWorkerApi, StartRunRequest } from './api';
 
@@ -17,6 +18,8 @@ export function labWorker(): Comlink.Remote<LabWorkerApi> {
 const hub = Comlink.proxy((events: LabEvent[]) => {
 	for (const e of events) {
 		if (e.kind === 'error' && e.code === 'locked') ownRuns.delete(e.runId);
+		// this tab's job on the run is over: if another tab trains it later, this one follows
+		if (e.kind === 'run' && !isLive(e.run.status)) ownRuns.delete(e.run.id);
 		for (const fn of subscribers) fn(e);
 	}
 });

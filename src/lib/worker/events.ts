@@ -18,7 +18,8 @@ export function batcher(listener: LabListener): EventSink {
 		const out = queue;
 		queue = [];
 		try {
-			listener(out);
+			// a Comlink call: a page that went away rejects it asynchronously
+			void Promise.resolve(listener(out)).catch(() => undefined);
 		} catch {
 			// the page went away; the run goes on and stays in IndexedDB
 		}

@@ -20,6 +20,8 @@ export interface JobSpec<R extends HeldBackend> {
 	choice: string;
 	/** Take whatever backend is held now instead of waiting for `choice` (a generation). */
 	anyHeld?: boolean;
+	/** Run alone: nothing joins it and it joins nothing (a bench, whose timings and switches are global). */
+	exclusive?: boolean;
 	/** Replaces the plain selection of `choice` (auto by measurement). */
 	select?: () => Promise<R>;
 }
@@ -45,6 +47,8 @@ export class JobQueue<R extends HeldBackend> {
 	private readonly running = new Set<string>();
 	private readonly waiting: Waiter<R>[] = [];
 	private selecting = false;
+	/** The running job runs alone. */
+	private exclusiveRunning = false;
 
 	constructor(private readonly selectBackend: (choice: string) => Promise<R>) {}
 
@@ -81,7 +85,7 @@ export class JobQueue<R extends HeldBackend> {
 	/** Whether a job may start now: nothing runs, or it may join the held backend. */
 	private startable(spec: JobSpec<R>): boolean {
 		if (this.running.size === 0) return true;
-		if (this.selecting || this.held === null) return false;
+		if (this.selecting || this.held === null || spec.exclusive || this.exclusiveRunning) return false;
 		return spec.anyHeld === true || spec.choice === this.held.backend;
 	}
 
@@ -89,6 +93,7 @@ export class JobQueue<R extends HeldBackend> {
 	private admit(spec: JobSpec<R>): Ticket {
 		const selects = this.running.size === 0;
 		if (selects) this.selecting = true;
+		this.exclusiveRunning = spec.exclusive === true;
 		let label = spec.label;
 		for (let i = 2; this.running.has(label); i++) label = `${spec.label} #${i}`;
 		this.running.add(label);

@@ -18,7 +18,7 @@ import { IdbRunStorage } from '../storage/runStorage';
 import type { BenchRequest, LabWorkerApi, StartRunRequest } from './api';
 import { backendQueue } from './backends';
 import { batcher } from './events';
-import { db, evaluateJob, generateJob, loadDatasets, stops, trainJob } from './runJobs';
+import { db, evaluateJob, generateJob, isDriving, loadDatasets, stops, trainJob } from './runJobs';
 
 const cleanup = new CheckpointRepo(db).cleanup(); // uncommitted chunks from a closed tab
 
@@ -54,6 +54,9 @@ const api: LabWorkerApi = {
 	},
 
 	async cancelRun(runId) {
+		// only a run this worker drives can be stopped here (a stale stop would cancel a later resume)
+		if (!isDriving(runId))
+			throw new Error(`run ${runId} is not being trained in this tab; cancel it in the tab that trains it`);
 		stops.set(runId, 'cancel');
 	},
 
@@ -110,7 +113,7 @@ async function onExactly<T>(
 	work: (config: LabConfig, datasets: Dataset[], runtime: string) => Promise<T>
 ): Promise<T> {
 	const config = parseConfig(configYaml, { file: 'bench.yaml' });
-	return backendQueue.run({ label: `bench on ${backend}`, choice: backend }, async (report) => {
+	return backendQueue.run({ label: `bench on ${backend}`, choice: backend, exclusive: true }, async (report) => {
 		if (report.backend !== backend) throw new Error(`${backend} is not available here: ${report.notes.join('; ')}`);
 		const browser = navigator.userAgent.match(/(Chrome|Firefox|Safari)\/[\d.]+/)?.[0] ?? 'browser';
 		const isolation = report.isolated ? 'cross-origin isolated' : 'not isolated';

@@ -11,6 +11,7 @@ import { generateGreedy } from '../core/eval/generate';
 import { extractAnswer } from '../core/eval/judge';
 import { evaluateRun, newestReadableCheckpoint, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
 import type { Provenance, RunRecord } from '../core/run/record';
+import { transition } from '../core/run/status';
 import { encodeExample } from '../core/text/examples';
 import { modelShapeKey, timeModelSteps } from '../core/train/autoSelect';
 import { CheckpointRepo } from '../storage/checkpoints';
@@ -110,6 +111,8 @@ async function withRunLock(runId: string, events: EventSink, work: () => Promise
 /** Runs this worker is training or evaluating (or about to). */
 const driving = new Set<string>();
 
+export const isDriving = (runId: string) => driving.has(runId);
+
 // A lost WebGPU device fails the trainer's next read-back with its reason (core/backend/gpuErrors.ts).
 function hooksFor(runId: string, events: EventSink): RunHooks {
 	return {
@@ -138,6 +141,7 @@ async function runJob(
 	work: (report: BackendReport, run: RunRecord) => Promise<unknown>
 ): Promise<void> {
 	await withRunLock(runId, events, async () => {
+		stops.delete(runId); // a stop meant for an earlier job of this run
 		const run = await db.runs.get(runId);
 		if (!run) {
 			events.push({
@@ -160,7 +164,13 @@ async function runJob(
 			);
 		} catch (err) {
 			events.push({ kind: 'error', runId: run.id, message: (err as Error).message });
-			const stored = await db.runs.get(run.id);
+			let stored = await db.runs.get(run.id);
+			// a new run whose backend or datasets failed before training began fails; it never stays pending
+			if (stored?.status === 'pending') {
+				const failed = { ...stored, status: transition('pending', 'training_error'), error: (err as Error).message };
+				await new IdbRunStorage(db, run.id).saveRun(failed).catch(() => undefined);
+				stored = failed;
+			}
 			if (stored) events.push({ kind: 'run', run: stored });
 		} finally {
 			stops.delete(run.id);

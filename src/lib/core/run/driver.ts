@@ -4,6 +4,7 @@
 // (IndexedDB) each implement RunStorage; everything else is shared.
 
 import { decodeCheckpoint, type Checkpoint } from '../checkpoint/checkpoint';
+import { CheckpointFormatError } from '../checkpoint/safetensors';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
 import type { EvalLine } from '../eval/evalJson';
@@ -156,7 +157,10 @@ export async function newestReadableCheckpoint(
 		try {
 			return { checkpoint: await readStored(storage, step), skipped };
 		} catch (err) {
-			const why = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+			// only a damaged checkpoint is skipped; a read that failed for another reason (memory,
+			// storage, permissions) must not make the resume drop a good checkpoint
+			if (!((err as Error).cause instanceof CheckpointFormatError)) throw err;
+			const why = ((err as Error).cause as Error).message;
 			skipped.push(`checkpoint step ${step} is damaged (${why})`);
 		}
 	}
@@ -183,7 +187,7 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 	if (input.resume) {
 		await storage.truncateMetrics(input.resume.step);
 		run.checkpoints = run.checkpoints.filter((c) => c.step <= input.resume!.step);
-	}
+	} else if (run.status !== 'pending') run.checkpoints = []; // a resume from scratch: none is usable
 	let pending: StepMetrics[] = [];
 	let lastFlush = Date.now();
 	const flush = async () => {
@@ -195,7 +199,7 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 	};
 	const summarise = (nonFinite = false) => {
 		const losses = metrics.map((m) => m.loss);
-		const health = runHealth(losses, nonFinite, null, config.data.dataset);
+		const health = runHealth(losses, nonFinite, null, config);
 		run.summary = { ...run.summary, ...lossSummary(losses), steps_done: trainer.step, health };
 	};
 
@@ -219,7 +223,7 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 			},
 			onCheckpoint: async (step, bytes) => {
 				const entry = { step, file: checkpointFileName(step), bytes: bytes.length, created: now() };
-				const all = [...run.checkpoints.filter((c) => c.step !== step), entry];
+				const all = [...run.checkpoints.filter((c) => c.step !== step), entry].sort((x, y) => x.step - y.step);
 				const keep = config.checkpoint.keep_last;
 				summarise();
 				const kept = new Set(all.slice(-keep).map((c) => c.step));
@@ -314,7 +318,7 @@ export async function evaluateRun(input: EvaluateRunInput): Promise<EvalJson> {
 		const result = ev.result();
 		await storage.saveEvaluation(result, evalMetricLines(result));
 		const losses = (await storage.readMetrics()).map((m) => m.loss);
-		const health = runHealth(losses, false, result, run.config.data.dataset);
+		const health = runHealth(losses, run.error_kind === 'non-finite', result, run.config);
 		run.summary = { ...run.summary, ...evalRunSummary(result), health };
 		if (unfinished) {
 			await storage.saveRun(run);

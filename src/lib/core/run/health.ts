@@ -6,12 +6,17 @@
 import type { EvalSummary, LatestEvaluation } from '../eval/evalJson';
 import { latestEvaluation, type EvalJson } from '../eval/evalJson';
 import { lossSummary, trailingMean } from './lossStats';
+import type { LabConfig } from '../config';
 import type { HealthFinding } from './record';
 
 /** Thresholds (docs/specification.md §8). */
 export const HEALTH = {
 	/** Steps before "stuck", "constant" and "unstable" can be judged. */
 	minSteps: 30,
+	/** Steps (after warmup) before a rise can be called divergence. */
+	minDivergeSteps: 8,
+	/** The final loss above the initial one by this factor is "diverged". */
+	diverge: 1.05,
 	/** Losses at or below this are "zero". */
 	zero: 1e-6,
 	/** Relative spread below which the loss is constant. */
@@ -20,6 +25,8 @@ export const HEALTH = {
 	stuck: 0.05,
 	/** The late trailing mean above the lowest one by this factor is "unstable". */
 	unstable: 1.5,
+	/** … and by at least this share of the fall from the initial loss to the lowest. */
+	unstableShare: 0.25,
 	/** Held-out loss above its lowest by this factor, at the last evaluation, is "overfitting". */
 	overfit: 1.1,
 	/** Training accuracy at or above this, with held-out accuracy within `memoriseMargin` of its baseline, is "memorised". */
@@ -30,8 +37,12 @@ export const HEALTH = {
 const f = (x: number) => (Math.abs(x) >= 0.01 ? x.toFixed(2) : x.toPrecision(2));
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
-/** Findings from the training losses (in step order); `nonFinite` when training stopped on a NaN/Inf. */
-export function lossFindings(losses: readonly number[], nonFinite: boolean): HealthFinding[] {
+/**
+ * Findings from the training losses (in step order); `nonFinite` when training stopped on a
+ * NaN/Inf. Rising, stuck and unstable are judged after the `warmup` steps (the loss may sit still
+ * while the learning rate ramps up) and only over enough steps to tell a trend from noise.
+ */
+export function lossFindings(losses: readonly number[], nonFinite: boolean, warmup = 0): HealthFinding[] {
 	const out: HealthFinding[] = [];
 	if (nonFinite)
 		out.push({
@@ -49,7 +60,6 @@ export function lossFindings(losses: readonly number[], nonFinite: boolean): Hea
 		});
 		return out;
 	}
-	const { initial_loss: a, final_loss: b } = lossSummary(losses) as { initial_loss: number; final_loss: number };
 	const mean = losses.reduce((s, l) => s + l, 0) / losses.length;
 	const spread = Math.max(...losses) - Math.min(...losses);
 	if (losses.length >= HEALTH.minSteps && spread <= HEALTH.constant * Math.abs(mean)) {
@@ -60,7 +70,10 @@ export function lossFindings(losses: readonly number[], nonFinite: boolean): Hea
 		});
 		return out;
 	}
-	if (b > a) {
+	const after = losses.slice(Math.min(warmup, Math.max(0, losses.length - HEALTH.minDivergeSteps)));
+	if (after.length < HEALTH.minDivergeSteps) return out;
+	const { initial_loss: a, final_loss: b } = lossSummary(after) as { initial_loss: number; final_loss: number };
+	if (b > HEALTH.diverge * a) {
 		out.push({
 			kind: 'diverged',
 			severity: 'bad',
@@ -68,19 +81,20 @@ export function lossFindings(losses: readonly number[], nonFinite: boolean): Hea
 		});
 		return out;
 	}
-	if (losses.length >= HEALTH.minSteps && (a - b) / a < HEALTH.stuck) {
+	if (after.length >= HEALTH.minSteps && (a - b) / a < HEALTH.stuck) {
 		out.push({
 			kind: 'stuck',
 			severity: 'warn',
 			sentence: `The loss barely moved (${f(a)} → ${f(b)}, less than ${pct(HEALTH.stuck)} in ${losses.length} steps): training is stuck.`
 		});
 	}
-	if (losses.length >= HEALTH.minSteps) {
-		const window = Math.max(5, Math.min(50, Math.floor(losses.length / 10)));
-		const m = trailingMean(losses, window).filter(Number.isFinite);
+	if (after.length >= HEALTH.minSteps) {
+		const window = Math.max(5, Math.min(50, Math.floor(after.length / 10)));
+		const m = trailingMean(after, window).filter(Number.isFinite);
 		const low = Math.min(...m);
 		const end = m[m.length - 1];
-		if (end > HEALTH.unstable * low)
+		// a real rise: relative, and a fair part of what the run had gained (not noise near 0)
+		if (end > HEALTH.unstable * low && end - low > HEALTH.unstableShare * (a - low))
 			out.push({
 				kind: 'unstable',
 				severity: 'warn',
@@ -142,11 +156,12 @@ export function runHealth(
 	losses: readonly number[],
 	nonFinite: boolean,
 	evalJson: EvalJson | null,
-	trainKey: string
+	config: Pick<LabConfig, 'data' | 'train'>
 ): HealthFinding[] {
+	const latest = evalJson ? latestEvaluation(evalJson) : null;
 	return [
-		...lossFindings(losses, nonFinite),
-		...evalFindings(evalJson, evalJson ? latestEvaluation(evalJson) : null, trainKey)
+		...lossFindings(losses, nonFinite, config.train.warmup_steps),
+		...evalFindings(evalJson, latest, config.data.dataset)
 	];
 }
 

@@ -100,7 +100,7 @@ export function verdict(
 				tone: 'bad',
 				headline: `Training failed at ${at}.`,
 				details,
-				next: `${run.error ?? 'No reason was recorded.'} Resume continues from the last checkpoint.`
+				next: `${run.error ?? 'No reason was recorded.'} ${resumeFrom(run, reached)}`
 			};
 		case 'evaluation_failed':
 			return {

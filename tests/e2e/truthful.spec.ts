@@ -1,0 +1,118 @@
+// The run page tells the truth (issue 12): the verdict follows the health checks for a diverged
+// run, a loss of 0 and a memorised one; every state offers only actions that work and keeps a way
+// forward. The runs are the CLI's ci_smoke run, imported as bundles with their numbers or state
+// changed, so each case is exact.
+import { zipSync, strToU8 } from 'fflate';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import { cliRun, smokeYaml, status } from './helpers';
+
+let dir: string | null = null;
+const smokeDir = () => (dir ??= cliRun(smokeYaml.replace(/backend: \w+/, 'backend: wasm')));
+
+type Files = Record<string, Uint8Array>;
+const read = (d: string): Files =>
+	Object.fromEntries(readdirSync(d).map((f) => [f, new Uint8Array(readFileSync(join(d, f)))]));
+const json = (files: Files, name: string) => JSON.parse(new TextDecoder().decode(files[name]));
+const put = (files: Files, name: string, value: unknown) => (files[name] = strToU8(JSON.stringify(value)));
+
+/** Imports the files as a bundle from the lab page; lands on the run page. */
+async function importRun(page: Page, files: Files, id: string) {
+	const run = json(files, 'run.json');
+	put(files, 'run.json', { ...run, id, name: id });
+	const zip = Object.fromEntries(Object.entries(files).map(([k, v]) => [`${id}/${k}`, v]));
+	await page.goto('/');
+	await page
+		.getByTestId('import-bundle')
+		.setInputFiles({ name: `${id}.zip`, mimeType: 'application/zip', buffer: Buffer.from(zipSync(zip)) });
+	await page.waitForURL(/\/run\/\?id=/);
+}
+
+/** metrics.jsonl with each training line's loss replaced. */
+function withLosses(files: Files, loss: (step: number) => number) {
+	const lines = new TextDecoder()
+		.decode(files['metrics.jsonl'])
+		.trim()
+		.split('\n')
+		.map((l) => JSON.parse(l));
+	files['metrics.jsonl'] = strToU8(
+		lines.map((m) => JSON.stringify('split' in m ? m : { ...m, loss: loss(m.step) })).join('\n') + '\n'
+	);
+}
+
+test('verdict health: a diverged run and a loss of 0 are red, a memorised one amber, with the sentence', async ({
+	page
+}) => {
+	const diverged = read(smokeDir());
+	withLosses(diverged, (s) => 3.8 + s * 4);
+	await importRun(page, diverged, 'diverged');
+	const verdict = page.getByTestId('verdict');
+	await expect(verdict).toHaveAttribute('data-tone', 'bad');
+	await expect(verdict).toContainText('Training ran to the end, but did not train.');
+	await expect(verdict).toContainText(/The loss rose from [\d.]+ to [\d.]+: training diverged/);
+
+	const zero = read(smokeDir());
+	withLosses(zero, () => 0);
+	await importRun(page, zero, 'zero-loss');
+	await expect(verdict).toHaveAttribute('data-tone', 'bad');
+	await expect(verdict).toContainText('The loss was 0 from the first step');
+
+	const memorised = read(smokeDir());
+	const e = json(memorised, 'eval.json');
+	const last = e.history.at(-1);
+	last.datasets['golden-v2'].answer_accuracy = 1;
+	last.datasets['golden-v2-heldout'].answer_accuracy = 0;
+	put(memorised, 'eval.json', e);
+	await importRun(page, memorised, 'memorised');
+	await expect(verdict).toHaveAttribute('data-tone', 'warn');
+	await expect(verdict).toContainText('Training completed, with a warning.');
+	await expect(verdict).toContainText(
+		/Memorised, does not generalise: 100% of training questions right, but 0% on golden-v2-heldout/
+	);
+});
+
+test('no stranded state: each offers only actions that work, and each keeps a way forward', async ({ page }) => {
+	test.setTimeout(300_000);
+	const cases: [string, (f: Files) => void, string, string][] = [
+		// [status, how to make it, the action offered, the status it ends in]
+		['completed', () => undefined, 'reevaluate', 'completed'],
+		[
+			'evaluation_failed',
+			(f) => put(f, 'run.json', { ...json(f, 'run.json'), status: 'evaluation_failed' }),
+			'reevaluate',
+			'completed'
+		],
+		['cancelled', (f) => put(f, 'run.json', { ...json(f, 'run.json'), status: 'cancelled' }), 'resume', 'completed'],
+		[
+			'training_failed',
+			(f) => put(f, 'run.json', { ...json(f, 'run.json'), status: 'training_failed', error: 'x' }),
+			'resume',
+			'completed'
+		],
+		[
+			'interrupted, no checkpoint',
+			(f) => {
+				for (const k of Object.keys(f)) if (k.endsWith('.safetensors') || k === 'eval.json') delete f[k];
+				put(f, 'run.json', { ...json(f, 'run.json'), status: 'interrupted', checkpoints: [] });
+			},
+			'resume',
+			'completed'
+		]
+	];
+	for (const [name, make, action, end] of cases) {
+		const files = read(smokeDir());
+		make(files);
+		await importRun(page, files, name.replace(/[^a-z]+/g, '-'));
+		const offered = ['resume', 'reevaluate', 'cancel'].filter((a) => a === action);
+		for (const a of ['resume', 'reevaluate']) {
+			if (!offered.includes(a)) continue;
+			await expect(page.getByTestId(a), `${name}: ${a} offered`).toBeVisible();
+		}
+		if (name.startsWith('interrupted, no checkpoint')) await expect(page.getByTestId('reevaluate')).toHaveCount(0);
+		await page.getByTestId(action).click();
+		await expect(status(page), `${name} → ${action}`).toHaveAttribute('data-status', end, { timeout: 120_000 });
+		await expect(page.getByTestId('action-error')).toHaveCount(0);
+	}
+});
