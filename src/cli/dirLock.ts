@@ -2,7 +2,7 @@
 // (O_EXCL) before anything in the directory is read or written. A lock whose process is gone is
 // stale and taken over; a live one is refused, naming the process.
 
-import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Whether a process with this pid runs (EPERM: it runs, as another user). */
@@ -18,7 +18,7 @@ function alive(pid: number): boolean {
 /** Takes the directory's lock; returns the function that releases it (also run at process exit). */
 export function lockRunDir(dir: string): () => void {
 	const path = join(dir, '.lock');
-	for (let attempt = 0; attempt < 2; attempt++) {
+	for (let attempt = 0; attempt < 3; attempt++) {
 		try {
 			const fd = openSync(path, 'wx');
 			writeSync(fd, `${process.pid}\n`);
@@ -35,8 +35,16 @@ export function lockRunDir(dir: string): () => void {
 			return release;
 		} catch (err) {
 			if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-			const owner = Number(readFileSync(path, 'utf8').trim());
-			if (Number.isInteger(owner) && owner > 0 && alive(owner))
+			let text: string;
+			try {
+				text = readFileSync(path, 'utf8').trim();
+			} catch {
+				continue; // released meanwhile: try again
+			}
+			const owner = Number(text);
+			// an empty lock is one being written this instant (or a crash mid-write long ago)
+			const young = text === '' && Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0) < 10_000;
+			if (young || (Number.isInteger(owner) && owner > 0 && alive(owner)))
 				throw new Error(
 					`${dir} is being trained by process ${owner} (lock file ${path}): wait for it to end or stop it; ` +
 						`if no such process runs, delete ${path}`,

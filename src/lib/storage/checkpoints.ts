@@ -81,9 +81,19 @@ export class CheckpointRepo {
 	}
 
 	async read(runId: string, step: number): Promise<Uint8Array> {
-		const meta = await this.db.checkpoints.get([runId, step]);
+		// metadata and chunks from one snapshot (a pruning commit cannot fall between them); the
+		// checksums are computed after it, as WebCrypto's promises would end an IndexedDB transaction
+		const [meta, chunks] = await this.db.transaction(
+			'r',
+			this.db.checkpoints,
+			this.db.chunks,
+			async () =>
+				[
+					await this.db.checkpoints.get([runId, step]),
+					await this.db.chunks.where('[runId+step]').equals([runId, step]).sortBy('index')
+				] as const
+		);
 		if (!meta || meta.committed !== 1) throw new Error(`run ${runId} has no checkpoint at step ${step}`);
-		const chunks = await this.db.chunks.where('[runId+step]').equals([runId, step]).sortBy('index');
 		if (chunks.length !== meta.chunkCount) {
 			throw new CorruptCheckpointError(
 				`checkpoint step ${step} of run ${runId} is incomplete: ${chunks.length} of ${meta.chunkCount} chunks`
