@@ -12,9 +12,10 @@ export interface Preset {
 }
 
 export const PRESETS: Preset[] = [
-	{ file: 'ci_smoke.yaml', label: 'Smoke test (seconds)', yaml: ciSmoke },
-	{ file: 'quick_golden_v2.yaml', label: 'Quick (a few minutes)', yaml: quick },
-	{ file: 'train_golden_v2.yaml', label: 'Full run (about 10 minutes on a CPU)', yaml: full }
+	// no times in the labels: the lab page adds its estimate for the backend in use (one source)
+	{ file: 'ci_smoke.yaml', label: 'Smoke test', yaml: ciSmoke },
+	{ file: 'quick_golden_v2.yaml', label: 'Quick', yaml: quick },
+	{ file: 'train_golden_v2.yaml', label: 'Full run', yaml: full }
 ];
 
 /** The YAML with runtime.backend replaced (unchanged while the YAML does not parse). */

@@ -116,3 +116,16 @@ test('no stranded state: each offers only actions that work, and each keeps a wa
 		await expect(page.getByTestId('action-error')).toHaveCount(0);
 	}
 });
+
+test('the same bundle imported twice: the second is refused by run id, saying so', async ({ page }) => {
+	const files = read(smokeDir());
+	await importRun(page, files, 'twice');
+	await page.goto('/');
+	const zip = Object.fromEntries(Object.entries(files).map(([k, v]) => [`twice/${k}`, v]));
+	await page
+		.getByTestId('import-bundle')
+		.setInputFiles({ name: 'twice.zip', mimeType: 'application/zip', buffer: Buffer.from(zipSync(zip)) });
+	await expect(page.getByTestId('import-error')).toContainText(
+		'twice.zip: run twice ("twice") is already in this browser; nothing was imported'
+	);
+});
