@@ -8,7 +8,7 @@ import { encodeCheckpoint, type Checkpoint } from '../src/lib/core/checkpoint/ch
 import { canonicalJsonl } from '../src/lib/core/data/traces';
 import { goldenV2, goldenV2Heldout } from '../src/lib/core/data/golden';
 import { evaluateCheckpoint } from '../src/lib/core/eval/evaluate';
-import { generateGreedy } from '../src/lib/core/eval/generate';
+import { generate } from '../src/lib/core/eval/generate';
 import { stepsToEvaluate } from '../src/lib/core/eval/runEvaluation';
 import { forward, initParamValues, paramShapes, type GptConfig } from '../src/lib/core/model/gpt';
 import { EOS } from '../src/lib/core/text/tokenizer';
@@ -39,7 +39,7 @@ describe('greedy generation with a KV cache', () => {
 			])
 		);
 		const prompts = [[1, 5, 6], [1, 7], [1, 8, 9, 10, 11, 4], [1]];
-		const batched = await generateGreedy(p, cfg, prompts, 20);
+		const batched = await generate(p, cfg, prompts, 20);
 		for (const [b, prompt] of prompts.entries()) {
 			const ids = [...prompt];
 			const want: number[] = [];
@@ -58,6 +58,19 @@ describe('greedy generation with a KV cache', () => {
 			expect(batched[b].endedWithEos).toBe(eos);
 		}
 		expect(batched.some((g) => g.tokens.length > 3)).toBe(true);
+
+		// sampling: top-1 is greedy; a seed draws the same sample again; temperature changes what is drawn
+		const sample = (t: number, k: number, seed: number) =>
+			generate(p, cfg, prompts, 20, { temperature: t, topK: k, seed });
+		expect((await sample(1, 1, 3)).map((g) => g.tokens)).toEqual(batched.map((g) => g.tokens));
+		const a = await sample(2, 0, 7);
+		expect((await sample(2, 0, 7)).map((g) => g.tokens)).toEqual(a.map((g) => g.tokens));
+		expect(a.map((g) => g.tokens)).not.toEqual(batched.map((g) => g.tokens));
+		// streaming: every step reports the tokens so far, ending with the result
+		const seen: number[][][] = [];
+		const streamed = await generate(p, cfg, prompts, 20, undefined, (t) => seen.push(t.map((r) => [...r])));
+		expect(seen.at(-1)).toEqual(streamed.map((g) => g.tokens));
+		expect(seen.length).toBeGreaterThan(1);
 		tf.dispose(Object.values(p));
 	});
 

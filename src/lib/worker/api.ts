@@ -2,6 +2,7 @@
 // events it gets back. Only plain data crosses; weights never do.
 
 import type { BackendChoice, BackendName } from '../core/config';
+import type { Sampling } from '../core/eval/generate';
 import type { DatasetImport } from '../storage/datasets';
 import type { RunRecord } from '../core/run/record';
 import type { BenchRecord } from '../core/train/bench';
@@ -54,6 +55,8 @@ export interface GenerateRequest {
 	maxNewTokens: number;
 	/** The backend to generate on; null: the one a running job holds, else the run's own. */
 	backend: BackendChoice | null;
+	/** Greedy (temperature 0) or sampled, with a seed. */
+	sampling: Sampling;
 }
 
 export interface GenerateResult {
@@ -92,8 +95,8 @@ export interface LabWorkerApi {
 	cancelRun(runId: string): Promise<void>;
 	/** Evaluates a run's checkpoints again (completed, evaluation_failed or interrupted). */
 	evaluateRun(runId: string, listener: LabListener): Promise<void>;
-	/** Greedy generation from one checkpoint (the playground). */
-	generate(request: GenerateRequest): Promise<GenerateResult>;
+	/** Generation from one checkpoint (the playground); `onText` gets the completion so far after each token. */
+	generate(request: GenerateRequest, onText?: (completion: string) => void): Promise<GenerateResult>;
 	/** The training benchmark (docs/performance.md) on one backend, in this worker. */
 	bench(request: BenchRequest): Promise<BenchRecord>;
 	/**

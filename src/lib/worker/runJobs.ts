@@ -7,7 +7,7 @@ import { decodeCheckpoint } from '../core/checkpoint/checkpoint';
 import type { BackendChoice, LabConfig } from '../core/config';
 import type { Dataset } from '../core/data/manifest';
 import { disposeModel, evaluate as evaluateModel, modelFromValues } from '../core/eval/evaluate';
-import { generateGreedy } from '../core/eval/generate';
+import { generate } from '../core/eval/generate';
 import { extractAnswer } from '../core/eval/judge';
 import { evaluateRun, newestReadableCheckpoint, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
 import type { Provenance, RunRecord } from '../core/run/record';
@@ -240,8 +240,14 @@ export async function evaluateJob(runId: string, events: EventSink) {
 	);
 }
 
-/** Greedy generation from one checkpoint (the Playground): joins a running job's backend unless one is asked for. */
-export async function generateJob(request: GenerateRequest): Promise<GenerateResult> {
+/**
+ * Generation from one checkpoint (the Playground): joins a running job's backend unless one is
+ * asked for; `onText` gets the completion so far after every token (streaming).
+ */
+export async function generateJob(
+	request: GenerateRequest,
+	onText?: (completion: string) => void
+): Promise<GenerateResult> {
 	const run = await db.runs.get(request.runId);
 	if (!run) throw new Error(`run ${request.runId} does not exist`);
 	if (!Number.isInteger(request.maxNewTokens) || request.maxNewTokens < 1 || request.maxNewTokens > 1000)
@@ -256,7 +262,11 @@ export async function generateJob(request: GenerateRequest): Promise<GenerateRes
 				model.tokenizer
 			);
 			const prompt = ex.ids.slice(0, ex.promptLength);
-			const [gen] = await generateGreedy(model.params, model.gpt, [prompt], request.maxNewTokens);
+			const { temperature, topK, seed } = request.sampling;
+			if (!(temperature >= 0 && temperature <= 5) || !Number.isInteger(topK) || topK < 0 || !Number.isInteger(seed))
+				throw new Error('sampling needs a temperature in 0..5, a top-k ≥ 0 (0: all) and a whole-number seed');
+			const stream = onText ? ([tokens]: number[][]) => void onText(model.tokenizer.decode(tokens)) : undefined;
+			const [gen] = await generate(model.params, model.gpt, [prompt], request.maxNewTokens, request.sampling, stream);
 			const completion = model.tokenizer.decode(gen.tokens);
 			return { backend: report.backend, completion, answer: extractAnswer(completion), endedWithEos: gen.endedWithEos };
 		} finally {

@@ -11,7 +11,7 @@ import type { ReasoningTrace } from '../data/traces';
 import { forward, paramShapes, tokenNll, type GptConfig, type Params } from '../model/gpt';
 import { encodeExample, makeBatch, type Example } from '../text/examples';
 import { Tokenizer } from '../text/tokenizer';
-import { generateGreedy } from './generate';
+import { generate } from './generate';
 import { isWellFormatted, judgeAnswer, JUDGE, normaliseAnswer } from './judge';
 
 export interface EvalOptions {
@@ -82,7 +82,7 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
 		const where = `the evaluation of ${dataset.manifest.key}`;
 		const losses = await readBack(completionLosses(model, examples), where);
 		const gens = await readBack(
-			generateGreedy(
+			generate(
 				model.params,
 				model.gpt,
 				examples.map((e) => e.ids.slice(0, Math.min(e.promptLength, model.gpt.block_size))),

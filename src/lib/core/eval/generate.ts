@@ -6,6 +6,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeCache, forward, type GptConfig, type KvCache, type Params } from '../model/gpt';
+import { Mt19937 } from '../prng';
 import { EOS, PAD } from '../text/tokenizer';
 
 /** One generation: the new token ids (without <eos>) and whether <eos> ended it. */
@@ -41,16 +42,45 @@ function decode(
 	});
 }
 
+/** How the next token is chosen. Greedy (temperature 0) unless asked otherwise. */
+export interface Sampling {
+	/** 0: the most likely token (greedy, deterministic); above 0: sample from softmax(logits / temperature). */
+	temperature: number;
+	/** Sample among the k most likely tokens only (0: all). */
+	topK: number;
+	/** Seed of the sampling PRNG (MT19937), so a sample can be drawn again. */
+	seed: number;
+}
+
+export const GREEDY: Sampling = { temperature: 0, topK: 0, seed: 0 };
+
+/** The next token of one row of logits (V values), as `sampling` says. */
+function pick(row: Float32Array, sampling: Sampling, rng: Mt19937 | null): number {
+	let best = 0;
+	for (let j = 1; j < row.length; j++) if (row[j] > row[best]) best = j; // the first maximum, as tf.argMax
+	if (sampling.temperature <= 0 || !rng) return best;
+	const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a]);
+	const kept = sampling.topK > 0 ? order.slice(0, sampling.topK) : order;
+	const weights = kept.map((j) => Math.exp((row[j] - row[best]) / sampling.temperature));
+	let u = rng.random() * weights.reduce((a, b) => a + b, 0);
+	for (let k = 0; k < kept.length; k++) if ((u -= weights[k]) < 0) return kept[k];
+	return kept[kept.length - 1];
+}
+
 /**
- * Greedy continuations of `prompts` (token ids, each starting with <bos>), until <eos>,
- * `maxNewTokens`, or the model's block_size. Deterministic for a given batch.
+ * Continuations of `prompts` (token ids, each starting with <bos>), until <eos>, `maxNewTokens`,
+ * or the model's block_size: greedy by default (deterministic for a given batch), or sampled.
+ * `onTokens` gets the tokens so far of every row after each step (streaming).
  */
-export async function generateGreedy(
+export async function generate(
 	p: Params,
 	cfg: GptConfig,
 	prompts: number[][],
-	maxNewTokens: number
+	maxNewTokens: number,
+	sampling: Sampling = GREEDY,
+	onTokens?: (tokens: number[][]) => void
 ): Promise<Generation[]> {
+	const rng = sampling.temperature > 0 ? new Mt19937(sampling.seed) : null;
 	const B = prompts.length;
 	const lens = prompts.map((ids) => ids.length);
 	const L = Math.max(...lens);
@@ -76,9 +106,9 @@ export async function generateGreedy(
 	try {
 		logits = decode(p, cfg, cache, B, ids, pos, prefillMask); // (B, V)
 		for (let t = 0; t < maxNewTokens; t++) {
-			const argmax = tf.argMax(logits, 1); // (B)
-			const next = Array.from(await argmax.data());
-			argmax.dispose();
+			const rows = (await logits.data()) as Float32Array; // (B, V)
+			const V = cfg.vocab_size;
+			const next = Array.from({ length: B }, (_, b) => pick(rows.subarray(b * V, (b + 1) * V), sampling, rng));
 			for (let b = 0; b < B; b++) {
 				if (!active[b]) continue;
 				if (next[b] === EOS) {
@@ -90,6 +120,7 @@ export async function generateGreedy(
 					if (lens[b] + t >= cfg.block_size) active[b] = false;
 				}
 			}
+			onTokens?.(results.map((r) => r.tokens));
 			if (!active.some(Boolean) || t === maxNewTokens - 1) break;
 			keyValid = keyValid.map((row) => [...row, true]);
 			const stepMask = Float32Array.from(keyValid.flat(), (ok) => (ok ? 0 : NEG));
