@@ -17,25 +17,26 @@ test('screenshots of every page at both sizes', async ({ page }) => {
 	const pages: [string, string, (() => Promise<void>)?][] = [
 		['lab', '/'],
 		['run', runUrl],
-		['runs', '/runs'],
+		['runs', '/runs/'],
 		[
 			'compare',
-			'/compare',
+			'/compare/',
 			async () => {
 				await page.getByTestId('compare-pick').nth(0).check();
 				await page.getByTestId('compare-pick').nth(1).check();
 			}
 		],
-		['datasets', '/datasets'],
+		['datasets', '/datasets/'],
 		[
 			'playground',
-			'/playground',
+			'/playground/',
 			async () => {
 				await page.getByTestId('pg-generate').click();
 				await expect(page.getByTestId('pg-result')).toBeVisible();
 			}
 		]
 	];
+	const widths: string[] = [];
 	for (const size of SIZES) {
 		await page.setViewportSize({ width: size.width, height: size.height });
 		for (const [name, url, prepare] of pages) {
@@ -44,6 +45,11 @@ test('screenshots of every page at both sizes', async ({ page }) => {
 			await prepare?.();
 			await page.waitForTimeout(300);
 			await page.screenshot({ path: `screenshots/${name}-${size.name}.png`, fullPage: true });
+			// nothing wider than the window: the page never scrolls sideways (tables scroll in their box)
+			const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+			widths.push(`${name}-${size.name}: ${overflow > 0 ? `${overflow} px too wide` : 'fits'}`);
 		}
 	}
+	console.log(widths.join('\n'));
+	expect(widths.filter((w) => w.includes('too wide'))).toEqual([]);
 });
