@@ -83,6 +83,19 @@ describe('health checks', () => {
 		);
 	});
 
+	it('a run that answers no more training questions than untrained says so', () => {
+		const e = evalJson(
+			[
+				[0, 3.8, 0, 3.8, 0],
+				[8, 3.3, 0, 3.3, 0]
+			],
+			0 // no common answer
+		);
+		const f = evalFindings(e, latestEvaluation(e), 'train');
+		expect(kinds(f)).toEqual(['no_gain']);
+		expect(f[0].sentence).toMatch(/^It answers no more training questions than before training \(0%, untrained 0%\)/);
+	});
+
 	it('training questions right but held-out ones no better than untrained: memorised; and the majority answer', () => {
 		const e = evalJson([
 			[0, 3.8, 0, 3.8, 0.04],

@@ -129,6 +129,13 @@ export function evalFindings(
 			});
 	}
 	const train = latest.datasets[trainKey];
+	const trainBase = latest.baseline?.[trainKey];
+	if (train && trainBase && latest.step > 0 && train.answer_accuracy <= trainBase.answer_accuracy)
+		out.push({
+			kind: 'no_gain',
+			severity: 'warn',
+			sentence: `It answers no more training questions than before training (${pct(train.answer_accuracy)}, untrained ${pct(trainBase.answer_accuracy)}): the loss fell, but not yet enough to answer.`
+		});
 	for (const key of heldOut) {
 		const s = latest.datasets[key];
 		const base = latest.baseline?.[key];

@@ -52,7 +52,8 @@ export const HEALTH_KINDS = [
 	'unstable', // the loss rose again late in training
 	'overfitting', // held-out loss rose while training loss fell
 	'memorised', // training questions answered, held-out ones no better than untrained
-	'below_majority' // no better than always giving the most common answer
+	'below_majority', // no better than always giving the most common answer
+	'no_gain' // answers no more training questions than the untrained model
 ] as const;
 export type HealthKind = (typeof HEALTH_KINDS)[number];
 
