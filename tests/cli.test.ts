@@ -109,7 +109,9 @@ describe('evaluation after training', () => {
 		const dir = tmp();
 		const { code, err } = await train(smokeArgs(dir));
 		expect(code).toBe(0);
-		expect(err).toMatch(/golden-v2: answer_accuracy \d\.\d+ \(untrained \d\.\d+\)/);
+		expect(err).toMatch(
+			/golden-v2: answer_accuracy \d\.\d+ \(95% CI \d\.\d+–\d\.\d+\) \(untrained \d\.\d+\), format_rate .* \(n = 4\)/
+		);
 		const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
 		expect(run.status).toBe('completed');
 		expect(run.finished).not.toBeNull();

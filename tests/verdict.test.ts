@@ -48,7 +48,7 @@ describe('verdict', () => {
 		const v = verdict(run('completed'), latest);
 		expect(v.tone).toBe('good');
 		expect([v.headline, ...v.details].join(' ')).toBe(
-			'Training completed. Training loss (mean of the first and of the last 4 steps) fell 96%: 2.26 → 0.08. The model answers 98 of 100 training questions correctly (untrained: 0). On golden-v2-heldout (not trained on) it answers 31 of 53 (untrained: 0).'
+			'Training completed. Training loss (mean of the first and of the last 4 steps) fell 96%: 2.26 → 0.08. The model answers 98 of 100 training questions correctly (95% CI 93%–99%; untrained: 0). On golden-v2-heldout (not trained on) it answers 31 of 53 (95% CI 45%–71%; untrained: 0).'
 		);
 		expect(v.next).toBeNull();
 	});

@@ -7,6 +7,7 @@ import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeCheckpoint } from '../lib/core/checkpoint/checkpoint';
 import { evalJsonText } from '../lib/core/run/artifacts';
+import { shareCi } from '../lib/core/stats/wilson';
 import { RunEvaluator, type EvalJson } from '../lib/core/eval/runEvaluation';
 import { loadDataset, runDatasets } from './datasets';
 import { evaluateRun } from '../lib/core/run/driver';
@@ -24,8 +25,8 @@ function report(e: EvalJson, io: CliIo): void {
 			.join(', ');
 		const some = r.n < r.manifest.count ? ' (--max-items all scores every item)' : '';
 		io.err(
-			`${key} @ step ${e.step} on ${r.n} of ${r.manifest.count} items${some}: answer_accuracy ${r.answer_accuracy.toFixed(3)} (untrained ${base?.answer_accuracy.toFixed(3)}), ` +
-				`format_rate ${r.format_rate.toFixed(3)}, loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity?.toFixed(3) ?? 'overflow (loss > 709)'}; per case: ${cases}\n`
+			`${key} @ step ${e.step} on ${r.n} of ${r.manifest.count} items${some}: answer_accuracy ${shareCi(r.answer_accuracy, r.n)} (untrained ${base?.answer_accuracy.toFixed(3)}), ` +
+				`format_rate ${shareCi(r.format_rate, r.n)}, loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity?.toFixed(3) ?? 'overflow (loss > 709)'}; per case: ${cases}\n`
 		);
 	}
 }

@@ -17,6 +17,7 @@ import { ensureWritableDir, readText, removeStaleTemps } from './files';
 import { UsageError, type CliIo } from './io';
 import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './nodeBackend';
 import { Progress } from './progress';
+import { shareCi } from '../lib/core/stats/wilson';
 import { encodedTraces } from '../lib/core/train/trainer';
 import { RunDir } from './runDir';
 
@@ -185,7 +186,8 @@ async function trainInDir(args: TrainArgs, config: LabConfig, dir: RunDir, io: C
 		for (const [key, r] of Object.entries(outcome.evaluation!.datasets)) {
 			const base = outcome.evaluation!.baseline[key];
 			io.err(
-				`${key}: answer_accuracy ${r.answer_accuracy.toFixed(3)} (untrained ${base.answer_accuracy.toFixed(3)}), format_rate ${r.format_rate.toFixed(3)}, loss ${r.loss.toFixed(4)}\n`
+				`${key}: answer_accuracy ${shareCi(r.answer_accuracy, r.n)} (untrained ${base.answer_accuracy.toFixed(3)}), ` +
+					`format_rate ${shareCi(r.format_rate, r.n)}, loss ${r.loss.toFixed(4)} (n = ${r.n})\n`
 			);
 		}
 		return 0;

@@ -22,7 +22,9 @@ test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint
 	await expect(verdict).toContainText(
 		/Training loss \(mean of the first and of the last \d+ steps\) fell \d+%: [\d.]+ → [\d.]+\./
 	);
-	await expect(verdict).toContainText(/The model answers \d+ of 4 training questions correctly \(untrained: \d+[;)]/);
+	await expect(verdict).toContainText(
+		/The model answers \d+ of 4 training questions correctly \(95% CI \d+%–\d+%; untrained: \d+[;)]/
+	);
 	await expect(verdict).toContainText(/On golden-v2-heldout \(not trained on\) it answers \d+ of 4/);
 	await expect(page.getByTestId('eval-table')).toContainText('golden-v2 · math_gen');
 

@@ -19,7 +19,11 @@ const EvalScoresSchema = v.object({
 	/** Share of items whose extracted answer equals final_answer (normalised). */
 	answer_accuracy: share(),
 	/** Share of generations with a Step line, an A: line and <eos>. */
-	format_rate: share()
+	format_rate: share(),
+	/** 95% Wilson interval of answer_accuracy over the n items (files from before it lack it). */
+	answer_accuracy_ci95: v.optional(v.tuple([share(), share()])),
+	/** 95% Wilson interval of format_rate. */
+	format_rate_ci95: v.optional(v.tuple([share(), share()]))
 });
 export type EvalScores = v.InferOutput<typeof EvalScoresSchema>;
 

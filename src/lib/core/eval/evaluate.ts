@@ -12,6 +12,7 @@ import { forward, paramShapes, tokenNll, type GptConfig, type Params } from '../
 import { encodeExample, makeBatch, type Example } from '../text/examples';
 import { Tokenizer } from '../text/tokenizer';
 import { generate } from './generate';
+import { wilson } from '../stats/wilson';
 import { isWellFormatted, judgeAnswer, JUDGE, normaliseAnswer } from './judge';
 
 export interface EvalOptions {
@@ -61,12 +62,16 @@ function scores(items: EvalItem[], tokenSums: { sum: number; count: number }[]):
 	const count = tokenSums.reduce((a, s) => a + s.count, 0);
 	const loss = count > 0 ? sum / count : NaN;
 	const n = items.length;
+	const correct = items.filter((i) => i.correct).length;
+	const formatted = items.filter((i) => i.well_formatted).length;
 	return {
 		n,
 		loss,
 		perplexity: Number.isFinite(Math.exp(loss)) ? Math.exp(loss) : null,
-		answer_accuracy: n ? items.filter((i) => i.correct).length / n : 0,
-		format_rate: n ? items.filter((i) => i.well_formatted).length / n : 0
+		answer_accuracy: n ? correct / n : 0,
+		format_rate: n ? formatted / n : 0,
+		answer_accuracy_ci95: wilson(correct, n),
+		format_rate_ci95: wilson(formatted, n)
 	};
 }
 

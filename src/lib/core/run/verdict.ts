@@ -2,6 +2,7 @@
 
 import type { EvalSummary } from '../eval/evalJson';
 import type { LatestEvaluation } from '../eval/evalJson';
+import { wilson } from '../stats/wilson';
 import { lossWindow } from './lossStats';
 import type { RunRecord } from './record';
 
@@ -51,9 +52,10 @@ function resumeFrom(run: RunRecord, reached: number): string {
 	return `Resume continues from the last checkpoint, step ${last}${lost > 0 ? `: the ${lost} steps since it are trained again` : ''}.`;
 }
 
-/** " (untrained: 0; always answering "98": 19)": what the score is to be read against. */
+/** " (95% CI 93%–99%; untrained: 0; always answering "98": 19)": what the score is to be read against. */
 function baselines(s: EvalSummary, untrained: EvalSummary | undefined): string {
-	const parts: string[] = [];
+	const [low, high] = wilson(count(s), s.n);
+	const parts: string[] = [`95% CI ${pct(low)}–${pct(high)}`];
 	if (untrained) parts.push(`untrained: ${count(untrained)}`);
 	if (s.majority_accuracy !== undefined && s.majority_answer)
 		parts.push(`always answering "${s.majority_answer}": ${Math.round(s.majority_accuracy * s.n)}`);
