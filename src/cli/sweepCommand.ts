@@ -1,0 +1,77 @@
+// `npm run sweep -- --config X --grid run.seed=1,2,3 --grid data.dataset=a,b [--out dir] [--backend wasm]`
+// Trains every point of the grid one after another, each in `<out>/<point>/` (a normal run
+// directory), then writes `<out>/summary.md` and `<out>/summary.csv`: per arm, the mean of each
+// final score across seeds with a 95% interval. Resumable: a point whose run completed is skipped,
+// one that was cut off is resumed.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { summariseSweep, sweepCsv, sweepMarkdown, type SweepRun } from '../lib/core/sweep/aggregate';
+import { configForPoint, expandGrid, parseGridAxis, type GridPoint } from '../lib/core/sweep/grid';
+import type { RunRecord } from '../lib/core/run/record';
+import { readText, writeFileAtomic } from './files';
+import { UsageError, type CliIo } from './io';
+import { RunDir } from './runDir';
+import { trainCommand, type EvalDeps } from './trainCommand';
+
+/** A point's directory name: its values, safe on any file system. */
+const dirName = (p: GridPoint) => p.name.replace(/[^A-Za-z0-9._=,-]+/g, '_');
+
+/** The final scores of a finished run: its final loss and, per dataset, accuracy and format rate. */
+function scoresOf(run: RunRecord): Record<string, number> {
+	const out: Record<string, number> = {};
+	if (run.summary.final_loss !== null) out['final training loss'] = run.summary.final_loss;
+	for (const [key, s] of Object.entries(run.summary.final_scores ?? {})) {
+		out[`${key} accuracy`] = s.answer_accuracy;
+		out[`${key} format rate`] = s.format_rate;
+	}
+	return out;
+}
+
+export async function sweepCommand(argv: string[], io: CliIo, deps: EvalDeps = {}): Promise<number> {
+	const { values } = parseArgs({
+		args: argv,
+		options: {
+			config: { type: 'string' },
+			grid: { type: 'string', multiple: true },
+			out: { type: 'string', default: 'artifacts/sweeps/sweep' },
+			backend: { type: 'string' }
+		},
+		strict: true
+	});
+	if (!values.config) throw new UsageError('--config <file.yaml> is required');
+	if (!values.grid?.length) throw new UsageError('give at least one --grid key.path=value1,value2');
+	const base = readText(values.config, 'config file');
+	const points = expandGrid(values.grid.map(parseGridAxis));
+	mkdirSync(values.out, { recursive: true });
+	io.err(`sweep: ${points.length} runs in ${values.out}\n`);
+
+	const finished: SweepRun[] = [];
+	for (const [i, point] of points.entries()) {
+		const dir = join(values.out, dirName(point));
+		const configPath = join(values.out, `${dirName(point)}.yaml`);
+		writeFileAtomic(configPath, configForPoint(base, point));
+		const before = new RunDir(dir).hasRun() ? new RunDir(dir).readRun() : null;
+		if (before?.status === 'completed') {
+			io.err(`[${i + 1}/${points.length}] ${point.name}: completed before, skipped\n`);
+		} else {
+			io.err(`[${i + 1}/${points.length}] ${point.name}${before ? ': resuming' : ''}\n`);
+			const args = ['--config', configPath, '--checkpoint-dir', dir, ...(before ? ['--resume'] : [])];
+			if (values.backend) args.push('--backend', values.backend);
+			const code = await trainCommand(args, io, deps);
+			if (code !== 0) {
+				io.err(`sweep: ${point.name} stopped (exit ${code}); run the same command again to resume\n`);
+				return code;
+			}
+		}
+		const run = new RunDir(dir).readRun();
+		if (run?.status === 'completed') finished.push({ name: point.name, arm: point.arm, scores: scoresOf(run) });
+	}
+	const summary = summariseSweep(finished);
+	writeFileSync(join(values.out, 'summary.md'), sweepMarkdown(summary));
+	writeFileSync(join(values.out, 'summary.csv'), sweepCsv(summary));
+	io.out(sweepMarkdown(summary));
+	io.err(`wrote ${join(values.out, 'summary.md')} and summary.csv\n`);
+	return 0;
+}
