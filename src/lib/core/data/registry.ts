@@ -1,11 +1,17 @@
 // Built-in datasets by key.
 
+import { ADDITION_DATASETS } from './arithmetic';
 import { goldenV2, goldenV2Heldout } from './golden';
 import type { Dataset } from './manifest';
 
+const cache = new Map<string, Dataset>();
+/** Each built-in dataset is generated once per process (the curricula hold thousands of traces). */
+const once = (key: string, make: () => Dataset) => () => cache.get(key) ?? cache.set(key, make()).get(key)!;
+
 const BUILT_IN: Record<string, () => Dataset> = {
 	'golden-v2': goldenV2,
-	'golden-v2-heldout': goldenV2Heldout
+	'golden-v2-heldout': goldenV2Heldout,
+	...Object.fromEntries(Object.entries(ADDITION_DATASETS).map(([k, make]) => [k, once(k, make)]))
 };
 
 export const BUILT_IN_DATASET_KEYS = Object.keys(BUILT_IN);
