@@ -4,6 +4,8 @@ import { getYamlValue, setYamlValue } from './core/config';
 import ciSmoke from '../../configs/ci_smoke.yaml?raw';
 import quick from '../../configs/quick_golden_v2.yaml?raw';
 import full from '../../configs/train_golden_v2.yaml?raw';
+import addSteps from '../../configs/add3_steps.yaml?raw';
+import addNoSteps from '../../configs/add3_no_steps.yaml?raw';
 
 export interface Preset {
 	file: string;
@@ -15,7 +17,9 @@ export const PRESETS: Preset[] = [
 	// no times in the labels: the lab page adds its estimate for the backend in use (one source)
 	{ file: 'ci_smoke.yaml', label: 'Smoke test', yaml: ciSmoke },
 	{ file: 'quick_golden_v2.yaml', label: 'Quick', yaml: quick },
-	{ file: 'train_golden_v2.yaml', label: 'Full run', yaml: full }
+	{ file: 'train_golden_v2.yaml', label: 'Full run', yaml: full },
+	{ file: 'add3_steps.yaml', label: 'Addition with reasoning steps', yaml: addSteps },
+	{ file: 'add3_no_steps.yaml', label: 'Addition, answer only', yaml: addNoSteps }
 ];
 
 /** The YAML with runtime.backend replaced (unchanged while the YAML does not parse). */
