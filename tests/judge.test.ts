@@ -5,14 +5,16 @@ describe('answer_correctness@v1', () => {
 	it('ignores extra whitespace and case', () => {
 		expect(judgeAnswer('Step 1: x\nA:   Apple   APPLE\t apple  ', 'apple apple apple')).toEqual({
 			extracted: 'Apple APPLE apple',
-			correct: true
+			correct: true,
+			judged: { answer: 'apple apple apple', expected: 'apple apple apple' }
 		});
 		expect(normaliseAnswer('  A  b\n c ')).toBe('a b c');
 	});
 
 	it('is wrong without an "A: "', () => {
-		expect(judgeAnswer('Step 1: Calculating 2 + 3 = 5\n5', '5')).toEqual({ extracted: null, correct: false });
-		expect(judgeAnswer('A:5', '5')).toEqual({ extracted: null, correct: false }); // "A: " needs the space
+		const none = { extracted: null, correct: false, judged: { answer: null, expected: '5' } };
+		expect(judgeAnswer('Step 1: Calculating 2 + 3 = 5\n5', '5')).toEqual(none);
+		expect(judgeAnswer('A:5', '5')).toEqual(none); // "A: " needs the space
 	});
 
 	it('takes the text after the last "A: "', () => {
@@ -27,8 +29,8 @@ describe('answer_correctness@v1', () => {
 	});
 
 	it('is wrong for an empty output or an empty answer', () => {
-		expect(judgeAnswer('', '5')).toEqual({ extracted: null, correct: false });
-		expect(judgeAnswer('A: ', '5')).toEqual({ extracted: '', correct: false });
+		expect(judgeAnswer('', '5')).toEqual({ extracted: null, correct: false, judged: { answer: null, expected: '5' } });
+		expect(judgeAnswer('A: ', '5')).toEqual({ extracted: '', correct: false, judged: { answer: '', expected: '5' } });
 	});
 });
 

@@ -37,6 +37,8 @@ const EvalItemSchema = v.object({
 	generated: v.string(),
 	/** Text after the last "A: ", or null. */
 	extracted: v.nullable(v.string()),
+	/** What the judge compared: the extracted and the expected answer, normalised (older files lack it). */
+	judged: v.optional(v.object({ answer: v.nullable(v.string()), expected: v.string() })),
 	correct: v.boolean(),
 	well_formatted: v.boolean(),
 	/** This item's completion loss (mean over its completion tokens). */

@@ -97,7 +97,7 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
 		);
 		chunk.forEach((trace, k) => {
 			const generated = model.tokenizer.decode(gens[k].tokens);
-			const { extracted, correct } = judgeAnswer(generated, trace.final_answer);
+			const { extracted, correct, judged } = judgeAnswer(generated, trace.final_answer);
 			items.push({
 				index: start + k,
 				case: typeof trace.meta?.case === 'string' ? trace.meta.case : null,
@@ -105,6 +105,7 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
 				expected: trace.final_answer,
 				generated,
 				extracted,
+				judged,
 				correct,
 				well_formatted: isWellFormatted(generated, gens[k].endedWithEos),
 				loss: losses[k].count > 0 ? losses[k].sum / losses[k].count : NaN

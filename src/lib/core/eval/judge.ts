@@ -17,9 +17,20 @@ export function extractAnswer(completion: string): string | null {
 		.replace(/\s+/g, ' ');
 }
 
-export function judgeAnswer(completion: string, expected: string): { extracted: string | null; correct: boolean } {
+/**
+ * The judge's verdict on one completion, with what it compared: the extracted answer and the
+ * expected one, both normalised (`judged`), so a reader sees exactly why an item counts as wrong.
+ */
+export function judgeAnswer(
+	completion: string,
+	expected: string
+): { extracted: string | null; correct: boolean; judged: { answer: string | null; expected: string } } {
 	const extracted = extractAnswer(completion);
-	return { extracted, correct: extracted !== null && normaliseAnswer(extracted) === normaliseAnswer(expected) };
+	const judged = {
+		answer: extracted === null ? null : normaliseAnswer(extracted),
+		expected: normaliseAnswer(expected)
+	};
+	return { extracted, correct: judged.answer !== null && judged.answer === judged.expected, judged };
 }
 
 /** At least one "Step k:" line, an "A: " line, and <eos> within max_new_tokens. */
