@@ -54,22 +54,18 @@ export interface DatasetImport {
 export async function importDataset(db: LabDb, fileName: string, text: string): Promise<DatasetImport> {
 	const traces = parseTraceJsonl(text, fileName);
 	const wanted = datasetKeyOf(fileName);
-	const sha = makeDataset(wanted, traces, { kind: 'file', name: fileName }).manifest.sha256;
+	const jsonl = canonicalJsonl(traces); // once: it is hashed and stored (a 50 MB file takes seconds)
+	const found = makeDataset(wanted, traces, { kind: 'file', name: fileName }, jsonl).manifest;
 	const taken = await db.datasets.get(wanted);
-	if (taken?.manifest.sha256 === sha) return { manifest: taken.manifest, outcome: 'same' };
-	const key = taken ? `${wanted}-${sha.slice(0, 8)}` : wanted;
+	if (taken?.manifest.sha256 === found.sha256) return { manifest: taken.manifest, outcome: 'same' };
+	const key = taken ? `${wanted}-${found.sha256.slice(0, 8)}` : wanted;
 	const again = await db.datasets.get(key);
 	if (again) return { manifest: again.manifest, outcome: 'same' };
-	const ds = makeDataset(key, traces, { kind: 'file', name: fileName });
+	const manifest = { ...found, key };
 	try {
-		await db.datasets.add({
-			key,
-			manifest: ds.manifest,
-			jsonl: canonicalJsonl(traces),
-			imported: new Date().toISOString()
-		});
+		await db.datasets.add({ key, manifest, jsonl, imported: new Date().toISOString() });
 	} catch (err) {
 		await translateStorageError(err);
 	}
-	return { manifest: ds.manifest, outcome: taken ? 'renamed' : 'new' };
+	return { manifest, outcome: taken ? 'renamed' : 'new' };
 }

@@ -28,9 +28,15 @@ export interface Dataset {
 	traces: ReasoningTrace[];
 }
 
-export function makeDataset(key: string, traces: ReasoningTrace[], source: DatasetSource): Dataset {
+/** A dataset and its manifest; `jsonl` is the traces' canonical JSONL when the caller has it already. */
+export function makeDataset(
+	key: string,
+	traces: ReasoningTrace[],
+	source: DatasetSource,
+	jsonl = canonicalJsonl(traces)
+): Dataset {
 	return {
-		manifest: { key, count: traces.length, sha256: sha256Text(canonicalJsonl(traces)), source },
+		manifest: { key, count: traces.length, sha256: sha256Text(jsonl), source },
 		traces
 	};
 }
