@@ -52,7 +52,8 @@ export async function sweepCommand(argv: string[], io: CliIo, deps: EvalDeps = {
 		const dir = join(values.out, dirName(point));
 		const configPath = join(values.out, `${dirName(point)}.yaml`);
 		writeFileAtomic(configPath, configForPoint(base, point));
-		const before = new RunDir(dir).hasRun() ? new RunDir(dir).readRun() : null;
+		const runDir = new RunDir(dir);
+		const before = runDir.readRun(); // null when there is no run.json
 		if (before?.status === 'completed') {
 			io.err(`[${i + 1}/${points.length}] ${point.name}: completed before, skipped\n`);
 		} else {
@@ -65,7 +66,7 @@ export async function sweepCommand(argv: string[], io: CliIo, deps: EvalDeps = {
 				return code;
 			}
 		}
-		const run = new RunDir(dir).readRun();
+		const run = runDir.readRun();
 		if (run?.status === 'completed') finished.push({ name: point.name, arm: point.arm, scores: scoresOf(run) });
 	}
 	const summary = summariseSweep(finished);

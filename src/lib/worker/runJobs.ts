@@ -186,9 +186,9 @@ export async function trainJob(
 	events: EventSink,
 	resumeFromLatest: boolean
 ) {
-	const datasets = new Map<string, Dataset[]>();
-	const load = async (run: RunRecord) =>
-		datasets.get(run.id) ?? datasets.set(run.id, await loadRunDatasets(run)).get(run.id)!;
+	// loaded once for the job: by auto's measuring (when it selects) and by the training
+	let loaded: Promise<Dataset[]> | null = null;
+	const load = (run: RunRecord) => (loaded ??= loadRunDatasets(run));
 	const choice = (run: RunRecord) => backend ?? run.config.runtime.backend;
 	await runJob(
 		runId,

@@ -139,7 +139,8 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
  */
 function majorityBaseline(items: EvalItem[]): { majority_answer: string; majority_accuracy: number } {
 	const counts = new Map<string, number>();
-	for (const it of items) counts.set(normaliseAnswer(it.expected), (counts.get(normaliseAnswer(it.expected)) ?? 0) + 1);
+	for (const answer of items.map((it) => normaliseAnswer(it.expected)))
+		counts.set(answer, (counts.get(answer) ?? 0) + 1);
 	let best: [string, number] = ['', 0];
 	for (const entry of counts) if (entry[1] > best[1] || (entry[1] === best[1] && entry[0] < best[0])) best = entry;
 	return { majority_answer: best[0], majority_accuracy: items.length ? best[1] / items.length : 0 };
