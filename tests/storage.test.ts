@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { goldenV2, goldenV2Heldout } from '../src/lib/core/data/golden';
-import { evaluateRun, trainRun } from '../src/lib/core/run/driver';
+import { evaluateRun, trainRun, type TrainRunInput } from '../src/lib/core/run/driver';
 import type { RunRecord } from '../src/lib/core/run/record';
 import { CheckpointRepo } from '../src/lib/storage/checkpoints';
 import { LabDb, type StoredRun } from '../src/lib/storage/db';
@@ -133,14 +133,7 @@ describe('storage full', () => {
 				? (Dexie.Promise.reject(new Dexie.AbortError('Transaction aborted', quota())) as ReturnType<typeof realPut>)
 				: realPut(...args)
 		);
-		const err = await trainRun({
-			storage,
-			run,
-			config: run.config,
-			dataset: goldenV2(),
-			evalDatasets: [],
-			provenance: run.provenance
-		}).catch((e) => e);
+		const err = await trainStored(storage, run).catch((e) => e);
 		expect(err).toBeInstanceOf(StorageFullError);
 		const stored = (await db.runs.get(run.id))!;
 		expect(stored.status).toBe('training_failed');
@@ -150,6 +143,12 @@ describe('storage full', () => {
 		expect(await storage.checkpointSteps()).toEqual([4]);
 	});
 });
+
+/** trainRun of a stored run on golden-v2, with its own config and provenance; `over` adds the rest. */
+function trainStored(storage: IdbRunStorage, run: RunRecord, over: Partial<TrainRunInput> = {}) {
+	const base = { storage, run, config: run.config, dataset: goldenV2(), evalDatasets: [], provenance: run.provenance };
+	return trainRun({ ...base, ...over });
+}
 
 function newRun(id: string): RunRecord {
 	const config = smokeConfig();
@@ -184,13 +183,8 @@ describe('a run stored in IndexedDB', () => {
 		const run = newRun('idb-run');
 		const storage = new IdbRunStorage(db, run.id);
 		await storage.createRun(run);
-		const outcome = await trainRun({
-			storage,
-			run,
-			config: run.config,
-			dataset: goldenV2(),
+		const outcome = await trainStored(storage, run, {
 			evalDatasets: [goldenV2Heldout()],
-			provenance: run.provenance,
 			flushIntervalMs: 0
 		});
 		expect(outcome.ended).toBe('completed');
@@ -221,13 +215,8 @@ describe('evaluating an unfinished run', () => {
 		const storage = new IdbRunStorage(db, run.id);
 		await storage.createRun(run);
 		let steps = 0;
-		const outcome = await trainRun({
-			storage,
-			run,
-			config: run.config,
-			dataset: goldenV2(),
+		const outcome = await trainStored(storage, run, {
 			evalDatasets: [goldenV2Heldout()],
-			provenance: run.provenance,
 			hooks: { onStep: () => void (steps += 1), shouldStop: () => (steps >= 5 ? 'interrupt' : null) }
 		});
 		expect(outcome.ended).toBe('interrupted');
@@ -284,13 +273,7 @@ describe('checkpoint commits and other tabs (issue: nothing lost)', () => {
 			return realUpdate(key, changes);
 		}) as typeof db.runs.update);
 		const consistent: boolean[] = [];
-		const err = await trainRun({
-			storage,
-			run,
-			config: run.config,
-			dataset: goldenV2(),
-			evalDatasets: [],
-			provenance: run.provenance,
+		const err = await trainStored(storage, run, {
 			hooks: {
 				// after every commit: the stored record, checkpoints and metrics agree
 				onRun: () =>
@@ -325,13 +308,7 @@ describe('checkpoint commits and other tabs (issue: nothing lost)', () => {
 		await new IdbRunStorage(db, created.id).createRun(created);
 		const run = (await db.runs.get(created.id))!; // as a job reads it: with the user's notes
 		const storage = new IdbRunStorage(db, run.id);
-		await trainRun({
-			storage,
-			run,
-			config: run.config,
-			dataset: goldenV2(),
-			evalDatasets: [],
-			provenance: run.provenance,
+		await trainStored(storage, run, {
 			hooks: {
 				onStep: (m) =>
 					void (m.step === 3 && Promise.all([renameRun(db, run.id, 'my name'), setRunNotes(db, run.id, 'my notes')]))
@@ -345,13 +322,7 @@ describe('checkpoint commits and other tabs (issue: nothing lost)', () => {
 		const doomedStorage = new IdbRunStorage(db, doomed.id);
 		await doomedStorage.createRun(doomed);
 		// another tab's delete lands mid-run (its status check saw a run that was not training yet)
-		const err = await trainRun({
-			storage: doomedStorage,
-			run: doomed,
-			config: doomed.config,
-			dataset: goldenV2(),
-			evalDatasets: [],
-			provenance: doomed.provenance,
+		const err = await trainStored(doomedStorage, doomed, {
 			flushIntervalMs: 0,
 			hooks: { onStep: (m) => void (m.step === 3 && removeEverything(db, doomed.id)) }
 		}).catch((e) => e);
