@@ -165,11 +165,17 @@ export class SchemaError extends Error {
  * the lab's schemas transform nothing, so it is the schema's output as well.
  */
 export function checked<S extends v.GenericSchema>(schema: S, value: unknown, source: string): v.InferOutput<S> {
-	const { problems } = validate(schema, value);
-	if (problems.length > 0)
-		throw new SchemaError(
-			source,
-			problems.map((p) => `${pathText(p.path)}: ${p.problem}`)
-		);
+	const result = tryParse(schema, value);
+	if (!result.ok) throw new SchemaError(source, result.problems);
 	return value as v.InferOutput<S>;
+}
+
+/** `value` checked once: the schema's output, or every problem as a `key.path: problem` line. */
+export function tryParse<S extends v.GenericSchema>(
+	schema: S,
+	value: unknown
+): { ok: true; output: v.InferOutput<S> } | { ok: false; problems: string[] } {
+	const { output, problems } = validate(schema, value);
+	if (problems.length > 0) return { ok: false, problems: problems.map((p) => `${pathText(p.path)}: ${p.problem}`) };
+	return { ok: true, output: output as v.InferOutput<S> };
 }

@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import { EvalJsonSchema, type EvalJson } from '../core/eval/evalJson';
 import { RunRecordSchema } from '../core/run/record';
-import { pathText, problemsOf } from '../core/schema';
+import { tryParse } from '../core/schema';
 import { StepMetricsSchema, type StepMetrics } from '../core/train/metrics';
 import type { LabDb, StoredDataset, StoredMetric, StoredRun } from './db';
 
@@ -27,11 +27,10 @@ export type RunEntry =
 /** Checks one stored run against the run.json schema. */
 export function checkRun(stored: unknown): RunEntry {
 	const id = String((stored as { id?: unknown })?.id ?? '(no id)');
-	const result = v.safeParse(StoredRunSchema, stored);
-	if (result.success) return { ok: true, id, run: result.output as StoredRun };
+	const result = tryParse(StoredRunSchema, stored);
+	if (result.ok) return { ok: true, id, run: result.output as StoredRun };
 	const name = (stored as { name?: unknown })?.name;
-	const problems = problemsOf(StoredRunSchema, stored).map((p) => `${pathText(p.path)}: ${p.problem}`);
-	return { ok: false, id, name: typeof name === 'string' && name.trim() ? name : id, problems };
+	return { ok: false, id, name: typeof name === 'string' && name.trim() ? name : id, problems: result.problems };
 }
 
 /** Every run, newest first, each checked. */
@@ -75,12 +74,8 @@ export async function evaluationOf(
 ): Promise<{ ok: true; evalJson: EvalJson } | { ok: false; problems: string[] } | null> {
 	const stored = await db.evaluations.get(runId);
 	if (!stored) return null;
-	const result = v.safeParse(EvalJsonSchema, stored.evalJson);
-	if (result.success) return { ok: true, evalJson: result.output };
-	return {
-		ok: false,
-		problems: problemsOf(EvalJsonSchema, stored.evalJson).map((p) => `${pathText(p.path)}: ${p.problem}`)
-	};
+	const result = tryParse(EvalJsonSchema, stored.evalJson);
+	return result.ok ? { ok: true, evalJson: result.output } : result;
 }
 
 /** The imported datasets, in key order. */

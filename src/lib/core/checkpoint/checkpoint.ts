@@ -6,7 +6,7 @@ import * as v from 'valibot';
 import { ConfigSchema, type LabConfig } from '../config';
 import { DatasetManifestSchema, type DatasetManifest } from '../data/manifest';
 import { paramShapes, type GptConfig } from '../model/gpt';
-import { finite, int, pathText, problemsOf } from '../schema';
+import { finite, int, tryParse } from '../schema';
 import { sha256Bytes } from '../sha256';
 import { CheckpointFormatError, decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors';
 
@@ -120,14 +120,9 @@ function parseMeta<S extends v.GenericSchema>(meta: Record<string, string>, key:
 	} catch {
 		throw new CheckpointFormatError(`__metadata__.${key} is not valid JSON`);
 	}
-	const problems = problemsOf(schema, value);
-	if (problems.length > 0)
-		throw new CheckpointFormatError(
-			`__metadata__.${key} is not valid: ${problems
-				.slice(0, 5)
-				.map((p) => `${pathText(p.path)}: ${p.problem}`)
-				.join('; ')}`
-		);
+	const result = tryParse(schema, value);
+	if (!result.ok)
+		throw new CheckpointFormatError(`__metadata__.${key} is not valid: ${result.problems.slice(0, 5).join('; ')}`);
 	return value as v.InferOutput<S>;
 }
 
