@@ -80,7 +80,7 @@ async function importOne(label: string, files: Record<string, Uint8Array>, outco
 	const before = await counts();
 	let id: string;
 	try {
-		id = await importBundle(db, zipSync(files), `${label}.zip`);
+		id = (await importBundle(db, zipSync(files), `${label}.zip`)).id;
 	} catch (err) {
 		expect((err as Error).message, label).toMatch(
 			new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.zip: .{10,}`)
@@ -242,12 +242,15 @@ describe('hostile imports', () => {
 			'../../escape.txt': strToU8('x'),
 			'run/notes.bin': new Uint8Array(50 * 2 ** 20)
 		});
-		expect(await importBundle(db, extra, 'extras.zip')).toBe('with-extras');
+		expect(await importBundle(db, extra, 'extras.zip')).toEqual({ kind: 'run', id: 'with-extras' });
 	});
 
 	it('a record damaged in storage reads as damaged, and the others still read', async () => {
 		const files = unzipSync(zipSync(bundleFiles));
-		const id = await importBundle(db, zipSync(files), 'sound.zip').catch(() => 'run'); // present already if imported above
+		const id = await importBundle(db, zipSync(files), 'sound.zip').then(
+			(r) => r.id,
+			() => 'run'
+		); // present already if imported above
 		await db.runs.put({ ...(await db.runs.toCollection().first())!, id: 'damaged-1', provenance: undefined as never });
 		const listed = await listRuns(db);
 		const damaged = listed.find((e) => e.id === 'damaged-1')!;

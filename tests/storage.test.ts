@@ -84,7 +84,7 @@ describe('schema', () => {
 			['a', 'completed', ''],
 			['b', 'interrupted', '']
 		]);
-		expect(v2.verno).toBe(3);
+		expect(v2.verno).toBe(4);
 		expect(await v2.runs.where('name').equals('other').count()).toBe(1);
 		expect(await v2.backendTimings.count()).toBe(0); // v3's table exists, empty
 	});

@@ -2,14 +2,15 @@
 // Trains every point of the grid one after another, each in `<out>/<point>/` (a normal run
 // directory), then writes `<out>/summary.md` and `<out>/summary.csv`: per arm, the mean of each
 // final score across seeds with a 95% interval. Resumable: a point whose run completed is skipped,
-// one that was cut off is resumed.
+// one that was cut off is resumed. `<out>/metrics.csv` is every run's metrics by step with its
+// config keys as columns (the lab's metrics table, core/export/metricsTable.ts).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { summariseSweep, sweepCsv, sweepMarkdown, type SweepRun } from '../lib/core/sweep/aggregate';
+import { finalScores, summariseSweep, sweepCsv, sweepMarkdown, type SweepRun } from '../lib/core/sweep/aggregate';
+import { metricsTable, tableCsv, type RunMetrics } from '../lib/core/export/metricsTable';
 import { configForPoint, expandGrid, parseGridAxis, type GridPoint } from '../lib/core/sweep/grid';
-import type { RunRecord } from '../lib/core/run/record';
 import { readText, writeFileAtomic } from './files';
 import { UsageError, type CliIo } from './io';
 import { RunDir } from './runDir';
@@ -17,17 +18,6 @@ import { trainCommand, type EvalDeps } from './trainCommand';
 
 /** A point's directory name: its values, safe on any file system. */
 const dirName = (p: GridPoint) => p.name.replace(/[^A-Za-z0-9._=,-]+/g, '_');
-
-/** The final scores of a finished run: its final loss and, per dataset, accuracy and format rate. */
-function scoresOf(run: RunRecord): Record<string, number> {
-	const out: Record<string, number> = {};
-	if (run.summary.final_loss !== null) out['final training loss'] = run.summary.final_loss;
-	for (const [key, s] of Object.entries(run.summary.final_scores ?? {})) {
-		out[`${key} accuracy`] = s.answer_accuracy;
-		out[`${key} format rate`] = s.format_rate;
-	}
-	return out;
-}
 
 export async function sweepCommand(argv: string[], io: CliIo, deps: EvalDeps = {}): Promise<number> {
 	const { values } = parseArgs({
@@ -48,6 +38,7 @@ export async function sweepCommand(argv: string[], io: CliIo, deps: EvalDeps = {
 	io.err(`sweep: ${points.length} runs in ${values.out}\n`);
 
 	const finished: SweepRun[] = [];
+	const table: RunMetrics[] = [];
 	for (const [i, point] of points.entries()) {
 		const dir = join(values.out, dirName(point));
 		const configPath = join(values.out, `${dirName(point)}.yaml`);
@@ -67,12 +58,14 @@ export async function sweepCommand(argv: string[], io: CliIo, deps: EvalDeps = {
 			}
 		}
 		const run = runDir.readRun();
-		if (run?.status === 'completed') finished.push({ name: point.name, arm: point.arm, scores: scoresOf(run) });
+		if (run?.status === 'completed') finished.push({ name: point.name, arm: point.arm, scores: finalScores(run) });
+		if (run) table.push({ run, ...runDir.allMetrics(), experiment: { name: basename(values.out), arm: point.arm } });
 	}
 	const summary = summariseSweep(finished);
 	writeFileSync(join(values.out, 'summary.md'), sweepMarkdown(summary));
 	writeFileSync(join(values.out, 'summary.csv'), sweepCsv(summary));
+	writeFileSync(join(values.out, 'metrics.csv'), tableCsv(metricsTable(table)));
 	io.out(sweepMarkdown(summary));
-	io.err(`wrote ${join(values.out, 'summary.md')} and summary.csv\n`);
+	io.err(`wrote ${join(values.out, 'summary.md')}, summary.csv and metrics.csv (every run's metrics by step)\n`);
 	return 0;
 }

@@ -22,3 +22,18 @@ export class Live<T> {
 		this.sub = null;
 	}
 }
+
+/** The shape of a Live read (value, error, stop) over values computed elsewhere (a bundle in memory). */
+export class Fixed<T> {
+	constructor(
+		private readonly read: () => T | undefined,
+		private readonly failed: () => string | null
+	) {}
+	get value(): T | undefined {
+		return this.read();
+	}
+	get error(): string | null {
+		return this.failed();
+	}
+	stop(): void {}
+}

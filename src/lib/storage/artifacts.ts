@@ -14,6 +14,9 @@ import { EvalJsonSchema } from '../core/eval/evalJson';
 import { RunRecordSchema, type RunRecord } from '../core/run/record';
 import { checked } from '../core/schema';
 import { can, transition } from '../core/run/status';
+import { ExperimentSchema, type ExperimentRecord } from '../core/sweep/experiment';
+import type { EvalLine, EvalJson } from '../core/eval/evalJson';
+import type { StepMetrics } from '../core/train/metrics';
 import { CheckpointRepo } from './checkpoints';
 import type { LabDb } from './db';
 import { metricRows } from './queries';
@@ -46,6 +49,11 @@ export function exportCheckpoint(db: LabDb, runId: string, step: number): Promis
  * so one bad checkpoint never costs the rest.
  */
 export async function exportBundle(db: LabDb, runId: string): Promise<Uint8Array> {
+	return zipSync(await runEntries(db, runId), { level: 0 });
+}
+
+/** A run's bundle entries in a folder named after the run (a damaged checkpoint noted, not included). */
+async function runEntries(db: LabDb, runId: string): Promise<Record<string, Uint8Array>> {
 	const files = await exportRunFiles(db, runId);
 	const entries: Record<string, Uint8Array> = {};
 	for (const [name, text] of Object.entries(files)) entries[`${runId}/${name}`] = strToU8(text);
@@ -59,11 +67,11 @@ export async function exportBundle(db: LabDb, runId: string): Promise<Uint8Array
 		}
 	}
 	if (left.length > 0) entries[`${runId}/EXPORT-NOTES.txt`] = strToU8(left.join('\n') + '\n');
-	return zipSync(entries, { level: 0 });
+	return entries;
 }
 
 /** The files a bundle may hold (in one folder, or at its top); anything else is skipped unread. */
-const BUNDLE_ENTRY = /(^|\/)(run\.json|metrics\.jsonl|eval\.json|checkpoint-step\d+\.safetensors)$/;
+const BUNDLE_ENTRY = /(^|\/)(run\.json|metrics\.jsonl|eval\.json|checkpoint-step\d+\.safetensors)$|^experiment\.json$/;
 /** Limits on what an import inflates, checked from the zip's directory before inflating anything. */
 export const BUNDLE_LIMITS = {
 	/** All entries together, inflated. */
@@ -101,13 +109,23 @@ function unzipBundle(zip: Uint8Array, fileName: string): Record<string, Uint8Arr
 	return files;
 }
 
-/** Imports a bundle (ours, or a zipped CLI run directory) as a run; returns its id. */
-export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string): Promise<string> {
-	const files = unzipBundle(zip, fileName);
-	const runPath = Object.keys(files).find((p) => p === 'run.json' || p.endsWith('/run.json'));
-	if (!runPath)
-		throw new Error(`${fileName}: no run.json inside: a run bundle holds run.json, metrics.jsonl and checkpoints`);
-	const prefix = runPath.slice(0, -'run.json'.length);
+/** One run of a bundle, every file checked against its schema. */
+export interface BundleRun {
+	run: RunRecord;
+	metrics: { training: StepMetrics[]; evaluation: EvalLine[] };
+	evalJson: EvalJson | null;
+	/** Checkpoints that decode, by step ascending. */
+	checkpoints: { step: number; file: string; bytes: Uint8Array }[];
+}
+
+/** A bundle's contents: one run (a run bundle), or an experiment and its runs (an experiment bundle). */
+export interface Bundle {
+	runs: BundleRun[];
+	experiment: ExperimentRecord | null;
+}
+
+/** Reads one run folder of a bundle (`prefix` is "" or "folder/"), checking every file. */
+function readRunFolder(files: Record<string, Uint8Array>, prefix: string, fileName: string): BundleRun {
 	const text = (name: string) => (files[prefix + name] ? strFromU8(files[prefix + name]) : null);
 	const json = (name: string) => {
 		try {
@@ -116,14 +134,7 @@ export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string)
 			throw new Error(`${fileName}: ${prefix}${name} is not valid JSON`, { cause: err });
 		}
 	};
-	// everything is checked before anything is stored
 	const run: RunRecord = checked(RunRecordSchema, json('run.json'), `${fileName}: ${prefix}run.json`);
-	const existing = await db.runs.get(run.id);
-	if (existing)
-		throw new Error(
-			`${fileName}: run ${run.id} ("${existing.name}") is already in this browser; nothing was imported. ` +
-				'Delete it on the Runs page first to import this copy.'
-		);
 	const metrics = parseMetricsJsonl(text('metrics.jsonl') ?? '', `${fileName}: ${prefix}metrics.jsonl`);
 	const evalJson =
 		text('eval.json') === null ? null : checked(EvalJsonSchema, json('eval.json'), `${fileName}: ${prefix}eval.json`);
@@ -139,26 +150,100 @@ export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string)
 			throw new Error(`${fileName}: ${prefix}${c.file}: ${(err as Error).message}`, { cause: err });
 		}
 	}
-
 	// a run zipped while it trained is interrupted here
 	if (can(run.status, 'interrupt')) run.status = transition(run.status, 'interrupt');
-	const id = run.id;
 	run.checkpoints = checkpoints.map((c) => ({
 		step: c.step,
 		file: c.file,
 		bytes: c.bytes.length,
 		created: run.finished ?? run.created
 	}));
+	return { run, metrics, evalJson, checkpoints };
+}
+
+/**
+ * A bundle read and checked, nothing stored: a run bundle (ours, or a zipped CLI run directory),
+ * or an experiment bundle (experiment.json beside one folder per run). Throws naming the file and
+ * the problem. The read-only viewer (`/run/?bundle=`) shows this; importBundle stores it.
+ */
+export function readBundle(zip: Uint8Array, fileName: string): Bundle {
+	const files = unzipBundle(zip, fileName);
+	const runPaths = Object.keys(files)
+		.filter((p) => p === 'run.json' || p.endsWith('/run.json'))
+		.sort();
+	if (runPaths.length === 0)
+		throw new Error(`${fileName}: no run.json inside: a run bundle holds run.json, metrics.jsonl and checkpoints`);
+	const runs = runPaths.map((p) => readRunFolder(files, p.slice(0, -'run.json'.length), fileName));
+	const ids = runs.map((r) => r.run.id);
+	if (new Set(ids).size !== ids.length) throw new Error(`${fileName}: a run id appears in two folders`);
+	const manifest = files['experiment.json'];
+	if (!manifest) {
+		if (runs.length > 1)
+			throw new Error(`${fileName}: ${runs.length} runs but no experiment.json: import one run bundle at a time`);
+		return { runs, experiment: null };
+	}
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(strFromU8(manifest));
+	} catch (err) {
+		throw new Error(`${fileName}: experiment.json is not valid JSON`, { cause: err });
+	}
+	const experiment = checked(ExperimentSchema, parsed, `${fileName}: experiment.json`);
+	for (const p of experiment.points)
+		if (p.run_id && !ids.includes(p.run_id))
+			throw new Error(`${fileName}: experiment.json names run ${p.run_id}, which the bundle lacks`);
+	// an imported experiment is a record of what ran: its queue does not start again here
+	if (experiment.state === 'running') experiment.state = 'paused';
+	return { runs, experiment };
+}
+
+/** What an import stored: a run, or an experiment with its runs. */
+export type BundleImport = { kind: 'run' | 'experiment'; id: string };
+
+/** Imports a run or experiment bundle: everything is checked, then stored at once, or nothing is. */
+export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string): Promise<BundleImport> {
+	const { runs, experiment } = readBundle(zip, fileName);
+	for (const { run } of runs) {
+		const existing = await db.runs.get(run.id);
+		if (existing)
+			throw new Error(
+				`${fileName}: run ${run.id} ("${existing.name}") is already in this browser; nothing was imported. ` +
+					'Delete it on the Runs page first to import this copy.'
+			);
+	}
+	if (experiment && (await db.experiments.get(experiment.id)))
+		throw new Error(`${fileName}: experiment ${experiment.id} is already in this browser; nothing was imported`);
 
 	const repo = new CheckpointRepo(db);
-	for (const c of checkpoints) await repo.write(id, c.step, c.bytes);
-	await db.transaction('rw', db.runs, db.metrics, db.evaluations, async () => {
-		await db.metrics.bulkAdd([
-			...metrics.training.map((line) => ({ runId: id, step: line.step, line })),
-			...metrics.evaluation.map((line) => ({ runId: id, step: line.step, split: line.split, line }))
-		]);
-		if (evalJson) await db.evaluations.put({ runId: id, evalJson });
-		await db.runs.put({ ...run, notes: `imported from ${fileName}` });
+	for (const { run, checkpoints } of runs) for (const c of checkpoints) await repo.write(run.id, c.step, c.bytes);
+	await db.transaction('rw', [db.runs, db.metrics, db.evaluations, db.experiments], async () => {
+		for (const { run, metrics, evalJson } of runs) {
+			const id = run.id;
+			await db.metrics.bulkAdd([
+				...metrics.training.map((line) => ({ runId: id, step: line.step, line })),
+				...metrics.evaluation.map((line) => ({ runId: id, step: line.step, split: line.split, line }))
+			]);
+			if (evalJson) await db.evaluations.put({ runId: id, evalJson });
+			await db.runs.put({ ...run, notes: `imported from ${fileName}` });
+		}
+		if (experiment) await db.experiments.add(experiment);
 	});
-	return id;
+	return experiment ? { kind: 'experiment', id: experiment.id } : { kind: 'run', id: runs[0].run.id };
+}
+
+/**
+ * An experiment bundle: experiment.json and each of its runs' bundle folders (run.json,
+ * metrics.jsonl, eval.json, checkpoints), in one zip that imports back with importBundle.
+ */
+export async function exportExperimentBundle(db: LabDb, experimentId: string): Promise<Uint8Array> {
+	const experiment = await db.experiments.get(experimentId);
+	if (!experiment) throw new Error(`experiment ${experimentId} does not exist`);
+	const entries: Record<string, Uint8Array> = {
+		'experiment.json': strToU8(JSON.stringify(experiment, null, 2) + '\n')
+	};
+	for (const p of experiment.points) {
+		if (!p.run_id || !(await db.runs.get(p.run_id))) continue;
+		Object.assign(entries, await runEntries(db, p.run_id));
+	}
+	return zipSync(entries, { level: 6 });
 }

@@ -2,11 +2,13 @@
 //   v1: runs, metrics, checkpoints (meta), chunks
 //   v2: + evaluations (eval.json per run), datasets (imported traces), runs indexed by name
 //   v3: + backendTimings (backend: auto's measurements per device and model shape)
+//   v4: + experiments (sweeps queued in the lab: core/sweep/experiment.ts)
 
 import Dexie, { type EntityTable } from 'dexie';
 import type { DatasetManifest } from '../core/data/manifest';
 import type { EvalJson, EvalLine } from '../core/eval/evalJson';
 import type { RunRecord } from '../core/run/record';
+import type { ExperimentRecord } from '../core/sweep/experiment';
 import type { BackendTiming } from '../core/train/autoSelect';
 import type { StepMetrics } from '../core/train/metrics';
 
@@ -77,6 +79,7 @@ export class LabDb extends Dexie {
 	evaluations!: EntityTable<StoredEvaluation, 'runId'>;
 	datasets!: EntityTable<StoredDataset, 'key'>;
 	backendTimings!: EntityTable<StoredBackendTiming, 'key'>;
+	experiments!: EntityTable<ExperimentRecord, 'id'>;
 
 	constructor(name = DB_NAME) {
 		super(name);
@@ -102,6 +105,7 @@ export class LabDb extends Dexie {
 					});
 			});
 		this.version(3).stores({ backendTimings: 'key' });
+		this.version(4).stores({ experiments: 'id, created' });
 	}
 }
 

@@ -3,7 +3,7 @@
 // as such (with a way to delete it) instead of failing to render the whole list.
 
 import * as v from 'valibot';
-import { EvalJsonSchema, type EvalJson } from '../core/eval/evalJson';
+import { EvalJsonSchema, EvalLineSchema, type EvalJson, type EvalLine } from '../core/eval/evalJson';
 import { RunRecordSchema } from '../core/run/record';
 import { tryParse } from '../core/schema';
 import { StepMetricsSchema, type StepMetrics } from '../core/train/metrics';
@@ -54,17 +54,24 @@ export function metricRows(db: LabDb, runId: string): Promise<StoredMetric[]> {
 	return db.metrics.where('[runId+step]').between([runId, -Infinity], [runId, Infinity]).toArray();
 }
 
+/** A run's metrics in step order, training and evaluation lines; lines that fail their schema are counted, not shown. */
+export async function runMetrics(
+	db: LabDb,
+	runId: string
+): Promise<{ training: StepMetrics[]; evaluation: EvalLine[]; damaged: number }> {
+	const out = { training: [] as StepMetrics[], evaluation: [] as EvalLine[], damaged: 0 };
+	for (const row of await metricRows(db, runId)) {
+		if (row.split === undefined && v.is(StepMetricsSchema, row.line)) out.training.push(row.line);
+		else if (row.split !== undefined && v.is(EvalLineSchema, row.line)) out.evaluation.push(row.line);
+		else out.damaged += 1;
+	}
+	return out;
+}
+
 /** The training lines of a run's metrics in step order; lines that fail their schema are counted, not shown. */
 export async function trainingMetrics(db: LabDb, runId: string): Promise<{ lines: StepMetrics[]; damaged: number }> {
-	const rows = await metricRows(db, runId);
-	const lines: StepMetrics[] = [];
-	let damaged = 0;
-	for (const row of rows) {
-		if (row.split !== undefined) continue;
-		if (v.is(StepMetricsSchema, row.line)) lines.push(row.line);
-		else damaged += 1;
-	}
-	return { lines, damaged };
+	const { training, damaged } = await runMetrics(db, runId);
+	return { lines: training, damaged };
 }
 
 /** A run's eval.json: null when it has none, or what is wrong with the stored one. */

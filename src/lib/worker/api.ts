@@ -3,6 +3,7 @@
 
 import type { BackendChoice, BackendName } from '../core/config';
 import type { Sampling } from '../core/eval/generate';
+import type { BundleImport } from '../storage/artifacts';
 import type { DatasetImport } from '../storage/datasets';
 import type { RunRecord } from '../core/run/record';
 import type { BenchRecord } from '../core/train/bench';
@@ -33,7 +34,9 @@ export type LabEvent =
 	| { kind: 'eval'; runId: string; step: number; dataset: string }
 	/** The run waits in the worker's job queue for jobs on another backend to end. */
 	| { kind: 'waiting'; runId: string; message: string }
-	| { kind: 'error'; runId: string; message: string; /** 'locked': another tab holds the run. */ code?: 'locked' };
+	| { kind: 'error'; runId: string; message: string; /** 'locked': another tab holds the run. */ code?: 'locked' }
+	/** The experiment queue's driver failed (reading storage, say); reloading the page starts it again. */
+	| { kind: 'queue-error'; message: string };
 
 export type LabListener = (events: LabEvent[]) => void;
 
@@ -91,6 +94,12 @@ export interface LabWorkerApi {
 	startRun(request: StartRunRequest, listener: LabListener): Promise<string>;
 	/** Continues an interrupted, cancelled or failed run from its newest checkpoint (optionally on another backend). */
 	resumeRun(runId: string, backend: BackendChoice | null, listener: LabListener): Promise<void>;
+	/**
+	 * Runs the queued experiments (sweeps) one run after another, holding the experiments' Web Lock
+	 * so one tab drives them at a time (a second tab's call waits and takes over when the first
+	 * closes). Resolves when nothing is left to run; a call while this worker drives returns at once.
+	 */
+	driveExperiments(listener: LabListener): Promise<void>;
 	/** Asks the run to stop after the current step; a checkpoint is written. */
 	cancelRun(runId: string): Promise<void>;
 	/** Evaluates a run's checkpoints again (completed, evaluation_failed or interrupted). */
@@ -100,10 +109,10 @@ export interface LabWorkerApi {
 	/** The training benchmark (docs/performance.md) on one backend, in this worker. */
 	bench(request: BenchRequest): Promise<BenchRecord>;
 	/**
-	 * Imports a run bundle (.zip): inflated, validated and stored here, off the page's thread (a large
-	 * zip would freeze the page). Resolves with the run id; rejects with the reason.
+	 * Imports a run or experiment bundle (.zip): inflated, validated and stored here, off the page's
+	 * thread (a large zip would freeze the page). Resolves with what was stored; rejects with the reason.
 	 */
-	importBundle(bytes: Uint8Array, fileName: string): Promise<string>;
+	importBundle(bytes: Uint8Array, fileName: string): Promise<BundleImport>;
 	/** Imports a trace JSONL file (checked as UTF-8 and line by line) off the page's thread. */
 	importDataset(bytes: Uint8Array, fileName: string): Promise<DatasetImportResult>;
 	/** Trains a config with the bare core (no storage, no events): elapsed seconds after each step. */

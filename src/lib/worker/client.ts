@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import { isLive } from '../core/run/status';
 import type { BackendChoice } from '../core/config';
+import type { BundleImport } from '../storage/artifacts';
 import type { DatasetImportResult, LabEvent, LabWorkerApi, StartRunRequest } from './api';
 
 let worker: Comlink.Remote<LabWorkerApi> | null = null;
@@ -20,6 +21,8 @@ const hub = Comlink.proxy((events: LabEvent[]) => {
 		if (e.kind === 'error' && e.code === 'locked') ownRuns.delete(e.runId);
 		// this tab's job on the run is over: if another tab trains it later, this one follows
 		if (e.kind === 'run' && !isLive(e.run.status)) ownRuns.delete(e.run.id);
+		// a run the experiment queue started in this tab's worker
+		else if (e.kind === 'run') ownRuns.add(e.run.id);
 		for (const fn of subscribers) fn(e);
 	}
 });
@@ -51,11 +54,30 @@ export async function evaluateRun(runId: string): Promise<void> {
 	await labWorker().evaluateRun(runId, hub);
 }
 
+let drivingExperiments = false;
+
+/**
+ * Lets this tab's worker run the queued experiments (it waits while another tab drives them, and
+ * takes over when that tab closes). Called on page load when experiments wait, and after a sweep
+ * is queued or resumed; a call while driving does nothing.
+ */
+export function driveExperiments(): void {
+	if (drivingExperiments) return;
+	drivingExperiments = true;
+	labWorker()
+		.driveExperiments(hub)
+		.catch((err: Error) => {
+			const e: LabEvent = { kind: 'queue-error', message: `the experiment queue stopped: ${err.message}` };
+			for (const fn of subscribers) fn(e);
+		})
+		.finally(() => (drivingExperiments = false));
+}
+
 /** A file's bytes to the worker without a copy (the page keeps no use for them). */
 const handOver = (bytes: Uint8Array) => Comlink.transfer(bytes, [bytes.buffer]);
 
-/** Imports a run bundle in the worker; resolves with the run id. */
-export async function importBundle(file: File): Promise<string> {
+/** Imports a run or experiment bundle in the worker; resolves with what was stored. */
+export async function importBundle(file: File): Promise<BundleImport> {
 	const bytes = new Uint8Array(await file.arrayBuffer());
 	return labWorker().importBundle(handOver(bytes), file.name);
 }

@@ -7,9 +7,7 @@ import * as Comlink from 'comlink';
 import { parseConfig, type BackendName, type LabConfig } from '../core/config';
 import type { Dataset } from '../core/data/manifest';
 import { useFusedKernels } from '../core/model/fused';
-import { newRunRecord } from '../core/run/record';
 import { benchTraining, timeCoreRun } from '../core/train/bench';
-import { encodedTraces } from '../core/train/trainer';
 import { decodeTraceFile, TraceFileError } from '../core/data/traces';
 import { importBundle } from '../storage/artifacts';
 import { CheckpointRepo } from '../storage/checkpoints';
@@ -18,7 +16,8 @@ import { IdbRunStorage } from '../storage/runStorage';
 import type { BenchRequest, LabWorkerApi, StartRunRequest } from './api';
 import { backendQueue } from './backends';
 import { batcher } from './events';
-import { db, evaluateJob, generateJob, isDriving, loadDatasets, stops, trainJob } from './runJobs';
+import { driveExperiments } from './experiments';
+import { db, evaluateJob, generateJob, isDriving, loadDatasets, newRun, stops, trainJob } from './runJobs';
 
 const cleanup = new CheckpointRepo(db).cleanup(); // uncommitted chunks from a closed tab
 
@@ -34,14 +33,7 @@ const api: LabWorkerApi = {
 
 	async startRun(request: StartRunRequest, listener) {
 		await cleanup;
-		const config = parseConfig(request.configYaml, { file: request.configName });
-		const [train, ...evalSets] = await loadDatasets(config);
-		encodedTraces(config, train); // a trace longer than block_size is refused before a run exists
-		const run = newRunRecord(
-			config,
-			train.manifest,
-			evalSets.map((d) => d.manifest)
-		);
+		const run = await newRun(request.configYaml, request.configName);
 		await new IdbRunStorage(db, run.id).createRun(run);
 		void trainJob(run.id, null, batcher(listener), false);
 		return run.id;
@@ -51,6 +43,11 @@ const api: LabWorkerApi = {
 		await cleanup;
 		if (!(await db.runs.get(runId))) throw new Error(`run ${runId} does not exist`);
 		void trainJob(runId, backend, batcher(listener), true);
+	},
+
+	async driveExperiments(listener) {
+		await cleanup;
+		await driveExperiments(batcher(listener));
 	},
 
 	async cancelRun(runId) {

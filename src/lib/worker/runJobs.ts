@@ -4,16 +4,17 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeCheckpoint } from '../core/checkpoint/checkpoint';
-import type { BackendChoice, LabConfig } from '../core/config';
+import { parseConfig, type BackendChoice, type LabConfig } from '../core/config';
 import type { Dataset } from '../core/data/manifest';
 import { disposeModel, evaluate as evaluateModel, modelFromValues } from '../core/eval/evaluate';
 import { generate } from '../core/eval/generate';
 import { extractAnswer } from '../core/eval/judge';
 import { evaluateRun, newestReadableCheckpoint, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
-import type { Provenance, RunRecord } from '../core/run/record';
+import { newRunRecord, type Provenance, type RunRecord } from '../core/run/record';
 import { transition } from '../core/run/status';
 import { encodeExample } from '../core/text/examples';
 import { modelShapeKey, timeModelSteps } from '../core/train/autoSelect';
+import { encodedTraces } from '../core/train/trainer';
 import { CheckpointRepo } from '../storage/checkpoints';
 import { resolveDataset } from '../storage/datasets';
 import { labDb } from '../storage/db';
@@ -78,6 +79,21 @@ async function loadRunDatasets(run: RunRecord): Promise<Dataset[]> {
 			);
 	}
 	return loaded;
+}
+
+/**
+ * A new pending run for a config (checked, its datasets resolved, no trace longer than block_size),
+ * not yet stored: the caller stores it (alone, or with the experiment point that names it).
+ */
+export async function newRun(configYaml: string, configName: string): Promise<RunRecord> {
+	const config = parseConfig(configYaml, { file: configName });
+	const [train, ...evalSets] = await loadDatasets(config);
+	encodedTraces(config, train); // a trace longer than block_size is refused before a run exists
+	return newRunRecord(
+		config,
+		train.manifest,
+		evalSets.map((d) => d.manifest)
+	);
 }
 
 /** Another tab's worker holds the run. */

@@ -1,5 +1,8 @@
 // A sweep's summary: per arm (every grid value but the seed), the mean of each score across its
-// runs with a 95% interval (Student's t over the runs: the spread between seeds), and n runs.
+// runs with a 95% interval (Student's t over the runs: the spread between seeds, clipped to the
+// score's range), and n runs.
+
+import type { RunRecord } from '../run/record';
 
 /** One finished run of a sweep: its arm and its final scores. */
 export interface SweepRun {
@@ -31,14 +34,41 @@ const T975 = [
 ];
 const t975 = (df: number) => (df <= 30 ? T975[df - 1] : 1.96);
 
-/** Mean and 95% t-interval of the mean of `xs`. */
-export function meanInterval(xs: number[]): ArmScore {
+/** The values a quantity can take: an interval is clipped to it (a loss is never below 0). */
+export type Range = [number, number];
+
+/** The range of a score by its name: accuracies and rates are shares, losses are not negative. */
+export function scoreRange(key: string): Range {
+	if (/(accuracy|format rate|answer_accuracy|format_rate)$/.test(key)) return [0, 1];
+	if (/loss$/.test(key)) return [0, Infinity];
+	return [-Infinity, Infinity];
+}
+
+/**
+ * Mean and 95% t-interval of the mean of `xs`, clipped to `range` (the t interval is symmetric
+ * and can cross a bound the quantity cannot: an accuracy above 1, a loss below 0).
+ */
+export function meanInterval(xs: number[], range: Range = [-Infinity, Infinity]): ArmScore {
 	const n = xs.length;
 	const mean = xs.reduce((a, b) => a + b, 0) / n;
 	if (n < 2) return { mean, ci95: null, n };
 	const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
 	const half = (t975(n - 1) * sd) / Math.sqrt(n);
-	return { mean, ci95: [mean - half, mean + half], n };
+	return { mean, ci95: [Math.max(range[0], mean - half), Math.min(range[1], mean + half)], n };
+}
+
+/**
+ * A finished run's final scores, as the sweep summary names them: the final training loss and,
+ * per evaluation dataset, accuracy and format rate (the CLI's summary and the Experiment page).
+ */
+export function finalScores(run: RunRecord): Record<string, number> {
+	const out: Record<string, number> = {};
+	if (run.summary.final_loss !== null) out['final training loss'] = run.summary.final_loss;
+	for (const [key, s] of Object.entries(run.summary.final_scores ?? {})) {
+		out[`${key} accuracy`] = s.answer_accuracy;
+		out[`${key} format rate`] = s.format_rate;
+	}
+	return out;
 }
 
 /** Runs grouped by arm (in first-seen order), each score summarised across the arm's runs. */
@@ -48,7 +78,13 @@ export function summariseSweep(runs: SweepRun[]): ArmSummary[] {
 	return [...arms].map(([arm, rs]) => {
 		const keys = [...new Set(rs.flatMap((r) => Object.keys(r.scores)))];
 		const scores = Object.fromEntries(
-			keys.map((k) => [k, meanInterval(rs.map((r) => r.scores[k]).filter((x) => Number.isFinite(x)))])
+			keys.map((k) => [
+				k,
+				meanInterval(
+					rs.map((r) => r.scores[k]).filter((x) => Number.isFinite(x)),
+					scoreRange(k)
+				)
+			])
 		);
 		return { arm, runs: rs.map((r) => r.name), scores };
 	});
@@ -56,11 +92,17 @@ export function summariseSweep(runs: SweepRun[]): ArmSummary[] {
 
 const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4).replace(/\.?0+$/, ''));
 
+/** One summary cell as the CLI's summary.md and the Experiment page print it: mean [low, high]. */
+export const scoreCell = (s: ArmScore | undefined) =>
+	!s ? '—' : s.ci95 ? `${num(s.mean)} [${num(s.ci95[0])}, ${num(s.ci95[1])}]` : `${num(s.mean)}`;
+
+/** The score keys of a summary, in first-seen order. */
+export const scoreKeys = (summary: ArmSummary[]) => [...new Set(summary.flatMap((a) => Object.keys(a.scores)))];
+
 /** The summary as a Markdown table: one row per arm, mean [95% interval] per score, n runs. */
 export function sweepMarkdown(summary: ArmSummary[]): string {
-	const keys = [...new Set(summary.flatMap((a) => Object.keys(a.scores)))];
-	const cell = (s: ArmScore | undefined) =>
-		!s ? '—' : s.ci95 ? `${num(s.mean)} [${num(s.ci95[0])}, ${num(s.ci95[1])}]` : `${num(s.mean)}`;
+	const keys = scoreKeys(summary);
+	const cell = scoreCell;
 	const rows = summary.map(
 		(a) => `| ${a.arm} | ${a.runs.length} | ${keys.map((k) => cell(a.scores[k])).join(' | ')} |`
 	);

@@ -1,0 +1,128 @@
+// What the Experiment page shows, computed from an experiment and its runs' records and metrics
+// (read from IndexedDB, or from an experiment bundle opened read-only): its arms, each arm's
+// curves as a mean with a band, the final scores per arm with 95% intervals (the CLI sweep's own
+// summary), the config keys that differ between arms, and the metrics table to export.
+
+import type { EvalLine } from '../eval/evalJson';
+import { flatConfig, type Cell, type RunMetrics } from '../export/metricsTable';
+import type { RunRecord } from '../run/record';
+import type { StepMetrics } from '../train/metrics';
+import { finalScores, summariseSweep, type ArmSummary, type Range } from './aggregate';
+import { armCurve, type ArmCurve, type BandKind } from './bands';
+import type { ExperimentRecord } from './experiment';
+
+/** An experiment with everything stored for its runs. */
+export interface ExperimentView {
+	experiment: ExperimentRecord;
+	/** Its runs by id (a run deleted by hand is absent). */
+	runs: Map<string, RunRecord>;
+	/** Training lines by run id, in step order. */
+	training: Map<string, StepMetrics[]>;
+	/** Evaluation lines by run id. */
+	evaluation: Map<string, EvalLine[]>;
+}
+
+export interface Arm {
+	/** e.g. "train.lr=0.001" ("(all)" when only the seed varies). */
+	name: string;
+	/** The arm's grid values (every axis but run.seed). */
+	values: Record<string, string | number | boolean>;
+	/** Its runs that exist, in queue order. */
+	runIds: string[];
+	/** Its points, queued or not. */
+	points: number;
+}
+
+/** The arms in the order their first point is queued. */
+export function armsOf(view: ExperimentView): Arm[] {
+	const arms = new Map<string, Arm>();
+	for (const p of view.experiment.points) {
+		const values = Object.fromEntries(Object.entries(p.values).filter(([k]) => k !== 'run.seed'));
+		const arm = arms.get(p.arm) ?? { name: p.arm, values, runIds: [], points: 0 };
+		arm.points += 1;
+		if (p.run_id && view.runs.has(p.run_id)) arm.runIds.push(p.run_id);
+		arms.set(p.arm, arm);
+	}
+	return [...arms.values()];
+}
+
+/** The final scores per arm over its completed runs: the same summary as `npm run sweep`. */
+export function finalSummary(view: ExperimentView): ArmSummary[] {
+	const done = view.experiment.points.flatMap((p) => {
+		const run = p.run_id ? view.runs.get(p.run_id) : undefined;
+		return run?.status === 'completed' ? [{ name: p.name, arm: p.arm, scores: finalScores(run) }] : [];
+	});
+	return summariseSweep(done);
+}
+
+/** One chart's x and each arm's curve. */
+export interface ArmCurves {
+	x: number[];
+	arms: { arm: Arm; curve: ArmCurve }[];
+}
+
+function curves(
+	arms: Arm[],
+	valuesOf: (runId: string) => Map<number, number>,
+	kind: BandKind,
+	range: Range
+): ArmCurves {
+	const perArm = arms.map((arm) => ({ arm, runs: arm.runIds.map(valuesOf) }));
+	const x = [...new Set(perArm.flatMap((a) => a.runs.flatMap((r) => [...r.keys()])))].sort((a, b) => a - b);
+	return { x, arms: perArm.map(({ arm, runs }) => ({ arm, curve: armCurve(runs, x, kind, range) })) };
+}
+
+/** Training loss by step, per arm. */
+export function lossCurves(view: ExperimentView, kind: BandKind): ArmCurves {
+	const of = (id: string) => new Map((view.training.get(id) ?? []).map((m) => [m.step, m.loss]));
+	return curves(armsOf(view), of, kind, [0, Infinity]);
+}
+
+/** The evaluation datasets the runs were scored on. */
+export function evalDatasets(view: ExperimentView): string[] {
+	return [...new Set([...view.evaluation.values()].flatMap((lines) => lines.map((l) => l.split)))];
+}
+
+/** Answer accuracy on `dataset` by evaluated step (0 = untrained), per arm. */
+export function accuracyCurves(view: ExperimentView, dataset: string, kind: BandKind): ArmCurves {
+	const of = (id: string) =>
+		new Map((view.evaluation.get(id) ?? []).filter((l) => l.split === dataset).map((l) => [l.step, l.answer_accuracy]));
+	return curves(armsOf(view), of, kind, [0, 1]);
+}
+
+/** Keys that never tell arms apart: the seed is a repeat, the name a label. */
+const NOT_A_DIFFERENCE = new Set(['run.seed', 'run.name']);
+
+/**
+ * The config keys that differ between arms, with each arm's value: from the configs its runs
+ * actually used (its first run), or its grid values while none has started. The grid's keys are
+ * always listed; other keys when the runs' configs differ in them (an imported experiment).
+ */
+export function armDiff(view: ExperimentView): { keys: string[]; arms: (Arm & { config: Record<string, Cell> })[] } {
+	const arms = armsOf(view).map((arm) => {
+		const run = arm.runIds.length ? view.runs.get(arm.runIds[0]) : undefined;
+		return { ...arm, config: run ? flatConfig(run.config) : (arm.values as Record<string, Cell>) };
+	});
+	const keys = view.experiment.axes.map((a) => a.key).filter((k) => !NOT_A_DIFFERENCE.has(k));
+	const seen = [...new Set(arms.flatMap((a) => Object.keys(a.config)))];
+	for (const k of seen)
+		if (!keys.includes(k) && !NOT_A_DIFFERENCE.has(k) && new Set(arms.map((a) => String(a.config[k]))).size > 1)
+			keys.push(k);
+	return { keys, arms };
+}
+
+/** The experiment's runs for the metrics table, each with its arm. */
+export function tableRuns(view: ExperimentView): RunMetrics[] {
+	return view.experiment.points.flatMap((p) => {
+		const run = p.run_id ? view.runs.get(p.run_id) : undefined;
+		if (!run) return [];
+		return [
+			{
+				run,
+				training: view.training.get(run.id) ?? [],
+				evaluation: view.evaluation.get(run.id) ?? [],
+				experiment: { name: view.experiment.name, arm: p.arm }
+			}
+		];
+	});
+}

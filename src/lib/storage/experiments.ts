@@ -1,0 +1,139 @@
+// Experiments in IndexedDB (core/sweep/experiment.ts): queued from the lab page, driven by one
+// tab's worker at a time (worker/experiments.ts), read by the Experiment page. Every change is a
+// read-modify-write in one transaction, then a message on EXPERIMENT_CHANNEL so the driving worker
+// (in whichever tab) acts on a pause or cancel at once.
+
+import {
+	ExperimentSchema,
+	reorderPoint,
+	type ExperimentPoint,
+	type ExperimentRecord,
+	type ExperimentState
+} from '../core/sweep/experiment';
+import { tryParse } from '../core/schema';
+import type { ExperimentView } from '../core/sweep/view';
+import { experimentFinished } from '../core/sweep/experiment';
+import type { EvalLine } from '../core/eval/evalJson';
+import type { StepMetrics } from '../core/train/metrics';
+import type { LabDb, StoredRun } from './db';
+import { checkRun, runMetrics } from './queries';
+
+/** Pages post here after changing an experiment; the driving worker listens. */
+export const EXPERIMENT_CHANNEL = 'tunix-rt-lab:experiments';
+
+/** Tells the driving worker (any tab) that experiments changed. */
+export function announceExperiments(): void {
+	if (typeof BroadcastChannel === 'undefined') return;
+	const channel = new BroadcastChannel(EXPERIMENT_CHANNEL);
+	channel.postMessage('changed');
+	channel.close();
+}
+
+/** A stored experiment, checked: the record, or what is wrong with it. */
+export type ExperimentEntry =
+	{ ok: true; id: string; experiment: ExperimentRecord } | { ok: false; id: string; problems: string[] };
+
+function checkExperiment(stored: unknown): ExperimentEntry {
+	const id = String((stored as { id?: unknown })?.id ?? '(no id)');
+	const result = tryParse(ExperimentSchema, stored);
+	return result.ok ? { ok: true, id, experiment: result.output } : { ok: false, id, problems: result.problems };
+}
+
+/** Every experiment, newest first, each checked. */
+export async function listExperiments(db: LabDb): Promise<ExperimentEntry[]> {
+	return (await db.experiments.orderBy('created').reverse().toArray()).map(checkExperiment);
+}
+
+export async function getExperiment(db: LabDb, id: string): Promise<ExperimentEntry | null> {
+	const stored = await db.experiments.get(id);
+	return stored ? checkExperiment(stored) : null;
+}
+
+/** The sound runs of an experiment, by id (a run deleted by hand is absent). */
+export async function experimentRuns(db: LabDb, e: ExperimentRecord): Promise<Map<string, StoredRun>> {
+	const ids = e.points.flatMap((p) => (p.run_id ? [p.run_id] : []));
+	const runs = new Map<string, StoredRun>();
+	for (const stored of await db.runs.bulkGet(ids)) {
+		const entry = stored ? checkRun(stored) : null;
+		if (entry?.ok) runs.set(entry.id, entry.run);
+	}
+	return runs;
+}
+
+export async function createExperiment(db: LabDb, e: ExperimentRecord): Promise<void> {
+	await db.experiments.add(e);
+	announceExperiments();
+}
+
+/** Applies `change` to the stored experiment in one transaction; throws when it is gone. */
+export async function updateExperiment(
+	db: LabDb,
+	id: string,
+	change: (e: ExperimentRecord) => ExperimentRecord
+): Promise<ExperimentRecord> {
+	const next = await db.transaction('rw', db.experiments, async () => {
+		const entry = await getExperiment(db, id);
+		if (!entry) throw new Error(`experiment ${id} was deleted`);
+		if (!entry.ok) throw new Error(`experiment ${id} is damaged: ${entry.problems.join('; ')}`);
+		const changed = change(entry.experiment);
+		await db.experiments.put(changed);
+		return changed;
+	});
+	announceExperiments();
+	return next;
+}
+
+/** Sets one point's fields. */
+export function updatePoint(db: LabDb, id: string, index: number, fields: Partial<ExperimentPoint>) {
+	return updateExperiment(db, id, (e) => ({
+		...e,
+		points: e.points.map((p, i) => (i === index ? { ...p, ...fields } : p))
+	}));
+}
+
+/** Runs, pauses (the run in progress stops at its next step, to be resumed) or cancels the queue. */
+export function setExperimentState(db: LabDb, id: string, state: ExperimentState) {
+	return updateExperiment(db, id, (e) => {
+		if (e.state === 'cancelled') throw new Error('a cancelled experiment stays cancelled; queue its grid again');
+		return { ...e, state };
+	});
+}
+
+/** Moves a queued point within the queue. */
+export function moveExperimentPoint(db: LabDb, id: string, from: number, to: number) {
+	return updateExperiment(db, id, (e) => reorderPoint(e, from, to));
+}
+
+/** Deletes the experiment record; its runs stay (each is an ordinary run). */
+export async function deleteExperiment(db: LabDb, id: string): Promise<void> {
+	await db.experiments.delete(id);
+	announceExperiments();
+}
+
+/** An experiment with its runs and their metrics (lines that fail their schema are left out). */
+export async function experimentView(
+	db: LabDb,
+	id: string
+): Promise<{ ok: true; view: ExperimentView } | { ok: false; problems: string[] } | null> {
+	const entry = await getExperiment(db, id);
+	if (!entry) return null;
+	if (!entry.ok) return { ok: false, problems: entry.problems };
+	const runs = await experimentRuns(db, entry.experiment);
+	const training = new Map<string, StepMetrics[]>();
+	const evaluation = new Map<string, EvalLine[]>();
+	for (const runId of runs.keys()) {
+		const metrics = await runMetrics(db, runId);
+		training.set(runId, metrics.training);
+		evaluation.set(runId, metrics.evaluation);
+	}
+	return { ok: true, view: { experiment: entry.experiment, runs, training, evaluation } };
+}
+
+/** True when some experiment is running and has work left (the layout then starts the queue). */
+export async function experimentsWaiting(db: LabDb): Promise<boolean> {
+	for (const entry of await listExperiments(db)) {
+		if (!entry.ok || entry.experiment.state !== 'running') continue;
+		if (!experimentFinished(entry.experiment, await experimentRuns(db, entry.experiment))) return true;
+	}
+	return false;
+}

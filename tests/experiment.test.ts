@@ -1,0 +1,225 @@
+// Experiments (issue 15): the queue's decisions, the metrics table (CSV parsed back with a
+// standard parser), intervals clipped to a score's range, and experiment bundles that import back.
+import 'fake-indexeddb/auto';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { goldenV2, goldenV2Heldout } from '../src/lib/core/data/golden';
+import { metricsTable, tableCsv, tableJsonl } from '../src/lib/core/export/metricsTable';
+import { newRunRecord, type RunRecord } from '../src/lib/core/run/record';
+import { trainRun } from '../src/lib/core/run/driver';
+import { meanInterval, summariseSweep } from '../src/lib/core/sweep/aggregate';
+import {
+	experimentFinished,
+	newExperiment,
+	nextWork,
+	parseGridText,
+	reorderPoint,
+	type ExperimentRecord
+} from '../src/lib/core/sweep/experiment';
+import { armDiff, finalSummary, lossCurves, tableRuns, type ExperimentView } from '../src/lib/core/sweep/view';
+import { exportExperimentBundle, importBundle, readBundle } from '../src/lib/storage/artifacts';
+import { LabDb } from '../src/lib/storage/db';
+import { experimentView } from '../src/lib/storage/experiments';
+import { IdbRunStorage } from '../src/lib/storage/runStorage';
+import { zipSync, unzipSync, strToU8 } from 'fflate';
+import { backend, smokeConfig } from './helpers';
+
+let n = 0;
+const freshDb = () => new LabDb(`exp-${Date.now()}-${n++}`);
+const grid = () => parseGridText('train.lr = 0.01, 0.003\nrun.seed = 1, 2');
+const runWith = (id: string, status: RunRecord['status']): RunRecord => ({
+	...newRunRecord(smokeConfig(), goldenV2().manifest, []),
+	id,
+	status
+});
+/** The experiment with point i's run set. */
+const withRuns = (e: ExperimentRecord, ids: (string | null)[]) => ({
+	...e,
+	points: e.points.map((p, i) => ({ ...p, run_id: ids[i] ?? null }))
+});
+
+describe('the experiment queue', () => {
+	it('expands a grid into points, first axis slowest, arms without the seed', () => {
+		const e = newExperiment('lr sweep', 'ci_smoke.yaml', 'run: {}', grid());
+		expect(e.points.map((p) => p.name)).toEqual([
+			'train.lr=0.01,run.seed=1',
+			'train.lr=0.01,run.seed=2',
+			'train.lr=0.003,run.seed=1',
+			'train.lr=0.003,run.seed=2'
+		]);
+		expect(new Set(e.points.map((p) => p.arm))).toEqual(new Set(['train.lr=0.01', 'train.lr=0.003']));
+		expect(e.id).toMatch(/^exp-\d{8}-\d{6}-[a-z0-9]+$/);
+	});
+
+	it('refuses a grid line it cannot read, saying how to write it', () => {
+		expect(() => parseGridText('')).toThrow(/run\.seed = 1, 2, 3/);
+		expect(() => parseGridText('lr 1')).toThrow(/key\.path=value1,value2/);
+		expect(() => parseGridText('run.seed = 1, 1')).toThrow(/listed twice/);
+		expect(() => parseGridText('run.seed = 1\nrun.seed = 2')).toThrow(/names a key twice/);
+	});
+
+	it('continues a cut-off run before starting the next point, and waits on a live one', () => {
+		const e = newExperiment('x', 'c.yaml', '', grid());
+		expect(nextWork(e, new Map())).toEqual({ index: 0, action: 'start' });
+		const runs = new Map([
+			['a', runWith('a', 'completed')],
+			['b', runWith('b', 'interrupted')]
+		]);
+		expect(nextWork(withRuns(e, ['a', 'b']), runs)).toEqual({ index: 1, action: 'resume' });
+		runs.set('b', runWith('b', 'training'));
+		expect(nextWork(withRuns(e, ['a', 'b']), runs)).toEqual({ index: 1, action: 'wait' });
+		runs.set('b', runWith('b', 'pending'));
+		expect(nextWork(withRuns(e, ['a', 'b']), runs)).toEqual({ index: 1, action: 'train' });
+		// cancelled by hand: stays cancelled; cancelled by a pause: resumed
+		runs.set('b', runWith('b', 'cancelled'));
+		expect(nextWork(withRuns(e, ['a', 'b']), runs)).toEqual({ index: 2, action: 'start' });
+		const paused = withRuns(e, ['a', 'b']);
+		paused.points[1].resume = true;
+		expect(nextWork(paused, runs)).toEqual({ index: 1, action: 'resume' });
+		expect(nextWork({ ...paused, state: 'paused' }, runs)).toBeNull();
+		expect(nextWork({ ...paused, state: 'cancelled' }, runs)).toBeNull();
+	});
+
+	it('is finished when every point completed, failed, was refused or skipped by a cancel', () => {
+		const e = newExperiment('x', 'c.yaml', '', parseGridText('run.seed = 1, 2'));
+		const runs = new Map([
+			['a', runWith('a', 'completed')],
+			['b', runWith('b', 'training_failed')]
+		]);
+		expect(experimentFinished(e, runs)).toBe(false);
+		expect(experimentFinished(withRuns(e, ['a']), runs)).toBe(false);
+		expect(experimentFinished(withRuns(e, ['a', 'b']), runs)).toBe(true);
+		expect(experimentFinished({ ...withRuns(e, ['a']), state: 'cancelled' }, runs)).toBe(true);
+		const refused = withRuns(e, ['a']);
+		refused.points[1].error = 'config refused';
+		expect(experimentFinished(refused, runs)).toBe(true);
+	});
+
+	it('reorders queued points only', () => {
+		const e = newExperiment('x', 'c.yaml', '', grid());
+		const moved = reorderPoint(e, 3, 1);
+		expect(moved.points.map((p) => p.name)[1]).toBe('train.lr=0.003,run.seed=2');
+		expect(() => reorderPoint(withRuns(e, ['a']), 0, 1)).toThrow(/not started/);
+	});
+});
+
+describe('intervals', () => {
+	it('clip a t interval to what the quantity can be', () => {
+		const raw = meanInterval([1, 1, 0.946]);
+		expect(raw.ci95![1]).toBeGreaterThan(1);
+		const [summary] = summariseSweep([
+			{ name: 'a', arm: 'x', scores: { 'h accuracy': 1, 'final training loss': 1e-9 } },
+			{ name: 'b', arm: 'x', scores: { 'h accuracy': 1, 'final training loss': 2e-8 } },
+			{ name: 'c', arm: 'x', scores: { 'h accuracy': 0.946, 'final training loss': 1e-9 } }
+		]);
+		expect(summary.scores['h accuracy'].ci95![1]).toBe(1);
+		expect(summary.scores['final training loss'].ci95![0]).toBe(0);
+	});
+});
+
+/** Two short real runs of an lr sweep, stored in `db`, and the experiment that names them. */
+async function storedExperiment(db: LabDb): Promise<ExperimentRecord> {
+	await backend('cpu');
+	const e = newExperiment('tiny, "quoted"\nsweep', 'ci_smoke.yaml', 'run: {}', parseGridText('train.lr = 0.01, 0.003'));
+	const ids: string[] = [];
+	for (const p of e.points) {
+		const config = smokeConfig({ train: { lr: Number(p.values['train.lr']), steps: 4 } });
+		const run = newRunRecord(config, goldenV2().manifest, [goldenV2Heldout().manifest]);
+		run.name = `${e.name} · ${p.name}`;
+		const storage = new IdbRunStorage(db, run.id);
+		await storage.createRun(run);
+		await trainRun({
+			storage,
+			run,
+			config,
+			dataset: goldenV2(),
+			evalDatasets: [goldenV2Heldout()],
+			provenance: run.provenance
+		});
+		ids.push(run.id);
+	}
+	const stored = withRuns(e, ids);
+	await db.experiments.add(stored);
+	return stored;
+}
+
+describe('an experiment in storage', () => {
+	it('exports one metrics row per (run, step) with config columns, and CSV parses back the same', async () => {
+		const db = freshDb();
+		const e = await storedExperiment(db);
+		const read = await experimentView(db, e.id);
+		if (!read?.ok) throw new Error('experiment not read');
+		const table = metricsTable(tableRuns(read.view));
+		const rows = parseCsv(tableCsv(table), { columns: true }) as Record<string, string>[];
+		expect(rows).toHaveLength(table.rows.length);
+		// steps 0 (the untrained baseline's evaluation) and 1..4 for each of the two runs
+		expect(rows.map((r) => [r.run_id, r.step])).toEqual(
+			e.points.flatMap((p) => ['0', '1', '2', '3', '4'].map((s) => [p.run_id, s]))
+		);
+		expect(rows[0].experiment).toBe('tiny, "quoted"\nsweep'); // a comma, quotes and a line break survive
+		expect(rows.map((r) => r['train.lr'])).toEqual([...Array(5).fill('0.01'), ...Array(5).fill('0.003')]);
+		expect(rows[0].arm).toBe('train.lr=0.01');
+		expect(rows[0]['data.eval_datasets']).toBe('["golden-v2-heldout"]');
+		const training = read.view.training.get(e.points[1].run_id!)!;
+		expect(Number(rows[7].loss)).toBe(training[1].loss); // run 2, step 2: the exact float
+		expect(rows[0].loss).toBe(''); // step 0 has no training line…
+		expect(Number(rows[0]['eval.golden-v2-heldout.loss'])).toBeGreaterThan(0); // …but an evaluation
+		// JSONL: the same rows
+		const lines = tableJsonl(table)
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l));
+		expect(lines).toHaveLength(rows.length);
+		expect(lines[7].loss).toBe(training[1].loss);
+	});
+
+	it('summarises and draws by arm from the stored runs', async () => {
+		const db = freshDb();
+		const e = await storedExperiment(db);
+		const read = await experimentView(db, e.id);
+		if (!read?.ok) throw new Error('experiment not read');
+		const view: ExperimentView = read.view;
+		const summary = finalSummary(view);
+		expect(summary.map((a) => [a.arm, a.runs.length])).toEqual([
+			['train.lr=0.01', 1],
+			['train.lr=0.003', 1]
+		]);
+		const run0 = view.runs.get(e.points[0].run_id!)!;
+		expect(summary[0].scores['final training loss'].mean).toBe(run0.summary.final_loss);
+		const curves = lossCurves(view, 'minmax');
+		expect(curves.x).toEqual([1, 2, 3, 4]);
+		expect(curves.arms[1].curve.mean).toEqual(view.training.get(e.points[1].run_id!)!.map((m) => m.loss));
+		expect(armDiff(view).keys).toEqual(['train.lr']);
+	});
+
+	it('exports an experiment bundle that imports back whole into another browser, once', async () => {
+		const db = freshDb();
+		const e = await storedExperiment(db);
+		const zip = await exportExperimentBundle(db, e.id);
+		const other = freshDb();
+		expect(await importBundle(other, zip, 'exp.zip')).toEqual({ kind: 'experiment', id: e.id });
+		const back = await experimentView(other, e.id);
+		const here = await experimentView(db, e.id);
+		if (!back?.ok || !here?.ok) throw new Error('not read');
+		expect(back.view.experiment.points).toEqual(here.view.experiment.points);
+		expect([...back.view.training.values()]).toEqual([...here.view.training.values()]);
+		expect(metricsTable(tableRuns(back.view)).rows).toEqual(metricsTable(tableRuns(here.view)).rows);
+		// the queue does not start again by itself in the browser that imported it
+		expect(back.view.experiment.state).toBe('paused');
+		await expect(importBundle(other, zip, 'exp.zip')).rejects.toThrow(/already in this browser; nothing was imported/);
+	});
+
+	it('refuses an experiment bundle whose manifest names a run it lacks, storing nothing', async () => {
+		const db = freshDb();
+		const e = await storedExperiment(db);
+		const files = unzipSync(await exportExperimentBundle(db, e.id));
+		for (const name of Object.keys(files)) if (name.startsWith(e.points[1].run_id!)) delete files[name];
+		const broken = zipSync(files);
+		expect(() => readBundle(broken, 'broken.zip')).toThrow(`names run ${e.points[1].run_id}, which the bundle lacks`);
+		const other = freshDb();
+		await expect(importBundle(other, broken, 'broken.zip')).rejects.toThrow(/lacks/);
+		expect(await other.runs.count()).toBe(0);
+		files['experiment.json'] = strToU8('{"id": "x"}');
+		expect(() => readBundle(zipSync(files), 'bad.zip')).toThrow(/bad\.zip: experiment\.json/);
+	});
+});
