@@ -22,6 +22,8 @@ import { LabDb } from '../src/lib/storage/db';
 import { experimentView } from '../src/lib/storage/experiments';
 import { IdbRunStorage } from '../src/lib/storage/runStorage';
 import { zipSync, unzipSync, strToU8 } from 'fflate';
+import { readFileSync } from 'node:fs';
+import { bundleUrl, experimentViewOf } from '../src/lib/bundles';
 import { backend, smokeConfig } from './helpers';
 
 let n = 0;
@@ -221,5 +223,37 @@ describe('an experiment in storage', () => {
 		expect(await other.runs.count()).toBe(0);
 		files['experiment.json'] = strToU8('{"id": "x"}');
 		expect(() => readBundle(zipSync(files), 'bad.zip')).toThrow(/bad\.zip: experiment\.json/);
+	});
+});
+
+describe('bundles from a URL', () => {
+	const root = new URL('https://lab.example/lab/');
+	it('resolve against the app root and refuse another site', () => {
+		expect(bundleUrl('demo/a.zip', root).href).toBe('https://lab.example/lab/demo/a.zip');
+		expect(bundleUrl('/other/a.zip', root).href).toBe('https://lab.example/other/a.zip');
+		expect(() => bundleUrl('https://evil.example/a.zip', root)).toThrow(
+			/another site.*Content-Security-Policy.*Download the bundle and import it/
+		);
+	});
+
+	it('the shipped demo bundles read back as the results docs/results report', () => {
+		const full = readBundle(readFileSync('static/demo/golden-v2-full.zip'), 'golden-v2-full.zip');
+		expect(full.experiment).toBeNull();
+		expect(full.runs[0].run.status).toBe('completed');
+		expect(full.runs[0].metrics.training).toHaveLength(2000);
+		expect(full.runs[0].checkpoints.map((c) => c.step)).toEqual([2000]);
+
+		const ablation = readBundle(readFileSync('static/demo/reasoning-trace-ablation.zip'), 'ablation.zip');
+		const view = experimentViewOf(ablation)!;
+		expect(view.experiment.state).toBe('paused'); // an imported queue never starts by itself
+		const summary = finalSummary(view);
+		expect(summary.map((a) => [a.arm, a.runs.length])).toEqual([
+			['data.dataset=add3-steps', 3],
+			['data.dataset=add3-no-steps', 3]
+		]);
+		expect(summary[0].scores['add3-steps-heldout accuracy'].mean).toBe(1);
+		expect(summary[1].scores['add3-no-steps-heldout accuracy'].mean).toBeGreaterThan(0.98);
+		// the arms' configs differ in their evaluation sets too, which the grid does not list
+		expect(armDiff(view).keys).toEqual(['data.dataset', 'data.eval_datasets']);
 	});
 });

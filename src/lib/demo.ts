@@ -1,5 +1,5 @@
 // Results shipped with every build (static/demo/, docs/deploy.md "Demo data"): real runs a visitor
-// can open read-only before training anything. Made by scripts/make-demo.mjs from CLI runs.
+// can open read-only before training anything. Made by scripts/make-demo.ts (`npm run demo-data`) from CLI runs.
 
 export interface DemoBundle {
 	/** Path under the app's root. */

@@ -46,25 +46,17 @@ export function trainingValues(jsonl: string, key: 'loss' | 'elapsed_s'): number
 	return parseMetricsJsonl(jsonl).training.map((m) => m[key] as number);
 }
 
+/** Runs a CLI command (`src/cli/<command>.ts`) with `args`; throws with its stderr when it fails. */
+export function cli(command: string, args: string[]): void {
+	const r = spawnSync('node', ['scripts/run-ts.mjs', `src/cli/${command}.ts`, ...args], { encoding: 'utf8' });
+	if (r.status !== 0) throw new Error(`npm run ${command} failed: ${r.stderr}`);
+}
+
 /** The same YAML trained by the CLI on the cpu backend; returns the run directory. */
 export function cliRun(yaml: string): string {
 	const dir = mkdtempSync(join(tmpdir(), 'tunix-e2e-'));
 	writeFileSync(join(dir, 'config.yaml'), yaml);
-	const r = spawnSync(
-		'node',
-		[
-			'scripts/run-ts.mjs',
-			'src/cli/train.ts',
-			'--config',
-			join(dir, 'config.yaml'),
-			'--checkpoint-dir',
-			join(dir, 'run'),
-			'--backend',
-			'cpu'
-		],
-		{ encoding: 'utf8' }
-	);
-	if (r.status !== 0) throw new Error(`CLI run failed: ${r.stderr}`);
+	cli('train', ['--config', join(dir, 'config.yaml'), '--checkpoint-dir', join(dir, 'run'), '--backend', 'cpu']);
 	return join(dir, 'run');
 }
 

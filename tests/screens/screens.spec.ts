@@ -27,6 +27,9 @@ test('screenshots of every page at both sizes', async ({ page }) => {
 			}
 		],
 		['datasets', '/datasets/'],
+		// the shipped demo bundles, read-only: an experiment with bands and a finished long run
+		['experiment', '/experiment/?bundle=demo%2Freasoning-trace-ablation.zip'],
+		['demo-run', '/run/?bundle=demo%2Fgolden-v2-full.zip'],
 		[
 			'playground',
 			'/playground/',
