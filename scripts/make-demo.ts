@@ -51,7 +51,9 @@ const entries: Record<string, Uint8Array> = {};
 const points: ExperimentPoint[] = [];
 let created = '';
 for (const sweep of [stepsSweep, noStepsSweep])
-	for (const d of readdirSync(sweep).filter((f) => /^run\.seed=\d+$/.test(f)).sort()) {
+	for (const d of readdirSync(sweep)
+		.filter((f) => /^run\.seed=\d+$/.test(f))
+		.sort()) {
 		const { run, entries: files } = runEntries(join(sweep, d), false);
 		Object.assign(entries, files);
 		const dataset = run.config.data.dataset;
