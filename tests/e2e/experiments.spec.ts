@@ -19,13 +19,14 @@ const GRID = { lr: ['0.01', '0.003'], seed: ['1', '2'] };
 /** The arm table as text: arm → score → cell ("mean [low, high]"), and n. */
 async function armTable(page: Page): Promise<Map<string, { n: string; cells: Map<string, string> }>> {
 	const out = new Map<string, { n: string; cells: Map<string, string> }>();
-	for (const row of await page.getByTestId('arm-row').all()) {
-		const arm = (await row.locator('th').textContent())!.trim();
-		const cells = new Map<string, string>();
-		for (const cell of await row.getByTestId('arm-score').all())
-			cells.set((await cell.getAttribute('data-score'))!, (await cell.textContent())!.trim());
-		out.set(arm, { n: (await row.getByTestId('arm-n').textContent())!.trim(), cells });
-	}
+	for (const head of await page.getByTestId('arm-head').all())
+		out.set((await head.textContent())!.trim(), { n: '', cells: new Map() });
+	for (const cell of await page.getByTestId('arm-n').all())
+		out.get((await cell.getAttribute('data-arm'))!)!.n = (await cell.textContent())!.trim();
+	for (const cell of await page.getByTestId('arm-score').all())
+		out
+			.get((await cell.getAttribute('data-arm'))!)!
+			.cells.set((await cell.getAttribute('data-score'))!, (await cell.textContent())!.trim());
 	return out;
 }
 
@@ -138,7 +139,7 @@ test('a 2×2 sweep runs across a reload, matches the CLI sweep, exports CSV and 
 			.getByTestId('import-bundle')
 			.setInputFiles({ name: 'sweep.zip', mimeType: 'application/zip', buffer: zip });
 		await other.waitForURL(/\/experiment\/\?id=/);
-		await expect(other.getByTestId('arm-row')).toHaveCount(2);
+		await expect(other.getByTestId('arm-head')).toHaveCount(2);
 		expect(await armTable(other)).toEqual(table);
 		await expect(other.getByTestId('experiment-state')).toHaveText('finished');
 	} finally {
@@ -174,9 +175,8 @@ test('bundles open read-only from a URL in a fresh profile, and the static build
 
 		await page.goto('http://localhost:4182/experiment/?bundle=demo%2Freasoning-trace-ablation.zip');
 		await expect(page.getByTestId('read-only')).toBeVisible();
-		const arms = await page.getByTestId('arm-row').all();
-		expect(arms).toHaveLength(2);
-		for (const arm of arms) await expect(arm.getByTestId('arm-n')).toHaveText('3 / 3');
+		await expect(page.getByTestId('arm-head')).toHaveCount(2);
+		for (const n of await page.getByTestId('arm-n').all()) await expect(n).toHaveText('3 / 3');
 		await expect(page.getByTestId('queue-row')).toHaveCount(6);
 		// a run of the experiment bundle opens read-only too
 		await page.getByTestId('queue-row').first().getByRole('link').click();
@@ -195,4 +195,40 @@ test('bundles open read-only from a URL in a fresh profile, and the static build
 		await context.close();
 		await new Promise((resolve) => (server ? server.close(resolve) : resolve(null)));
 	}
+});
+
+test('the queue pauses (the run stops at a checkpoint), reorders, continues and cancels the rest', async ({ page }) => {
+	test.setTimeout(600_000);
+	await page.goto('/');
+	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
+	await page.getByTestId('config-yaml').fill(longerSmoke(200));
+	await page.getByText('Sweep: train this config over a grid').click();
+	await page.getByTestId('sweep-grid').fill('run.seed = 1, 2, 3');
+	await page.getByTestId('queue-sweep').click();
+	await page.waitForURL(/\/experiment\/\?id=/);
+	const rows = page.getByTestId('queue-row');
+	await expect(rows.nth(0)).toHaveAttribute('data-status', 'training', { timeout: 120_000 });
+
+	await page.getByTestId('pause').click();
+	await expect(page.getByTestId('experiment-state')).toHaveText('paused');
+	await expect(rows.nth(0)).toHaveAttribute('data-status', 'cancelled');
+	await expect(rows.nth(0)).toContainText('paused; resumes with the queue');
+	await expect(rows.nth(1)).toHaveAttribute('data-status', 'queued');
+
+	await page.getByRole('button', { name: 'Move run.seed=3 up' }).click();
+	await expect(rows.nth(1)).toContainText('run.seed=3');
+
+	await page.getByTestId('continue').click();
+	await expect(rows.nth(0)).toHaveAttribute('data-status', 'completed', { timeout: 300_000 });
+	await expect(rows.nth(1)).toHaveAttribute('data-status', /training|evaluating/, { timeout: 120_000 });
+	await expect(rows.nth(1)).toContainText('run.seed=3'); // the new order held
+	await page.getByTestId('cancel-experiment').click();
+	await expect(rows.nth(1)).toHaveAttribute('data-status', 'cancelled');
+	await expect(rows.nth(2)).toHaveAttribute('data-status', 'skipped');
+	await expect(page.getByTestId('experiment-state')).toHaveText('finished');
+
+	// the paused run resumed from its checkpoint and ran to its last step
+	await rows.nth(0).getByRole('link').click();
+	await expect(page.getByTestId('step')).toHaveText('200');
+	await expect(page.locator('h1 [data-status]')).toHaveAttribute('data-status', 'completed');
 });

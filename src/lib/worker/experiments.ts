@@ -4,6 +4,7 @@
 // goes on until nothing is left. A closed tab's run is resumed by the next tab that drives; a
 // pause or cancel from any tab (a message on EXPERIMENT_CHANNEL) stops the run in progress.
 
+import { transition } from '../core/run/status';
 import { configForPoint } from '../core/sweep/grid';
 import { nextWork, type ExperimentRecord, type NextWork } from '../core/sweep/experiment';
 import { EXPERIMENT_CHANNEL, experimentRuns, listExperiments, updatePoint } from '../storage/experiments';
@@ -100,6 +101,16 @@ async function drive(events: EventSink): Promise<void> {
 			attempts.add(attempt);
 			current = { experimentId: e.id, index: work.index, runId };
 			try {
+				// a pause or cancel that came while the run was being created (before `current` named it)
+				const now = await db.experiments.get(e.id);
+				if (now?.state !== 'running') {
+					if (now?.state === 'cancelled' && before?.status === 'pending')
+						await db.runs.update(runId, {
+							status: transition('pending', 'cancel'),
+							error: 'the experiment was cancelled before this run started'
+						});
+					continue;
+				}
 				if (work.action === 'resume') await updatePoint(db, e.id, work.index, { resume: false });
 				await trainJob(runId, null, events, work.action === 'resume');
 			} finally {

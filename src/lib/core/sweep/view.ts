@@ -4,6 +4,7 @@
 // summary), the config keys that differ between arms, and the metrics table to export.
 
 import type { EvalLine } from '../eval/evalJson';
+import { debiasedEma } from '../run/lossStats';
 import { flatConfig, type Cell, type RunMetrics } from '../export/metricsTable';
 import type { RunRecord } from '../run/record';
 import type { StepMetrics } from '../train/metrics';
@@ -72,21 +73,58 @@ function curves(
 	return { x, arms: perArm.map(({ arm, runs }) => ({ arm, curve: armCurve(runs, x, kind, range) })) };
 }
 
-/** Training loss by step, per arm. */
-export function lossCurves(view: ExperimentView, kind: BandKind): ArmCurves {
-	const of = (id: string) => new Map((view.training.get(id) ?? []).map((m) => [m.step, m.loss]));
+/**
+ * Training loss by step, per arm; each run's losses smoothed first (debiased EMA, the run page's
+ * smoothing; 0 = raw), so the band shows the spread between runs rather than step-to-step noise.
+ */
+export function lossCurves(view: ExperimentView, kind: BandKind, smoothing = 0): ArmCurves {
+	const of = (id: string) => {
+		const lines = view.training.get(id) ?? [];
+		const smoothed = debiasedEma(
+			lines.map((m) => m.loss),
+			smoothing
+		);
+		return new Map(lines.map((m, i) => [m.step, smoothed[i]]));
+	};
 	return curves(armsOf(view), of, kind, [0, Infinity]);
 }
 
-/** The evaluation datasets the runs were scored on. */
-export function evalDatasets(view: ExperimentView): string[] {
-	return [...new Set([...view.evaluation.values()].flatMap((lines) => lines.map((l) => l.split)))];
+/**
+ * A dataset role that arms share: the training set, or the i-th evaluation set. Arms usually name
+ * the same datasets; when they differ (an ablation of the traces), each arm's own set in that role
+ * is compared, and the label lists them.
+ */
+export interface EvalRole {
+	/** e.g. "golden-v2-heldout", or "add3-steps-heldout / add3-no-steps-heldout". */
+	label: string;
+	/** Each run's dataset key in this role. */
+	datasetOf: Map<string, string>;
 }
 
-/** Answer accuracy on `dataset` by evaluated step (0 = untrained), per arm. */
-export function accuracyCurves(view: ExperimentView, dataset: string, kind: BandKind): ArmCurves {
+/** The roles with evaluations: the training set first, then the evaluation sets in config order. */
+export function evalRoles(view: ExperimentView): EvalRole[] {
+	const runs = [...view.runs.values()];
+	const count = Math.max(0, ...runs.map((r) => 1 + r.config.data.eval_datasets.length));
+	const roles: EvalRole[] = [];
+	for (let i = 0; i < count; i++) {
+		const datasetOf = new Map<string, string>();
+		for (const r of runs) {
+			const key = i === 0 ? r.config.data.dataset : r.config.data.eval_datasets[i - 1];
+			if (key !== undefined && view.evaluation.get(r.id)?.some((l) => l.split === key)) datasetOf.set(r.id, key);
+		}
+		if (datasetOf.size > 0) roles.push({ label: [...new Set(datasetOf.values())].join(' / '), datasetOf });
+	}
+	return roles;
+}
+
+/** Answer accuracy in a role by evaluated step (0 = untrained), per arm. */
+export function accuracyCurves(view: ExperimentView, role: EvalRole, kind: BandKind): ArmCurves {
 	const of = (id: string) =>
-		new Map((view.evaluation.get(id) ?? []).filter((l) => l.split === dataset).map((l) => [l.step, l.answer_accuracy]));
+		new Map(
+			(view.evaluation.get(id) ?? [])
+				.filter((l) => l.split === role.datasetOf.get(id))
+				.map((l) => [l.step, l.answer_accuracy])
+		);
 	return curves(armsOf(view), of, kind, [0, 1]);
 }
 
