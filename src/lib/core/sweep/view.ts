@@ -103,7 +103,8 @@ export interface EvalRole {
 
 /** The roles with evaluations: the training set first, then the evaluation sets in config order. */
 export function evalRoles(view: ExperimentView): EvalRole[] {
-	const runs = [...view.runs.values()];
+	// in arm order, so a label lists the arms' datasets as the legend lists the arms
+	const runs = armsOf(view).flatMap((a) => a.runIds.map((id) => view.runs.get(id)!));
 	const count = Math.max(0, ...runs.map((r) => 1 + r.config.data.eval_datasets.length));
 	const roles: EvalRole[] = [];
 	for (let i = 0; i < count; i++) {
