@@ -8,7 +8,9 @@ import { metricsTable, tableCsv, tableJsonl } from '../src/lib/core/export/metri
 import { newRunRecord, type RunRecord } from '../src/lib/core/run/record';
 import { trainRun } from '../src/lib/core/run/driver';
 import { meanInterval, summariseSweep } from '../src/lib/core/sweep/aggregate';
+import { tryParse } from '../src/lib/core/schema';
 import {
+	ExperimentSchema,
 	experimentFinished,
 	newExperiment,
 	nextWork,
@@ -72,9 +74,13 @@ describe('the experiment queue', () => {
 		expect(nextWork(withRuns(e, ['a', 'b']), runs)).toEqual({ index: 1, action: 'wait' });
 		runs.set('b', runWith('b', 'pending'));
 		expect(nextWork(withRuns(e, ['a', 'b']), runs)).toEqual({ index: 1, action: 'train' });
-		// cancelled by hand: stays cancelled; cancelled by a pause: resumed
-		runs.set('b', runWith('b', 'cancelled'));
+		// cancelled by hand after it started: stays cancelled; cancelled by a pause: resumed
+		runs.set('b', { ...runWith('b', 'cancelled'), started: '2026-11-29T00:00:00Z' });
 		expect(nextWork(withRuns(e, ['a', 'b']), runs)).toEqual({ index: 2, action: 'start' });
+		// cancelled before it ever started (a closed tab's pending run): trained after all
+		runs.set('b', runWith('b', 'cancelled'));
+		expect(nextWork(withRuns(e, ['a', 'b']), runs)).toEqual({ index: 1, action: 'resume' });
+		runs.set('b', { ...runWith('b', 'cancelled'), started: '2026-11-29T00:00:00Z' });
 		const paused = withRuns(e, ['a', 'b']);
 		paused.points[1].resume = true;
 		expect(nextWork(paused, runs)).toEqual({ index: 1, action: 'resume' });
@@ -97,11 +103,35 @@ describe('the experiment queue', () => {
 		expect(experimentFinished(refused, runs)).toBe(true);
 	});
 
-	it('reorders queued points only', () => {
+	it('never offers a refused point again, whatever its run says', () => {
+		const e = withRuns(newExperiment('x', 'c.yaml', '', parseGridText('run.seed = 1, 2')), ['a']);
+		e.points[0].error = 'its run could not be continued: dataset gone';
+		const runs = new Map([['a', runWith('a', 'interrupted')]]);
+		expect(nextWork(e, runs)).toEqual({ index: 1, action: 'start' });
+		e.points[1].error = 'config refused';
+		expect(nextWork(e, runs)).toBeNull();
+		expect(experimentFinished(e, runs)).toBe(true);
+	});
+
+	it('reorders queued points only, never across a started one', () => {
 		const e = newExperiment('x', 'c.yaml', '', grid());
 		const moved = reorderPoint(e, 3, 1);
 		expect(moved.points.map((p) => p.name)[1]).toBe('train.lr=0.003,run.seed=2');
 		expect(() => reorderPoint(withRuns(e, ['a']), 0, 1)).toThrow(/not started/);
+		expect(() => reorderPoint(withRuns(e, [null, 'b']), 0, 3)).toThrow(/not started/);
+	});
+
+	it('refuses a grid that names a value twice as read, or a record that repeats a point or a run', () => {
+		expect(() => parseGridText('train.lr = 1e-3, 0.001')).toThrow(/listed twice/);
+		const e = newExperiment('x', 'c.yaml', '', parseGridText('eval.max_items = 4, null'));
+		expect(e.points.map((p) => p.values['eval.max_items'])).toEqual([4, null]);
+		const twice = { ...e, points: [e.points[0], e.points[0]] };
+		expect(tryParse(ExperimentSchema, twice)).toMatchObject({ ok: false, problems: [expect.stringMatching(/twice/)] });
+		const sameRun = withRuns(e, ['r', 'r']);
+		expect(tryParse(ExperimentSchema, sameRun)).toMatchObject({
+			ok: false,
+			problems: [expect.stringMatching(/two points/)]
+		});
 	});
 });
 
@@ -209,6 +239,17 @@ describe('an experiment in storage', () => {
 		// the queue does not start again by itself in the browser that imported it
 		expect(back.view.experiment.state).toBe('paused');
 		await expect(importBundle(other, zip, 'exp.zip')).rejects.toThrow(/already in this browser; nothing was imported/);
+	});
+
+	it('exports an experiment whose run was deleted by hand as a bundle that still imports', async () => {
+		const db = freshDb();
+		const e = await storedExperiment(db);
+		await db.runs.delete(e.points[1].run_id!);
+		const other = freshDb();
+		await importBundle(other, await exportExperimentBundle(db, e.id), 'exp.zip');
+		const back = await other.experiments.get(e.id);
+		expect(back!.points[1]).toMatchObject({ run_id: null, error: expect.stringMatching(/deleted before the export/) });
+		expect(await other.runs.count()).toBe(1);
 	});
 
 	it('refuses an experiment bundle whose manifest names a run it lacks, storing nothing', async () => {

@@ -21,7 +21,7 @@ export class BundleSource {
 		readonly param: string,
 		appRoot: URL
 	) {
-		this.name = decodeURIComponent(param.split('/').pop() || 'bundle.zip');
+		this.name = param.split('/').pop() || 'bundle.zip'; // searchParams decoded it already
 		void this.load(appRoot);
 	}
 

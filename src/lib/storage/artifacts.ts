@@ -214,20 +214,32 @@ export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string)
 	if (experiment && (await db.experiments.get(experiment.id)))
 		throw new Error(`${fileName}: experiment ${experiment.id} is already in this browser; nothing was imported`);
 
+	// checkpoints first (each committed on its own), then everything else in one transaction; if
+	// anything fails, the checkpoints written are removed again: nothing of the bundle stays
 	const repo = new CheckpointRepo(db);
-	for (const { run, checkpoints } of runs) for (const c of checkpoints) await repo.write(run.id, c.step, c.bytes);
-	await db.transaction('rw', [db.runs, db.metrics, db.evaluations, db.experiments], async () => {
-		for (const { run, metrics, evalJson } of runs) {
-			const id = run.id;
-			await db.metrics.bulkAdd([
-				...metrics.training.map((line) => ({ runId: id, step: line.step, line })),
-				...metrics.evaluation.map((line) => ({ runId: id, step: line.step, split: line.split, line }))
-			]);
-			if (evalJson) await db.evaluations.put({ runId: id, evalJson });
-			await db.runs.put({ ...run, notes: `imported from ${fileName}` });
-		}
-		if (experiment) await db.experiments.add(experiment);
-	});
+	const written: [string, number][] = [];
+	try {
+		for (const { run, checkpoints } of runs)
+			for (const c of checkpoints) {
+				await repo.write(run.id, c.step, c.bytes);
+				written.push([run.id, c.step]);
+			}
+		await db.transaction('rw', [db.runs, db.metrics, db.evaluations, db.experiments], async () => {
+			for (const { run, metrics, evalJson } of runs) {
+				const id = run.id;
+				await db.metrics.bulkAdd([
+					...metrics.training.map((line) => ({ runId: id, step: line.step, line })),
+					...metrics.evaluation.map((line) => ({ runId: id, step: line.step, split: line.split, line }))
+				]);
+				if (evalJson) await db.evaluations.put({ runId: id, evalJson });
+				await db.runs.put({ ...run, notes: `imported from ${fileName}` });
+			}
+			if (experiment) await db.experiments.add(experiment);
+		});
+	} catch (err) {
+		for (const [runId, step] of written) await repo.delete(runId, step).catch(() => undefined);
+		throw new Error(`${fileName}: nothing was imported: ${(err as Error).message}`, { cause: err });
+	}
 	return experiment ? { kind: 'experiment', id: experiment.id } : { kind: 'run', id: runs[0].run.id };
 }
 
@@ -236,14 +248,22 @@ export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string)
  * metrics.jsonl, eval.json, checkpoints), in one zip that imports back with importBundle.
  */
 export async function exportExperimentBundle(db: LabDb, experimentId: string): Promise<Uint8Array> {
-	const experiment = await db.experiments.get(experimentId);
-	if (!experiment) throw new Error(`experiment ${experimentId} does not exist`);
-	const entries: Record<string, Uint8Array> = {
-		'experiment.json': strToU8(JSON.stringify(experiment, null, 2) + '\n')
-	};
-	for (const p of experiment.points) {
-		if (!p.run_id || !(await db.runs.get(p.run_id))) continue;
-		Object.assign(entries, await runEntries(db, p.run_id));
+	const stored = await db.experiments.get(experimentId);
+	if (!stored) throw new Error(`experiment ${experimentId} does not exist`);
+	const experiment = checked(ExperimentSchema, stored, `experiment ${experimentId}`);
+	const entries: Record<string, Uint8Array> = {};
+	for (const [i, p] of experiment.points.entries()) {
+		if (!p.run_id) continue;
+		if (await db.runs.get(p.run_id)) Object.assign(entries, await runEntries(db, p.run_id));
+		// a run deleted by hand: the bundle says so instead of naming a run it lacks
+		else experiment.points[i] = { ...p, run_id: null, error: `its run ${p.run_id} was deleted before the export` };
 	}
+	entries['experiment.json'] = strToU8(JSON.stringify(experiment, null, 2) + '\n');
+	const total = Object.values(entries).reduce((n, b) => n + b.length, 0);
+	if (total > BUNDLE_LIMITS.totalBytes)
+		throw new Error(
+			`this experiment's bundle would hold ${(total / 2 ** 20).toFixed(0)} MB, more than the ` +
+				`${BUNDLE_LIMITS.totalBytes / 2 ** 20} MB an import accepts: lower checkpoint.keep_last, or export its runs one by one`
+		);
 	return zipSync(entries, { level: 6 });
 }

@@ -10,7 +10,7 @@ import {
 	type ExperimentRecord,
 	type ExperimentState
 } from '../core/sweep/experiment';
-import { tryParse } from '../core/schema';
+import { checked, tryParse } from '../core/schema';
 import type { ExperimentView } from '../core/sweep/view';
 import { experimentFinished } from '../core/sweep/experiment';
 import type { EvalLine } from '../core/eval/evalJson';
@@ -61,7 +61,7 @@ export async function experimentRuns(db: LabDb, e: ExperimentRecord): Promise<Ma
 }
 
 export async function createExperiment(db: LabDb, e: ExperimentRecord): Promise<void> {
-	await db.experiments.add(e);
+	await db.experiments.add(checked(ExperimentSchema, e, `experiment ${e.id}`));
 	announceExperiments();
 }
 
@@ -83,12 +83,18 @@ export async function updateExperiment(
 	return next;
 }
 
-/** Sets one point's fields. */
-export function updatePoint(db: LabDb, id: string, index: number, fields: Partial<ExperimentPoint>) {
-	return updateExperiment(db, id, (e) => ({
-		...e,
-		points: e.points.map((p, i) => (i === index ? { ...p, ...fields } : p))
-	}));
+/**
+ * Sets the fields of the point named `name` (names are unique; an index could have moved). With
+ * `unstarted`, refuses unless the point has no run and no error yet (the queue starting it).
+ */
+export function updatePoint(db: LabDb, id: string, name: string, fields: Partial<ExperimentPoint>, unstarted = false) {
+	return updateExperiment(db, id, (e) => {
+		const point = e.points.find((p) => p.name === name);
+		if (!point) throw new Error(`experiment ${id} has no point ${name}`);
+		if (unstarted && (point.run_id !== null || point.error !== null))
+			throw new Error(`point ${name} of experiment ${id} was started already`);
+		return { ...e, points: e.points.map((p) => (p === point ? { ...p, ...fields } : p)) };
+	});
 }
 
 /** Runs, pauses (the run in progress stops at its next step, to be resumed) or cancels the queue. */
@@ -104,7 +110,7 @@ export function moveExperimentPoint(db: LabDb, id: string, from: number, to: num
 	return updateExperiment(db, id, (e) => reorderPoint(e, from, to));
 }
 
-/** Deletes the experiment record; its runs stay (each is an ordinary run). */
+/** Deletes the experiment record; its runs stay (each is an ordinary run; the one in progress is stopped). */
 export async function deleteExperiment(db: LabDb, id: string): Promise<void> {
 	await db.experiments.delete(id);
 	announceExperiments();

@@ -2,20 +2,24 @@
 // experiments' Web Lock) takes the oldest running experiment's next point, creates its run (the
 // run and the point that names it in one transaction), trains it as an ordinary train job, and
 // goes on until nothing is left. A closed tab's run is resumed by the next tab that drives; a
-// pause or cancel from any tab (a message on EXPERIMENT_CHANNEL) stops the run in progress.
+// pause or cancel from any tab (a message on EXPERIMENT_CHANNEL) stops the run in progress at its
+// next step, through the job's own stop (queueStop), which nothing else clears.
 
+import type { StopReason } from '../core/run/driver';
 import { transition } from '../core/run/status';
+import { nextWork, type ExperimentPoint, type ExperimentRecord, type NextWork } from '../core/sweep/experiment';
 import { configForPoint } from '../core/sweep/grid';
-import { nextWork, type ExperimentRecord, type NextWork } from '../core/sweep/experiment';
 import { EXPERIMENT_CHANNEL, experimentRuns, listExperiments, updatePoint } from '../storage/experiments';
 import { watchRun } from '../storage/reconcile';
 import { IdbRunStorage } from '../storage/runStorage';
 import type { EventSink } from './events';
-import { db, newRun, stops, trainJob } from './runJobs';
+import { db, newRun, trainJob } from './runJobs';
 
 export const EXPERIMENTS_LOCK = 'tunix-rt-lab:experiments';
 
+/** Whether this worker drives the queue now, and whether it was asked again meanwhile. */
 let driving = false;
+let askedAgain = false;
 
 /** The oldest running experiment with work, and the work. */
 async function findWork(): Promise<{ e: ExperimentRecord; work: NonNullable<NextWork> } | null> {
@@ -28,27 +32,41 @@ async function findWork(): Promise<{ e: ExperimentRecord; work: NonNullable<Next
 	return null;
 }
 
-/** Creates the point's run and records it in the point, in one transaction; false when refused. */
-async function startPoint(e: ExperimentRecord, index: number): Promise<string | null> {
-	const point = e.points[index];
-	let runId: string;
+/** Sets a point's fields; an experiment deleted meanwhile is no error (there is nothing to record). */
+async function recordPoint(e: ExperimentRecord, point: ExperimentPoint, fields: Partial<ExperimentPoint>) {
+	if (!(await db.experiments.get(e.id))) return;
+	await updatePoint(db, e.id, point.name, fields);
+}
+
+/**
+ * Creates the point's run and records it in the point, in one transaction (refused when the point
+ * was started, moved away or deleted meanwhile); null when its config is refused or it is gone.
+ */
+async function startPoint(e: ExperimentRecord, point: ExperimentPoint): Promise<string | null> {
+	let run;
 	try {
-		const run = await newRun(configForPoint(e.base_yaml, point), e.config_name);
-		run.name = `${e.name} · ${point.name}`;
-		runId = run.id;
-		await db.transaction('rw', db.runs, db.experiments, async () => {
-			await new IdbRunStorage(db, run.id).createRun(run);
-			await updatePoint(db, e.id, index, { run_id: run.id });
-		});
+		run = await newRun(configForPoint(e.base_yaml, point), e.config_name);
 	} catch (err) {
-		await updatePoint(db, e.id, index, { error: (err as Error).message });
+		await recordPoint(e, point, { error: (err as Error).message });
 		return null;
 	}
-	return runId;
+	run.name = `${e.name} · ${point.name}`;
+	try {
+		await db.transaction('rw', db.runs, db.experiments, async () => {
+			await updatePoint(db, e.id, point.name, { run_id: run.id }, true);
+			await new IdbRunStorage(db, run.id).createRun(run);
+		});
+	} catch {
+		return null; // the experiment or the point changed under us: the next pass reads it afresh
+	}
+	return run.id;
 }
 
 export async function driveExperiments(events: EventSink): Promise<void> {
-	if (driving) return;
+	if (driving) {
+		askedAgain = true; // work queued while the driver finishes: it looks once more
+		return;
+	}
 	driving = true;
 	try {
 		await navigator.locks.request(EXPERIMENTS_LOCK, () => drive(events));
@@ -57,65 +75,88 @@ export async function driveExperiments(events: EventSink): Promise<void> {
 	}
 }
 
+const pause = (ms: number, wake: (resolve: () => void) => void) =>
+	new Promise<void>((resolve) => {
+		wake(resolve);
+		setTimeout(resolve, ms);
+	});
+
 async function drive(events: EventSink): Promise<void> {
-	/** The run being trained for an experiment now. */
-	let current: { experimentId: string; index: number; runId: string } | null = null;
+	/** The run being trained for an experiment now, and why the queue stopped it (if it did). */
+	let current: { experimentId: string; runId: string; stop: StopReason | null; paused: boolean } | null = null;
 	let wake: () => void = () => undefined;
+	/** Set by every message on the channel: something changed since the last look. */
+	const seen = { changed: false };
 	const channel = new BroadcastChannel(EXPERIMENT_CHANNEL);
-	// a pause or cancel stops the run in progress at its next step (a checkpoint is written)
+	// a pause, cancel or delete stops the run in progress at its next step (a checkpoint is written)
 	channel.onmessage = async () => {
+		seen.changed = true;
 		wake();
 		const now = current;
 		if (!now) return;
 		const e = await db.experiments.get(now.experimentId);
 		if (e?.state === 'running') return;
-		if (e?.state === 'paused') await updatePoint(db, now.experimentId, now.index, { resume: true });
-		stops.set(now.runId, 'cancel');
+		now.paused = e?.state === 'paused';
+		now.stop = 'cancel';
 	};
 	// a run continued twice from the same state made no progress (its datasets are gone, say): the
 	// point is marked refused with the reason rather than tried forever
 	const attempts = new Set<string>();
 	try {
 		for (;;) {
+			seen.changed = false;
+			askedAgain = false;
 			const found = await findWork();
-			if (!found) return;
+			if (!found) {
+				if (seen.changed || askedAgain) continue; // something was queued while we looked
+				return;
+			}
 			const { e, work } = found;
+			const point = e.points[work.index];
 			if (work.action === 'wait') {
 				// a run left live by a closed tab: marked interrupted once its lock is free
-				await watchRun(db, e.points[work.index].run_id!);
-				await new Promise<void>((resolve) => {
-					wake = resolve;
-					setTimeout(resolve, 1000);
-				});
+				await watchRun(db, point.run_id!);
+				await pause(1000, (r) => (wake = r));
 				continue;
 			}
-			const runId = work.action === 'start' ? await startPoint(e, work.index) : e.points[work.index].run_id;
+			const runId = work.action === 'start' ? await startPoint(e, point) : point.run_id;
 			if (!runId) continue;
 			const before = await db.runs.get(runId);
 			const attempt = `${runId} ${before?.status} ${before?.summary.steps_done}`;
 			if (work.action !== 'start' && attempts.has(attempt)) {
 				const why = before?.error ?? 'it made no progress';
-				await updatePoint(db, e.id, work.index, { error: `its run could not be continued: ${why}` });
+				await recordPoint(e, point, { error: `its run could not be continued: ${why}` });
 				continue;
 			}
-			attempts.add(attempt);
-			current = { experimentId: e.id, index: work.index, runId };
+			const job = { experimentId: e.id, runId, stop: null as StopReason | null, paused: false };
+			current = job;
+			let ran = false;
 			try {
-				// a pause or cancel that came while the run was being created (before `current` named it)
+				// a pause, cancel or delete that came while the run was being created (before `current` named it)
 				const now = await db.experiments.get(e.id);
 				if (now?.state !== 'running') {
-					if (now?.state === 'cancelled' && before?.status === 'pending')
+					if (now?.state !== 'paused' && before?.status === 'pending')
 						await db.runs.update(runId, {
 							status: transition('pending', 'cancel'),
-							error: 'the experiment was cancelled before this run started'
+							error: 'its experiment was cancelled before this run started',
+							finished: new Date().toISOString()
 						});
 					continue;
 				}
-				if (work.action === 'resume') await updatePoint(db, e.id, work.index, { resume: false });
-				await trainJob(runId, null, events, work.action === 'resume');
+				ran = await trainJob(runId, null, events, work.action === 'resume', () => job.stop);
 			} finally {
 				current = null;
 			}
+			if (!ran) {
+				// another tab or this one (a Resume on the run page) trains it: wait, do not count it
+				await pause(1000, (r) => (wake = r));
+				continue;
+			}
+			attempts.add(attempt);
+			// the resume flag says why the run stopped: a pause (continue it later) or not
+			const after = await db.runs.get(runId);
+			const resume = job.paused && after?.status === 'cancelled';
+			if (resume !== point.resume) await recordPoint(e, point, { resume });
 		}
 	} finally {
 		channel.close();

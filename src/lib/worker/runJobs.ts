@@ -101,11 +101,11 @@ class RunLockedError extends Error {}
 
 /**
  * Runs `work` holding the run's Web Lock, so one trainer works on a run across tabs. When another
- * tab holds it, the UI gets an error event with code 'locked' instead.
+ * tab holds it, the UI gets an error event with code 'locked' instead. True when `work` ran.
  */
-async function withRunLock(runId: string, events: EventSink, work: () => Promise<void>): Promise<void> {
+async function withRunLock(runId: string, events: EventSink, work: () => Promise<void>): Promise<boolean> {
 	// a second request for a run this worker drives (a double click) is the same request
-	if (driving.has(runId)) return;
+	if (driving.has(runId)) return false;
 	driving.add(runId);
 	try {
 		await navigator.locks.request(`${RUN_LOCK_PREFIX}${runId}`, { ifAvailable: true }, async (lock) => {
@@ -115,10 +115,12 @@ async function withRunLock(runId: string, events: EventSink, work: () => Promise
 				);
 			await work();
 		});
+		return true;
 	} catch (err) {
 		if (!(err instanceof RunLockedError)) throw err;
 		events.push({ kind: 'error', runId, message: err.message, code: 'locked' });
 		events.flush();
+		return false;
 	} finally {
 		driving.delete(runId);
 	}
@@ -130,12 +132,13 @@ const driving = new Set<string>();
 export const isDriving = (runId: string) => driving.has(runId);
 
 // A lost WebGPU device fails the trainer's next read-back with its reason (core/backend/gpuErrors.ts).
-function hooksFor(runId: string, events: EventSink): RunHooks {
+// `queueStop`: the experiment queue's own stop (a pause or cancel), which no later job clears.
+function hooksFor(runId: string, events: EventSink, queueStop?: () => StopReason | null): RunHooks {
 	return {
 		onStep: (m) => events.push({ kind: 'steps', runId, metrics: [m] }),
 		onRun: (run) => events.push({ kind: 'run', run: structuredClone(run) }),
 		onEvalProgress: ({ step, dataset }) => events.push({ kind: 'eval', runId, step, dataset }),
-		shouldStop: () => stops.get(runId) ?? null
+		shouldStop: () => stops.get(runId) ?? queueStop?.() ?? null
 	};
 }
 
@@ -144,7 +147,8 @@ const trainedOn = (run: RunRecord) => (run.provenance.backend || run.config.runt
 
 /**
  * A run job: holding the run's lock, it reads the run afresh (a tab may have deleted or changed it
- * since the request), then queues for its backend; failures become error events.
+ * since the request), then queues for its backend; failures become error events. False when it
+ * did not run: another tab holds the run, or this worker already works on it.
  */
 async function runJob(
 	runId: string,
@@ -155,8 +159,8 @@ async function runJob(
 		select?: (run: RunRecord) => (() => Promise<BackendReport>) | undefined;
 	},
 	work: (report: BackendReport, run: RunRecord) => Promise<unknown>
-): Promise<void> {
-	await withRunLock(runId, events, async () => {
+): Promise<boolean> {
+	return withRunLock(runId, events, async () => {
 		stops.delete(runId); // a stop meant for an earlier job of this run
 		const run = await db.runs.get(runId);
 		if (!run) {
@@ -195,18 +199,22 @@ async function runJob(
 	});
 }
 
-/** Trains a new run, or resumes one from its newest checkpoint (on `backend`, else its own), then evaluates it. */
+/**
+ * Trains a new run, or resumes one from its newest checkpoint (on `backend`, else its own), then
+ * evaluates it. `queueStop` is the experiment queue's stop. False when the job did not run (runJob).
+ */
 export async function trainJob(
 	runId: string,
 	backend: BackendChoice | null,
 	events: EventSink,
-	resumeFromLatest: boolean
-) {
+	resumeFromLatest: boolean,
+	queueStop?: () => StopReason | null
+): Promise<boolean> {
 	// loaded once for the job: by auto's measuring (when it selects) and by the training
 	let loaded: Promise<Dataset[]> | null = null;
 	const load = (run: RunRecord) => (loaded ??= loadRunDatasets(run));
 	const choice = (run: RunRecord) => backend ?? run.config.runtime.backend;
-	await runJob(
+	return runJob(
 		runId,
 		events,
 		{
@@ -236,7 +244,7 @@ export async function trainJob(
 				evalDatasets,
 				provenance: provenanceOf(report),
 				resume,
-				hooks: hooksFor(run.id, events),
+				hooks: hooksFor(run.id, events, queueStop),
 				evaluateModel,
 				flushIntervalMs: 1000
 			});

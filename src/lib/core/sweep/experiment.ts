@@ -5,16 +5,21 @@
 
 import * as v from 'valibot';
 import { RUN_ID, type RunRecord } from '../run/record';
-import { isLive, isTerminal } from '../run/status';
-import { text } from '../schema';
+import { isLive } from '../run/status';
+import { checked, text } from '../schema';
 import { expandGrid, parseGridAxis, type GridAxis } from './grid';
 
 /** What the queue does with an experiment. */
 export const EXPERIMENT_STATES = ['running', 'paused', 'cancelled'] as const;
 export type ExperimentState = (typeof EXPERIMENT_STATES)[number];
 
+/** The most runs one experiment queues (a grid beyond it is a typo more often than a plan). */
+export const MAX_POINTS = 500;
+
+const unique = (xs: string[]) => new Set(xs).size === xs.length;
+
 /** A grid value as YAML reads it. */
-const GridValueSchema = v.union([v.string(), v.number(), v.boolean()]);
+const GridValueSchema = v.union([v.string(), v.number(), v.boolean(), v.null()]);
 
 const PointSchema = v.object({
 	/** Its values, e.g. "run.seed=1,train.lr=0.001". */
@@ -43,15 +48,21 @@ export const ExperimentSchema = v.object({
 	/** The base config's YAML; each point sets its values on it. */
 	base_yaml: v.string(),
 	/** The grid, as the user wrote it: `group.key` and its values. */
-	axes: v.array(v.object({ key: v.string(), values: v.array(GridValueSchema) })),
+	axes: v.pipe(
+		v.array(v.object({ key: v.string(), values: v.array(GridValueSchema) })),
+		v.check((as) => unique(as.map((a) => a.key)), 'names a key twice')
+	),
 	state: v.picklist(EXPERIMENT_STATES),
-	/** In queue order. */
-	points: v.pipe(v.array(PointSchema), v.minLength(1, 'must hold at least one point'))
+	/** In queue order; each name and each run once. */
+	points: v.pipe(
+		v.array(PointSchema),
+		v.minLength(1, 'must hold at least one point'),
+		v.maxLength(MAX_POINTS, `must hold at most ${MAX_POINTS} points`),
+		v.check((ps) => unique(ps.map((p) => p.name)), 'names a point twice'),
+		v.check((ps) => unique(ps.flatMap((p) => (p.run_id ? [p.run_id] : []))), 'names a run under two points')
+	)
 });
 export type ExperimentRecord = v.InferOutput<typeof ExperimentSchema>;
-
-/** The most runs one experiment queues (a grid beyond it is a typo more often than a plan). */
-export const MAX_POINTS = 500;
 
 /** The grid from text: one axis per line, `group.key = v1, v2, …` (blank lines skipped). */
 export function parseGridText(gridText: string): GridAxis[] {
@@ -79,23 +90,24 @@ export function newExperiment(
 	const stamp = created.replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
 	const points = expandGrid(axes);
 	if (points.length > MAX_POINTS) throw new Error(`${points.length} runs: a sweep holds at most ${MAX_POINTS}`);
-	return {
+	const record: ExperimentRecord = {
 		id: `exp-${stamp}-${random().toString(36).slice(2, 6)}`,
 		name,
 		created,
 		config_name: configName,
 		base_yaml: baseYaml,
-		axes: axes.map((a) => ({ key: a.path.join('.'), values: a.values as (string | number | boolean)[] })),
+		axes: axes.map((a) => ({ key: a.path.join('.'), values: a.values as (string | number | boolean | null)[] })),
 		state: 'running',
 		points: points.map((p) => ({
 			name: p.name,
 			arm: p.arm,
-			values: p.values as Record<string, string | number | boolean>,
+			values: p.values as Record<string, string | number | boolean | null>,
 			run_id: null,
 			error: null,
 			resume: false
 		}))
 	};
+	return checked(ExperimentSchema, record, 'the sweep');
 }
 
 /** Where a point stands: waiting, its run's status, refused, or skipped by a cancel. */
@@ -107,45 +119,59 @@ export function pointStatus(e: ExperimentRecord, p: ExperimentPoint, run: RunRec
 	return run?.status ?? 'skipped'; // a run deleted by hand is skipped
 }
 
-/** What the queue does next for an experiment: start a point, continue one, or nothing. */
-/** start: create its run; train: a pending run; resume: a cut-off run; wait: a run still says it is live. */
-export type NextWork = { index: number; action: 'start' | 'train' | 'resume' | 'wait' } | null;
+/** What a point needs from the queue: start: create its run; train: a pending run; resume: a cut-off run; wait: its run still claims to be live. */
+export type PointWork = 'start' | 'train' | 'resume' | 'wait';
 
 /**
- * The first point that needs work, in queue order: one whose run a closed tab or a pause cut off
- * (continued first, so runs finish in order), else the first never started. A run cancelled by
- * hand stays cancelled. Null when the experiment is paused, cancelled or has nothing left.
+ * The one rule for what a point needs, whatever the experiment's state (null: nothing, it has
+ * ended). A run cut off by a closed tab or a pause, or cancelled before it ever started (a closed
+ * tab's pending run), is continued; a run cancelled by hand after it started stays cancelled.
+ */
+export function pointWork(p: ExperimentPoint, run: RunRecord | undefined): PointWork | null {
+	if (p.error !== null) return null;
+	if (p.run_id === null) return 'start';
+	if (!run) return null; // deleted by hand
+	if (run.status === 'pending') return 'train';
+	// a closed tab's live run is marked interrupted once its lock is free (storage/reconcile.ts)
+	if (isLive(run.status)) return 'wait';
+	if (run.status === 'interrupted') return 'resume';
+	if (run.status === 'cancelled' && (p.resume || run.started === null)) return 'resume';
+	return null;
+}
+
+export type NextWork = { index: number; action: PointWork } | null;
+
+/**
+ * The first point that needs work, in queue order: runs already made first (so runs finish in
+ * order), then the first point without a run. Null when the experiment is paused, cancelled or
+ * has nothing left.
  */
 export function nextWork(e: ExperimentRecord, runs: Map<string, RunRecord>): NextWork {
 	if (e.state !== 'running') return null;
-	for (const [index, p] of e.points.entries()) {
-		if (p.run_id === null) continue;
-		const run = runs.get(p.run_id);
-		if (!run) continue;
-		if (run.status === 'pending') return { index, action: 'train' };
-		// a closed tab's run is marked interrupted once its lock is free (storage/reconcile.ts)
-		if (isLive(run.status)) return { index, action: 'wait' };
-		if (run.status === 'interrupted' || (run.status === 'cancelled' && p.resume)) return { index, action: 'resume' };
-	}
-	const index = e.points.findIndex((p) => p.run_id === null && p.error === null);
-	return index < 0 ? null : { index, action: 'start' };
+	const work = e.points.map((p) => pointWork(p, p.run_id ? runs.get(p.run_id) : undefined));
+	const index = work.findIndex((w) => w !== null && w !== 'start');
+	if (index >= 0) return { index, action: work[index]! };
+	const start = work.indexOf('start');
+	return start < 0 ? null : { index: start, action: 'start' };
 }
 
-/** True when every point has ended: refused, skipped, or its run completed, failed or cancelled by hand. */
+/**
+ * True when no point needs work: each is refused, skipped, or its run ended. A cancelled
+ * experiment is finished once no run of it is live.
+ */
 export function experimentFinished(e: ExperimentRecord, runs: Map<string, RunRecord>): boolean {
 	return e.points.every((p) => {
-		const status = pointStatus(e, p, p.run_id ? runs.get(p.run_id) : undefined);
-		if (status === 'refused' || status === 'skipped') return true;
-		if (status === 'queued' || status === 'interrupted' || isLive(status)) return false;
-		return isTerminal(status) && !(status === 'cancelled' && p.resume && e.state !== 'cancelled');
+		const work = pointWork(p, p.run_id ? runs.get(p.run_id) : undefined);
+		return work === null || (e.state === 'cancelled' && work !== 'wait');
 	});
 }
 
-/** The experiment with queued point `from` moved to `to` (only points not yet started move). */
+/** The experiment with queued point `from` moved to `to`: only among points not started, never past one that has. */
 export function reorderPoint(e: ExperimentRecord, from: number, to: number): ExperimentRecord {
 	const points = [...e.points];
-	if (points[from]?.run_id !== null || points[to]?.run_id !== null)
-		throw new Error('only runs that have not started can be moved in the queue');
+	const [lo, hi] = [Math.min(from, to), Math.max(from, to)];
+	if (lo < 0 || hi >= points.length || points.slice(lo, hi + 1).some((p) => p.run_id !== null || p.error !== null))
+		throw new Error('only runs that have not started can be moved, and only among each other');
 	const [moved] = points.splice(from, 1);
 	points.splice(to, 0, moved);
 	return { ...e, points };

@@ -35,8 +35,11 @@ export function parseGridAxis(text: string): GridAxis {
 		.split(',')
 		.map((v) => v.trim());
 	if (raw.length === 0 || raw.some((v) => v === '')) throw new Error(`--grid ${text}: list values separated by commas`);
-	if (new Set(raw).size !== raw.length) throw new Error(`--grid ${text}: a value is listed twice`);
-	return { path, values: raw.map((v) => parse(v) as unknown) };
+	const values = raw.map((v) => parse(v) as unknown);
+	// compared as read: 1e-3 and 0.001 are the same value
+	if (new Set(values.map((v) => JSON.stringify(v))).size !== values.length)
+		throw new Error(`--grid ${text}: a value is listed twice`);
+	return { path, values };
 }
 
 /** Every combination of the axes' values, the first axis varying slowest. */

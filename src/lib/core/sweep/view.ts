@@ -27,7 +27,7 @@ export interface Arm {
 	/** e.g. "train.lr=0.001" ("(all)" when only the seed varies). */
 	name: string;
 	/** The arm's grid values (every axis but run.seed). */
-	values: Record<string, string | number | boolean>;
+	values: Record<string, string | number | boolean | null>;
 	/** Its runs that exist, in queue order. */
 	runIds: string[];
 	/** Its points, queued or not. */
