@@ -232,3 +232,27 @@ test('the queue pauses (the run stops at a checkpoint), reorders, continues and 
 	await expect(page.getByTestId('step')).toHaveText('200');
 	await expect(page.locator('h1 [data-status]')).toHaveAttribute('data-status', 'completed');
 });
+
+test('a closed tab hands the queue to another open tab, which resumes the cut-off run', async ({ page, context }) => {
+	test.setTimeout(600_000);
+	await page.goto('/');
+	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
+	await page.getByTestId('config-yaml').fill(longerSmoke(150));
+	await page.getByText('Sweep: train this config over a grid').click();
+	await page.getByTestId('sweep-grid').fill('run.seed = 1, 2');
+	await page.getByTestId('queue-sweep').click();
+	await page.waitForURL(/\/experiment\/\?id=/);
+	const url = page.url();
+	await expect(page.getByTestId('queue-row').nth(0)).toHaveAttribute('data-status', 'training', { timeout: 120_000 });
+
+	// a second tab, open while the first drives: its worker waits for the queue's lock
+	const other = await context.newPage();
+	await other.goto(url);
+	await expect(other.getByTestId('queue-row').nth(0)).toHaveAttribute('data-status', 'training');
+	await page.close();
+	const rows = other.getByTestId('queue-row');
+	await expect(other.getByTestId('experiment-state')).toHaveText('finished', { timeout: 400_000 });
+	for (const row of await rows.all()) await expect(row).toHaveAttribute('data-status', 'completed');
+	await rows.nth(0).getByRole('link').click();
+	await expect(other.getByTestId('step')).toHaveText('150');
+});
