@@ -130,7 +130,26 @@ describe('the loss sequence is unchanged by the speed work', () => {
 		norms.forEach((n, i) => expect(Math.abs(n - reference.grad_norms[i]), `norm at step ${i + 1}`).toBeLessThan(1e-5));
 	});
 
-	it('wasm (XNNPACK and depthwise products) follows the same losses within 1e-4', async () => {
+	it("wasm (the lab's fused kernels) trains the cpu backend's losses within 1e-4 over 100 steps", async () => {
+		const config = smokeConfig({ train: { steps: 100, warmup_steps: 10 } });
+		const run = async (name: 'cpu' | 'wasm') => {
+			await backend(name);
+			const trainer = new Trainer(config, goldenV2());
+			const losses: number[] = [];
+			try {
+				await trainer.run({ onStep: (m) => void losses.push(m.loss) });
+			} finally {
+				trainer.dispose();
+			}
+			return losses;
+		};
+		const cpu = await run('cpu');
+		const wasm = await run('wasm');
+		expect(wasm).toHaveLength(100);
+		wasm.forEach((l, i) => expect(Math.abs(l - cpu[i]), `loss at step ${i + 1}: ${l} vs ${cpu[i]}`).toBeLessThan(1e-4));
+	});
+
+	it('wasm follows the recorded losses within 1e-4', async () => {
 		await backend('wasm');
 		const { losses } = await trainReference();
 		losses.forEach((l, i) => expect(Math.abs(l - reference.losses[i]), `loss at step ${i + 1}`).toBeLessThan(1e-4));
@@ -159,7 +178,7 @@ describe('benchTraining (the record behind npm run bench)', () => {
 		expect(r.num_tensors_end).toBe(r.num_tensors);
 		expect(r.bytes_end).toBe(r.bytes);
 		expect(r.gpu_bytes).toBeNull();
-		expect(r.fused_kernels).toBe(false); // fused kernels are WebGPU's only
+		expect(r.fused_kernels).toBe(true); // the lab's wasm kernels (kernels/lab_kernels.c)
 		expect([r.gpu_dispatches_per_step, r.gpu_submits_per_step, r.gpu_buffers_created_per_step]).toEqual([
 			null,
 			null,

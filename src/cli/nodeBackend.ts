@@ -8,6 +8,9 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerWasmKernelOverrides } from '../lib/backend/wasmKernels';
+import { registerWasmLabKernels } from '../lib/backend/wasmLabKernels';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { registerWebgpuKernels } from '../lib/backend/webgpuKernels';
 import type { Provenance } from '../lib/core/run/record';
 import { APP_VERSION } from './appVersion';
@@ -57,6 +60,21 @@ async function startWebgpu(): Promise<{ vendor: string; architecture: string }> 
 	return { vendor: adapter.info?.vendor ?? '', architecture: adapter.info?.architecture ?? '' };
 }
 
+/**
+ * labKernels.wasm, found from this file upward: the CLI runs as a bundle in node_modules/.cache,
+ * the tests from src/cli, so the distance to the repository root differs.
+ */
+function labKernelsPath(): string {
+	let dir = dirname(fileURLToPath(import.meta.url));
+	for (;;) {
+		const candidate = join(dir, 'src', 'lib', 'backend', 'labKernels.wasm');
+		if (existsSync(candidate)) return candidate;
+		if (dirname(dir) === dir)
+			throw new BackendError('backend wasm: src/lib/backend/labKernels.wasm not found (npm run build:kernels)');
+		dir = dirname(dir);
+	}
+}
+
 /** Makes `name` the active backend and says what was used. */
 export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 	tf.enableProdMode(); // no debug checks, no "install tfjs-node" banner
@@ -66,6 +84,7 @@ export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 		const pkg = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
 		setWasmPaths(join(dirname(pkg), 'dist') + '/');
 		registerWasmKernelOverrides();
+		await registerWasmLabKernels(readFileSync(labKernelsPath()));
 	} else if (name === 'webgpu') {
 		adapter = await registerWebgpu();
 	}

@@ -11,6 +11,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerWasmKernelOverrides } from '../backend/wasmKernels';
+import { LAB_KERNELS_URL, registerWasmLabKernels } from '../backend/wasmLabKernels';
 import { registerWebgpuKernels } from '../backend/webgpuKernels';
 import { BACKENDS as AUTO_ORDER, type BackendChoice, type BackendName } from '../core/config';
 import { AUTO_GIVE_UP_FACTOR, autoNote, fastest, type BackendTiming } from '../core/train/autoSelect';
@@ -28,8 +29,29 @@ registerWebgpuKernels();
 // (tfjs's default takes half the cores; the UI thread is mostly idle while training).
 setThreadsCount(Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)));
 
+let labKernels: Promise<string> | null = null;
+
+/**
+ * Loads the lab's wasm kernels (kernels/lab_kernels.c) once; says whether they run. Without them
+ * (the file could not be fetched) wasm trains on tfjs's own kernels, slower, and the run says so.
+ */
+function loadLabKernels(): Promise<string> {
+	labKernels ??= fetch(LAB_KERNELS_URL)
+		.then((r) => {
+			if (!r.ok) throw new Error(`${r.status} ${r.statusText}`);
+			return r.arrayBuffer();
+		})
+		.then(registerWasmLabKernels)
+		.then(
+			() => "wasm: the lab's fused kernels (kernels/lab_kernels.c)",
+			(err: Error) => `wasm: the lab's fused kernels did not load (${err.message}); tfjs's own kernels are used, slower`
+		);
+	return labKernels;
+}
+
 /** Why a backend cannot be used here, or null when it initialised. */
 async function tryBackend(name: BackendName): Promise<string | null> {
+	if (name === 'wasm') await loadLabKernels();
 	if (name === 'webgpu' && !('gpu' in navigator)) return 'navigator.gpu is not available in this browser';
 	if (name === 'webgpu') {
 		const adapter = await (navigator as Navigator & { gpu: GPU }).gpu.requestAdapter();
@@ -123,7 +145,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
 			const isolated = self.crossOriginIsolated === true;
 			const wasmThreads = name === 'wasm' ? getThreadsCount() : null;
 			const notes = [...skipped.map(skipNote), `${name}: chosen`];
-			if (wasmThreads !== null) notes.push(threadsNote(wasmThreads, isolated));
+			if (wasmThreads !== null) notes.push(threadsNote(wasmThreads, isolated), await loadLabKernels());
 			return {
 				isolated,
 				wasmThreads,

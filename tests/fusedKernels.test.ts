@@ -1,7 +1,8 @@
-// Each fused WebGPU kernel (src/lib/backend/webgpuKernels.ts) against the composite tfjs ops on the
-// cpu backend: values and gradients, odd shapes (T = 1, 7; C not a multiple of 4).
+// Each fused kernel — WebGPU's (src/lib/backend/webgpuKernels.ts) and the lab's wasm module's
+// (src/lib/backend/wasmLabKernels.ts, kernels/lab_kernels.c) — against the composite tfjs ops on
+// the cpu backend: values and gradients, odd shapes (T = 1, 7, 127; C not a multiple of 4).
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { layerNorm, tokenNll } from '../src/lib/core/model/gpt';
 import { useFusedKernels } from '../src/lib/core/model/fused';
 import { matMulTransposeB, product } from '../src/lib/core/model/ops';
@@ -13,10 +14,13 @@ import { backend } from './helpers';
 const rng = new Mt19937(7);
 const randn = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
 
-/** Runs `f` on cpu (composite ops) and webgpu (fused), returning both results as arrays. */
+/** The backend under test (its fused kernels), set by each describe block below. */
+let fusedBackend: 'webgpu' | 'wasm' = 'webgpu';
+
+/** Runs `f` on cpu (composite ops) and the fused backend, returning both results as arrays. */
 async function both(f: () => tf.Tensor | tf.Tensor[]): Promise<[Float32Array[], Float32Array[]]> {
 	const out: Float32Array[][] = [];
-	for (const name of ['cpu', 'webgpu'] as const) {
+	for (const name of ['cpu', fusedBackend] as const) {
 		await backend(name);
 		const r = tf.tidy(f);
 		const list = Array.isArray(r) ? r : [r];
@@ -26,7 +30,7 @@ async function both(f: () => tf.Tensor | tf.Tensor[]): Promise<[Float32Array[], 
 	return [out[0], out[1]];
 }
 
-function close(want: Float32Array[], got: Float32Array[], tol = 1e-4) {
+function close(want: Float32Array[], got: Float32Array[], tol = 1e-5) {
 	expect(got.length).toBe(want.length);
 	want.forEach((w, i) => {
 		expect(got[i].length).toBe(w.length);
@@ -41,10 +45,13 @@ const gelu = (x: tf.Tensor) => {
 	const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
 	return tf.mul(x, tf.sigmoid(tf.mul(2, inner)));
 };
-const onWebgpu = () => tf.getBackend() === 'webgpu';
+const onWebgpu = () => tf.getBackend() === fusedBackend;
 
-describe('fused WebGPU kernels against the cpu backend', () => {
+describe.each(['webgpu', 'wasm'] as const)('fused %s kernels against the cpu backend', (name) => {
 	useFusedKernels(true);
+	beforeAll(() => {
+		fusedBackend = name;
+	});
 	for (const [M, K, N] of [
 		[1, 7, 5],
 		[7, 13, 3],
@@ -82,7 +89,7 @@ describe('fused WebGPU kernels against the cpu backend', () => {
 		close(want, got);
 	});
 
-	for (const T of [1, 7, 33]) {
+	for (const T of [1, 7, 127]) {
 		it(`causal attention weights and gradients, T = ${T}`, async () => {
 			const hs = 5;
 			const [q, k, dy] = [randn(2 * T * hs), randn(2 * T * hs), randn(2 * T * T)];
