@@ -53,24 +53,141 @@ static f32 lab_log(f32 x) {
 	return series + (f32)e * 0.6931471805599453f;
 }
 
-// ---- products: C (batch, M, N) = alpha · op(A) op(B) (+ bias), op by strides ----
-// a[i, k] = A[b·aBatch + i·aRow + k·aCol]; b[k, j] = B[b·bBatch + k·bRow + j·bCol]. B is packed
-// (K, N) row-major into `pack` unless it already is; 4 rows × 8 columns of C per inner loop.
-
-static void pack_b(const f32 *B, f32 *pack, int K, int N, int bRow, int bCol) {
-	for (int k = 0; k < K; k++)
-		for (int j = 0; j < N; j++) pack[k * N + j] = B[k * bRow + j * bCol];
+// e^x for 4 lanes: the same reduction and polynomial as lab_exp; x below −87.3 (e^x < 1.2e-38, a
+// subnormal) is taken as −87.3, so the result there differs from 0 by less than 1.2e-38
+static inline v128_t lab_exp4(v128_t x) {
+	x = wasm_f32x4_min(x, wasm_f32x4_splat(88.0f));
+	x = wasm_f32x4_max(x, wasm_f32x4_splat(-87.3f));
+	v128_t n = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.4426950408889634f)), wasm_f32x4_splat(0.5f)));
+	v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693145751953125f)));
+	r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(1.428606765330187e-06f)));
+	v128_t p = wasm_f32x4_splat(1.9841270e-4f);
+	p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3888889e-3f));
+	p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3333338e-3f));
+	p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1666668e-2f));
+	p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666667e-1f));
+	p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
+	p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+	p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+	v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+	return wasm_f32x4_mul(p, e);
 }
 
-static inline void store8(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f32 *bias) {
+static inline f32 hsum(v128_t v) {
+	return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
+	       wasm_f32x4_extract_lane(v, 3);
+}
+
+static inline f32 hmax(v128_t v) {
+	f32 a = wasm_f32x4_extract_lane(v, 0), b = wasm_f32x4_extract_lane(v, 1);
+	f32 c = wasm_f32x4_extract_lane(v, 2), d = wasm_f32x4_extract_lane(v, 3);
+	a = a > b ? a : b;
+	c = c > d ? c : d;
+	return a > c ? a : c;
+}
+
+// ---- products: C (batch, M, N) = alpha · op(A) op(B) (+ bias), op by strides ----
+// a[i, k] = A[b·aBatch + i·aRow + k·aCol]; b[k, j] = B[b·bBatch + k·bRow + j·bCol]. B is packed
+// into panels of 8 columns, each (K, 8) contiguous (the last zero-padded), so the inner loop reads
+// B in order whatever its layout; each step of it updates a 4 × 8 block of C held in registers.
+
+#define NR 8
+
+static void pack_panels(const f32 *B, f32 *pack, int K, int N, int bRow, int bCol) {
+	for (int j0 = 0; j0 < N; j0 += NR) {
+		f32 *panel = pack + j0 * K;
+		int w = N - j0 < NR ? N - j0 : NR;
+		for (int k = 0; k < K; k++) {
+			const f32 *row = B + k * bRow + j0 * bCol;
+			int j = 0;
+			if (bCol == 1)
+				for (; j < w; j++) panel[k * NR + j] = row[j];
+			else
+				for (; j < w; j++) panel[k * NR + j] = row[j * bCol];
+			for (; j < NR; j++) panel[k * NR + j] = 0;
+		}
+	}
+}
+
+// stores `w` (≤ 8) columns of one row: alpha · acc (+ bias)
+static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f32 *bias, int w) {
 	x0 = wasm_f32x4_mul(x0, alpha);
 	x1 = wasm_f32x4_mul(x1, alpha);
-	if (bias) {
-		x0 = wasm_f32x4_add(x0, wasm_v128_load(bias));
-		x1 = wasm_f32x4_add(x1, wasm_v128_load(bias + 4));
+	if (w == NR) {
+		if (bias) {
+			x0 = wasm_f32x4_add(x0, wasm_v128_load(bias));
+			x1 = wasm_f32x4_add(x1, wasm_v128_load(bias + 4));
+		}
+		wasm_v128_store(c, x0);
+		wasm_v128_store(c + 4, x1);
+		return;
 	}
-	wasm_v128_store(c, x0);
-	wasm_v128_store(c + 4, x1);
+	f32 t[NR];
+	wasm_v128_store(t, x0);
+	wasm_v128_store(t + 4, x1);
+	for (int j = 0; j < w; j++) c[j] = t[j] + (bias ? bias[j] : 0.0f);
+}
+
+#define FMA(acc, x, y) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(x, y))
+
+// rows i … i+3 of C against one panel
+static inline void block4(const f32 *a, int aRow, int aCol, const f32 *panel, int K, f32 *c, int N, v128_t va,
+			  const f32 *bias, int w) {
+	v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+	const f32 *bk = panel;
+	if (aRow == 1) {
+		// op(A) = Aᵀ: the 4 rows' values at k are adjacent
+		for (int k = 0; k < K; k++, bk += NR) {
+			v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
+			v128_t av = wasm_v128_load(a + k * aCol);
+			v128_t x = wasm_i32x4_shuffle(av, av, 0, 0, 0, 0);
+			FMA(c00, x, b0);
+			FMA(c01, x, b1);
+			x = wasm_i32x4_shuffle(av, av, 1, 1, 1, 1);
+			FMA(c10, x, b0);
+			FMA(c11, x, b1);
+			x = wasm_i32x4_shuffle(av, av, 2, 2, 2, 2);
+			FMA(c20, x, b0);
+			FMA(c21, x, b1);
+			x = wasm_i32x4_shuffle(av, av, 3, 3, 3, 3);
+			FMA(c30, x, b0);
+			FMA(c31, x, b1);
+		}
+	} else {
+		const f32 *a0 = a, *a1 = a + aRow, *a2 = a1 + aRow, *a3 = a2 + aRow;
+		for (int k = 0; k < K; k++, bk += NR) {
+			v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
+			int ka = k * aCol;
+			v128_t x = wasm_f32x4_splat(a0[ka]);
+			FMA(c00, x, b0);
+			FMA(c01, x, b1);
+			x = wasm_f32x4_splat(a1[ka]);
+			FMA(c10, x, b0);
+			FMA(c11, x, b1);
+			x = wasm_f32x4_splat(a2[ka]);
+			FMA(c20, x, b0);
+			FMA(c21, x, b1);
+			x = wasm_f32x4_splat(a3[ka]);
+			FMA(c30, x, b0);
+			FMA(c31, x, b1);
+		}
+	}
+	store_row(c, c00, c01, va, bias, w);
+	store_row(c + N, c10, c11, va, bias, w);
+	store_row(c + 2 * N, c20, c21, va, bias, w);
+	store_row(c + 3 * N, c30, c31, va, bias, w);
+}
+
+// one row of C against one panel (the rows M % 4 leaves)
+static inline void block1(const f32 *a, int aCol, const f32 *panel, int K, f32 *c, v128_t va, const f32 *bias, int w) {
+	v128_t c0 = wasm_f32x4_splat(0), c1 = c0;
+	const f32 *bk = panel;
+	for (int k = 0; k < K; k++, bk += NR) {
+		v128_t x = wasm_f32x4_splat(a[k * aCol]);
+		FMA(c0, x, wasm_v128_load(bk));
+		FMA(c1, x, wasm_v128_load(bk + 4));
+	}
+	store_row(c, c0, c1, va, bias, w);
 }
 
 EXPORT(matmul)
@@ -79,48 +196,16 @@ void matmul(const f32 *A, const f32 *B, const f32 *bias, f32 *C, f32 *pack, int 
 	const v128_t va = wasm_f32x4_splat(alpha);
 	for (int b = 0; b < batch; b++) {
 		const f32 *a = A + b * aBatch;
-		const f32 *bp = B + b * bBatch;
-		if (!(bCol == 1 && bRow == N)) {
-			pack_b(bp, pack, K, N, bRow, bCol);
-			bp = pack;
-		}
+		pack_panels(B + b * bBatch, pack, K, N, bRow, bCol);
 		f32 *c = C + b * M * N;
-		int N8 = N & ~7;
-		int i = 0;
-		for (; i + 4 <= M; i += 4) {
-			const f32 *a0 = a + i * aRow, *a1 = a0 + aRow, *a2 = a1 + aRow, *a3 = a2 + aRow;
-			for (int j = 0; j < N8; j += 8) {
-				v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-				const f32 *bk = bp + j;
-				for (int k = 0; k < K; k++, bk += N) {
-					v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
-					v128_t x = wasm_f32x4_splat(a0[k * aCol]);
-					c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0));
-					c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));
-					x = wasm_f32x4_splat(a1[k * aCol]);
-					c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, b0));
-					c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, b1));
-					x = wasm_f32x4_splat(a2[k * aCol]);
-					c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, b0));
-					c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, b1));
-					x = wasm_f32x4_splat(a3[k * aCol]);
-					c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, b0));
-					c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, b1));
-				}
-				const f32 *bj = bias ? bias + j : 0;
-				store8(c + i * N + j, c00, c01, va, bj);
-				store8(c + (i + 1) * N + j, c10, c11, va, bj);
-				store8(c + (i + 2) * N + j, c20, c21, va, bj);
-				store8(c + (i + 3) * N + j, c30, c31, va, bj);
-			}
+		for (int j0 = 0; j0 < N; j0 += NR) {
+			const f32 *panel = pack + j0 * K;
+			int w = N - j0 < NR ? N - j0 : NR;
+			const f32 *bj = bias ? bias + j0 : 0;
+			int i = 0;
+			for (; i + 4 <= M; i += 4) block4(a + i * aRow, aRow, aCol, panel, K, c + i * N + j0, N, va, bj, w);
+			for (; i < M; i++) block1(a + i * aRow, aCol, panel, K, c + i * N + j0, va, bj, w);
 		}
-		// the rows and columns the blocks leave: one value at a time
-		for (int r = 0; r < M; r++)
-			for (int j = (r < i ? N8 : 0); j < N; j++) {
-				f32 s = 0;
-				for (int k = 0; k < K; k++) s += a[r * aRow + k * aCol] * bp[k * N + j];
-				c[r * N + j] = s * alpha + (bias ? bias[j] : 0.0f);
-			}
 	}
 }
 
@@ -136,27 +221,47 @@ void column_sum(const f32 *x, f32 *out, int R, int C) {
 // s (N, T, Tk): query t sees keys 0 … t + Tk − T; later keys get exactly 0
 EXPORT(causal_softmax)
 void causal_softmax(const f32 *s, f32 *out, int N, int T, int Tk, f32 scale) {
+	const v128_t vs = wasm_f32x4_splat(scale);
 	for (int row = 0; row < N * T; row++) {
 		const f32 *x = s + row * Tk;
 		f32 *y = out + row * Tk;
-		int last = row % T + Tk - T;
-		f32 mx = -3.402823e38f;
-		for (int j = 0; j <= last; j++) mx = x[j] * scale > mx ? x[j] * scale : mx;
-		f32 sum = 0;
-		for (int j = 0; j <= last; j++) sum += (y[j] = lab_exp(x[j] * scale - mx));
+		int n = row % T + Tk - T + 1; // keys this query sees
+		int n4 = n & ~3;
+		v128_t vm = wasm_f32x4_splat(-3.402823e38f);
+		for (int j = 0; j < n4; j += 4) vm = wasm_f32x4_max(vm, wasm_f32x4_mul(wasm_v128_load(x + j), vs));
+		f32 mx = hmax(vm);
+		for (int j = n4; j < n; j++) mx = x[j] * scale > mx ? x[j] * scale : mx;
+		v128_t vmx = wasm_f32x4_splat(mx), vsum = wasm_f32x4_splat(0);
+		for (int j = 0; j < n4; j += 4) {
+			v128_t e = lab_exp4(wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(x + j), vs), vmx));
+			wasm_v128_store(y + j, e);
+			vsum = wasm_f32x4_add(vsum, e);
+		}
+		f32 sum = hsum(vsum);
+		for (int j = n4; j < n; j++) sum += (y[j] = lab_exp(x[j] * scale - mx));
 		f32 inv = 1.0f / sum;
-		for (int j = 0; j <= last; j++) y[j] *= inv;
-		for (int j = last + 1; j < Tk; j++) y[j] = 0;
+		v128_t vinv = wasm_f32x4_splat(inv);
+		for (int j = 0; j < n4; j += 4) wasm_v128_store(y + j, wasm_f32x4_mul(wasm_v128_load(y + j), vinv));
+		for (int j = n4; j < n; j++) y[j] *= inv;
+		for (int j = n; j < Tk; j++) y[j] = 0;
 	}
 }
 
 EXPORT(softmax_grad)
 void softmax_grad(const f32 *p, const f32 *dp, f32 *out, int rows, int L, f32 scale) {
+	int L4 = L & ~3;
 	for (int r = 0; r < rows; r++) {
 		const f32 *pr = p + r * L, *dr = dp + r * L;
-		f32 dot = 0;
-		for (int j = 0; j < L; j++) dot += pr[j] * dr[j];
-		for (int j = 0; j < L; j++) out[r * L + j] = scale * pr[j] * (dr[j] - dot);
+		f32 *o = out + r * L;
+		v128_t vd = wasm_f32x4_splat(0);
+		for (int j = 0; j < L4; j += 4) vd = wasm_f32x4_add(vd, wasm_f32x4_mul(wasm_v128_load(pr + j), wasm_v128_load(dr + j)));
+		f32 dot = hsum(vd);
+		for (int j = L4; j < L; j++) dot += pr[j] * dr[j];
+		v128_t vdot = wasm_f32x4_splat(dot), vs = wasm_f32x4_splat(scale);
+		for (int j = 0; j < L4; j += 4)
+			wasm_v128_store(o + j, wasm_f32x4_mul(wasm_f32x4_mul(vs, wasm_v128_load(pr + j)),
+							      wasm_f32x4_sub(wasm_v128_load(dr + j), vdot)));
+		for (int j = L4; j < L; j++) o[j] = scale * pr[j] * (dr[j] - dot);
 	}
 }
 
@@ -247,14 +352,35 @@ static inline f32 gelu_sig(f32 x) {
 	return 1.0f / (1.0f + lab_exp(-2.0f * 0.7978845608028654f * (x + 0.044715f * x * x * x)));
 }
 
+static inline v128_t gelu_sig4(v128_t x) {
+	v128_t x3 = wasm_f32x4_mul(wasm_f32x4_mul(x, x), x);
+	v128_t u = wasm_f32x4_add(x, wasm_f32x4_mul(wasm_f32x4_splat(0.044715f), x3));
+	v128_t e = lab_exp4(wasm_f32x4_mul(wasm_f32x4_splat(-2.0f * 0.7978845608028654f), u));
+	return wasm_f32x4_div(wasm_f32x4_splat(1.0f), wasm_f32x4_add(wasm_f32x4_splat(1.0f), e));
+}
+
 EXPORT(gelu)
 void gelu(const f32 *x, f32 *out, int n) {
-	for (int i = 0; i < n; i++) out[i] = x[i] * gelu_sig(x[i]);
+	int n4 = n & ~3, i = 0;
+	for (; i < n4; i += 4) {
+		v128_t v = wasm_v128_load(x + i);
+		wasm_v128_store(out + i, wasm_f32x4_mul(v, gelu_sig4(v)));
+	}
+	for (; i < n; i++) out[i] = x[i] * gelu_sig(x[i]);
 }
 
 EXPORT(gelu_grad)
 void gelu_grad(const f32 *x, const f32 *dy, f32 *out, int n) {
-	for (int i = 0; i < n; i++) {
+	int n4 = n & ~3, i = 0;
+	const v128_t one = wasm_f32x4_splat(1.0f), k = wasm_f32x4_splat(2.0f * 0.7978845608028654f);
+	const v128_t c3 = wasm_f32x4_splat(3.0f * 0.044715f);
+	for (; i < n4; i += 4) {
+		v128_t v = wasm_v128_load(x + i), s = gelu_sig4(v);
+		v128_t inner = wasm_f32x4_add(one, wasm_f32x4_mul(c3, wasm_f32x4_mul(v, v)));
+		v128_t d = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(v, s), wasm_f32x4_sub(one, s)), wasm_f32x4_mul(k, inner)));
+		wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), d));
+	}
+	for (; i < n; i++) {
 		f32 v = x[i], s = gelu_sig(v);
 		out[i] = dy[i] * (s + v * s * (1.0f - s) * 2.0f * 0.7978845608028654f * (1.0f + 3.0f * 0.044715f * v * v));
 	}

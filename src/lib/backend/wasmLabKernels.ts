@@ -151,7 +151,7 @@ function kernels(ex: LabKernelExports): [string, (args: Args) => tf.TensorInfo |
 							]
 						);
 					},
-					[K * N] // the packed (K, N) B
+					[K * (Math.ceil(N / 8) * 8)] // B packed in panels of 8 columns
 				);
 			}
 		],
