@@ -1,24 +1,41 @@
 #!/usr/bin/env bash
-# Builds src/lib/backend/labKernels.wasm from kernels/lab_kernels.c with Debian's clang and lld
-# (apt install clang lld): wasm32, 128-bit SIMD, no libc. `npm run build:kernels` runs it; CI
-# rebuilds it and fails when the committed binary differs (`--check`).
+# Builds the lab's wasm kernels from kernels/lab_kernels.c with Debian's clang and lld (apt install
+# clang lld): wasm32, 128-bit SIMD, no libc, memory imported from JS. Two binaries:
+#   src/lib/backend/labKernels.wasm         one thread (any page)
+#   src/lib/backend/labKernelsThreads.wasm  shared memory, for a pool of threads (isolated pages, Node)
+# `npm run build:kernels` runs it; CI rebuilds them and fails when a committed binary differs (`--check`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=src/lib/backend/labKernels.wasm
-build() {
-	clang --target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin-memset -fno-builtin-memcpy \
-		-Wl,--no-entry -Wl,--export=__heap_base -Wl,--strip-all -Wl,-z,stack-size=65536 \
+COMMON=(--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin-memset -fno-builtin-memcpy
+	-Wl,--no-entry -Wl,--export=__heap_base -Wl,--strip-all -Wl,--import-memory -Wl,-z,stack-size=4096)
+build_one() { clang "${COMMON[@]}" -o "$1" kernels/lab_kernels.c; }
+build_threads() {
+	clang "${COMMON[@]}" -matomics -mbulk-memory -Wl,--shared-memory -Wl,--max-memory=2147483648 \
 		-o "$1" kernels/lab_kernels.c
 }
-if [ "${1:-}" = "--check" ]; then
-	tmp=$(mktemp)
-	build "$tmp"
-	if ! cmp -s "$tmp" "$out"; then
-		echo "kernels/build.sh --check: $out differs from a build of kernels/lab_kernels.c; run npm run build:kernels and commit it" >&2
+check() { # built file, committed file
+	if ! cmp -s "$1" "$2"; then
+		echo "kernels/build.sh --check: $2 differs from a build of kernels/lab_kernels.c; run npm run build:kernels and commit it" >&2
 		exit 1
 	fi
-	echo "$out matches its source"
+	echo "$2 matches its source"
+}
+one=src/lib/backend/labKernels.wasm
+threads=src/lib/backend/labKernelsThreads.wasm
+if [ "${1:-}" = "--check" ]; then
+	tmp=$(mktemp -d)
+	build_one "$tmp/one.wasm"
+	build_threads "$tmp/threads.wasm"
+	check "$tmp/one.wasm" "$one"
+	check "$tmp/threads.wasm" "$threads"
+	# instances share one memory across threads: no shadow stack (global 0 is __stack_pointer)
+	if wasm2wat --enable-threads "$threads" | grep -q 'global\.[gs]et 0'; then
+		echo "kernels/build.sh --check: lab_kernels.c uses the stack (a local array?); threads would share it" >&2
+		exit 1
+	fi
+	echo "no kernel uses the stack"
 else
-	build "$out"
-	echo "wrote $out ($(wc -c < "$out") bytes)"
+	build_one "$one"
+	build_threads "$threads"
+	echo "wrote $one ($(wc -c < "$one") bytes) and $threads ($(wc -c < "$threads") bytes)"
 fi

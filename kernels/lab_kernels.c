@@ -3,7 +3,9 @@
 // (kernels/build.sh). No libc: exp and log are below. Every pointer is an offset into this
 // module's own memory; the JS side (src/lib/backend/wasmLabKernels.ts) copies tensors in and out.
 // The math of each kernel is the WebGPU one's (src/lib/backend/webgpuKernels.ts), the same as the
-// composite tfjs ops in gpt.ts.
+// composite tfjs ops in gpt.ts. Kernels that split over threads take a range of rows (r0, r1) as
+// their last arguments. Nothing here uses the stack or static data, so several instances (one per
+// thread) can run on one shared memory at once (kernels/build.sh checks it).
 
 #include <wasm_simd128.h>
 
@@ -109,7 +111,8 @@ static void pack_panels(const f32 *B, f32 *pack, int K, int N, int bRow, int bCo
 	}
 }
 
-// stores `w` (≤ 8) columns of one row: alpha · acc (+ bias)
+// stores `w` (≤ 8) columns of one row: alpha · acc (+ bias). No local arrays: the module uses no
+// stack, so instances on one shared memory (threads) never share one.
 static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f32 *bias, int w) {
 	x0 = wasm_f32x4_mul(x0, alpha);
 	x1 = wasm_f32x4_mul(x1, alpha);
@@ -122,10 +125,17 @@ static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f
 		wasm_v128_store(c + 4, x1);
 		return;
 	}
-	f32 t[NR];
-	wasm_v128_store(t, x0);
-	wasm_v128_store(t + 4, x1);
-	for (int j = 0; j < w; j++) c[j] = t[j] + (bias ? bias[j] : 0.0f);
+	// w < 8: each lane by name (an indexed lane would need a buffer in memory)
+#define LANE(j, x, l) \
+	if (w > j) c[j] = wasm_f32x4_extract_lane(x, l) + (bias ? bias[j] : 0.0f)
+	LANE(0, x0, 0);
+	LANE(1, x0, 1);
+	LANE(2, x0, 2);
+	LANE(3, x0, 3);
+	LANE(4, x1, 0);
+	LANE(5, x1, 1);
+	LANE(6, x1, 2);
+#undef LANE
 }
 
 #define FMA(acc, x, y) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(x, y))
@@ -190,10 +200,13 @@ static inline void block1(const f32 *a, int aCol, const f32 *panel, int K, f32 *
 	store_row(c, c0, c1, va, bias, w);
 }
 
+// rows r0 … r1 − 1 of every batch's C (a thread's share; the whole product is 0 … M)
+// `pack`: this thread's own buffer for B's panels (K · ⌈N/8⌉·8 values)
 EXPORT(matmul)
-void matmul(const f32 *A, const f32 *B, const f32 *bias, f32 *C, f32 *pack, int batch, int M, int N, int K,
-	    int aBatch, int aRow, int aCol, int bBatch, int bRow, int bCol, f32 alpha) {
+void matmul(const f32 *A, const f32 *B, const f32 *bias, f32 *C, int batch, int M, int N, int K, int aBatch,
+	    int aRow, int aCol, int bBatch, int bRow, int bCol, f32 alpha, int r0, int r1, f32 *pack) {
 	const v128_t va = wasm_f32x4_splat(alpha);
+	if (r0 >= r1) return;
 	for (int b = 0; b < batch; b++) {
 		const f32 *a = A + b * aBatch;
 		pack_panels(B + b * bBatch, pack, K, N, bRow, bCol);
@@ -202,9 +215,9 @@ void matmul(const f32 *A, const f32 *B, const f32 *bias, f32 *C, f32 *pack, int 
 			const f32 *panel = pack + j0 * K;
 			int w = N - j0 < NR ? N - j0 : NR;
 			const f32 *bj = bias ? bias + j0 : 0;
-			int i = 0;
-			for (; i + 4 <= M; i += 4) block4(a + i * aRow, aRow, aCol, panel, K, c + i * N + j0, N, va, bj, w);
-			for (; i < M; i++) block1(a + i * aRow, aCol, panel, K, c + i * N + j0, va, bj, w);
+			int i = r0;
+			for (; i + 4 <= r1; i += 4) block4(a + i * aRow, aRow, aCol, panel, K, c + i * N + j0, N, va, bj, w);
+			for (; i < r1; i++) block1(a + i * aRow, aCol, panel, K, c + i * N + j0, va, bj, w);
 		}
 	}
 }
@@ -219,10 +232,12 @@ void column_sum(const f32 *x, f32 *out, int R, int C) {
 }
 
 // s (N, T, Tk): query t sees keys 0 … t + Tk − T; later keys get exactly 0
+// rows r0 … r1 − 1 of the N·T rows
 EXPORT(causal_softmax)
-void causal_softmax(const f32 *s, f32 *out, int N, int T, int Tk, f32 scale) {
+void causal_softmax(const f32 *s, f32 *out, int N, int T, int Tk, f32 scale, int r0, int r1) {
 	const v128_t vs = wasm_f32x4_splat(scale);
-	for (int row = 0; row < N * T; row++) {
+	(void)N;
+	for (int row = r0; row < r1; row++) {
 		const f32 *x = s + row * Tk;
 		f32 *y = out + row * Tk;
 		int n = row % T + Tk - T + 1; // keys this query sees
@@ -247,10 +262,12 @@ void causal_softmax(const f32 *s, f32 *out, int N, int T, int Tk, f32 scale) {
 	}
 }
 
+// rows r0 … r1 − 1
 EXPORT(softmax_grad)
-void softmax_grad(const f32 *p, const f32 *dp, f32 *out, int rows, int L, f32 scale) {
+void softmax_grad(const f32 *p, const f32 *dp, f32 *out, int rows, int L, f32 scale, int r0, int r1) {
 	int L4 = L & ~3;
-	for (int r = 0; r < rows; r++) {
+	(void)rows;
+	for (int r = r0; r < r1; r++) {
 		const f32 *pr = p + r * L, *dr = dp + r * L;
 		f32 *o = out + r * L;
 		v128_t vd = wasm_f32x4_splat(0);
@@ -359,19 +376,23 @@ static inline v128_t gelu_sig4(v128_t x) {
 	return wasm_f32x4_div(wasm_f32x4_splat(1.0f), wasm_f32x4_add(wasm_f32x4_splat(1.0f), e));
 }
 
+// values r0 … r1 − 1 (r0 a multiple of 4)
 EXPORT(gelu)
-void gelu(const f32 *x, f32 *out, int n) {
-	int n4 = n & ~3, i = 0;
+void gelu(const f32 *x, f32 *out, int n, int r0, int r1) {
+	(void)n;
+	int n4 = r0 + ((r1 - r0) & ~3), i = r0;
 	for (; i < n4; i += 4) {
 		v128_t v = wasm_v128_load(x + i);
 		wasm_v128_store(out + i, wasm_f32x4_mul(v, gelu_sig4(v)));
 	}
-	for (; i < n; i++) out[i] = x[i] * gelu_sig(x[i]);
+	for (; i < r1; i++) out[i] = x[i] * gelu_sig(x[i]);
 }
 
+// values r0 … r1 − 1 (r0 a multiple of 4)
 EXPORT(gelu_grad)
-void gelu_grad(const f32 *x, const f32 *dy, f32 *out, int n) {
-	int n4 = n & ~3, i = 0;
+void gelu_grad(const f32 *x, const f32 *dy, f32 *out, int n, int r0, int r1) {
+	(void)n;
+	int n4 = r0 + ((r1 - r0) & ~3), i = r0;
 	const v128_t one = wasm_f32x4_splat(1.0f), k = wasm_f32x4_splat(2.0f * 0.7978845608028654f);
 	const v128_t c3 = wasm_f32x4_splat(3.0f * 0.044715f);
 	for (; i < n4; i += 4) {
@@ -380,7 +401,7 @@ void gelu_grad(const f32 *x, const f32 *dy, f32 *out, int n) {
 		v128_t d = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(v, s), wasm_f32x4_sub(one, s)), wasm_f32x4_mul(k, inner)));
 		wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), d));
 	}
-	for (; i < n; i++) {
+	for (; i < r1; i++) {
 		f32 v = x[i], s = gelu_sig(v);
 		out[i] = dy[i] * (s + v * s * (1.0f - s) * 2.0f * 0.7978845608028654f * (1.0f + 3.0f * 0.044715f * v * v));
 	}

@@ -9,6 +9,8 @@ import { matMulTransposeB, product } from '../src/lib/core/model/ops';
 import { fusedCausalSoftmax, fusedGelu, fusedLinear, fusedSumSquares } from '../src/lib/core/model/fusedOps';
 import { Mt19937 } from '../src/lib/core/prng';
 import { AdamW } from '../src/lib/core/train/adamw';
+import { availableParallelism } from 'node:os';
+import { useNodeBackend } from '../src/cli/nodeBackend';
 import { backend } from './helpers';
 
 const rng = new Mt19937(7);
@@ -46,6 +48,14 @@ const gelu = (x: tf.Tensor) => {
 	return tf.mul(x, tf.sigmoid(tf.mul(2, inner)));
 };
 const onWebgpu = () => tf.getBackend() === fusedBackend;
+
+it("wasm's fused kernels run on one thread per core here (up to 4), and say so", async () => {
+	const provenance = await useNodeBackend('wasm');
+	const threads = Math.min(4, availableParallelism());
+	expect(provenance.backend_notes).toContain(
+		`wasm: the lab's fused kernels (kernels/lab_kernels.c) on ${threads} thread${threads === 1 ? '' : 's'}`
+	);
+});
 
 describe.each(['webgpu', 'wasm'] as const)('fused %s kernels against the cpu backend', (name) => {
 	useFusedKernels(true);

@@ -9,6 +9,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerWasmKernelOverrides } from '../lib/backend/wasmKernels';
 import { registerWasmLabKernels } from '../lib/backend/wasmLabKernels';
+import { HELPER_SOURCE, type HelperData } from '../lib/backend/kernelPool';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { registerWebgpuKernels } from '../lib/backend/webgpuKernels';
@@ -64,16 +67,32 @@ async function startWebgpu(): Promise<{ vendor: string; architecture: string }> 
  * labKernels.wasm, found from this file upward: the CLI runs as a bundle in node_modules/.cache,
  * the tests from src/cli, so the distance to the repository root differs.
  */
-function labKernelsPath(): string {
+function labKernelsPath(file: string): string {
 	let dir = dirname(fileURLToPath(import.meta.url));
 	for (;;) {
-		const candidate = join(dir, 'src', 'lib', 'backend', 'labKernels.wasm');
+		const candidate = join(dir, 'src', 'lib', 'backend', file);
 		if (existsSync(candidate)) return candidate;
 		if (dirname(dir) === dir)
-			throw new BackendError('backend wasm: src/lib/backend/labKernels.wasm not found (npm run build:kernels)');
+			throw new BackendError(`backend wasm: src/lib/backend/${file} not found (npm run build:kernels)`);
 		dir = dirname(dir);
 	}
 }
+
+/**
+ * Threads for the lab's wasm kernels: LAB_WASM_THREADS, else one per core up to 4. Node always
+ * has shared memory; the helpers are worker_threads.
+ */
+function kernelThreads(): number {
+	const wanted = process.env.LAB_WASM_THREADS;
+	if (wanted === undefined) return Math.min(4, availableParallelism());
+	const n = Number(wanted);
+	if (!Number.isInteger(n) || n < 1 || n > 64)
+		throw new BackendError(`LAB_WASM_THREADS=${wanted}: give a whole number of threads from 1 to 64`);
+	return n;
+}
+
+/** What the wasm backend runs its fused kernels on, once registered. */
+let wasmKernelNote = '';
 
 /** Makes `name` the active backend and says what was used. */
 export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
@@ -84,7 +103,12 @@ export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 		const pkg = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
 		setWasmPaths(join(dirname(pkg), 'dist') + '/');
 		registerWasmKernelOverrides();
-		await registerWasmLabKernels(readFileSync(labKernelsPath()));
+		wasmKernelNote = await registerWasmLabKernels(readFileSync(labKernelsPath('labKernels.wasm')), {
+			bytes: readFileSync(labKernelsPath('labKernelsThreads.wasm')),
+			count: kernelThreads(),
+			// unref: the helpers never keep the process alive
+			spawn: (data: HelperData) => void new Worker(HELPER_SOURCE, { eval: true, workerData: data }).unref()
+		});
 	} else if (name === 'webgpu') {
 		adapter = await registerWebgpu();
 	}
@@ -93,7 +117,10 @@ export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 	if (!ok || tf.getBackend() !== name) throw new BackendError(`backend ${name} failed to initialise`);
 	return {
 		backend: name,
-		backend_notes: [`chosen on the command line (Node: ${NODE_BACKENDS.join(', ')})`],
+		backend_notes: [
+			`chosen on the command line (Node: ${NODE_BACKENDS.join(', ')})`,
+			...(name === 'wasm' ? [`wasm: ${wasmKernelNote}`] : [])
+		],
 		adapter,
 		tfjs_version: tf.version_core,
 		app_version: APP_VERSION,

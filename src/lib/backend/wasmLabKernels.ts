@@ -1,11 +1,14 @@
 // The fused kernels (src/lib/core/model/fused.ts) for the wasm backend, run by the lab's own wasm
 // module (kernels/lab_kernels.c → labKernels.wasm: 128-bit SIMD, no libc). Each kernel copies its
 // inputs from tfjs's wasm heap into the module's memory, runs, and copies the result into a tfjs
-// output (AdamW: back into p, m and v, in place). Registered once the module's bytes are loaded:
-// by the CLI from disk (src/cli/nodeBackend.ts), by the worker over fetch (worker/backends.ts).
+// output (AdamW: back into p, m and v, in place). Products, softmax and GELU split their rows over
+// a pool of threads (kernelPool.ts) when there is shared memory. Registered once the module's bytes
+// are loaded: by the CLI from disk (src/cli/nodeBackend.ts), by the worker over fetch
+// (worker/backends.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { FUSED } from '../core/model/fused';
+import { onePool, threadPool, type KernelPool, type SpawnHelper } from './kernelPool';
 
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
 interface WasmBackendInternals {
@@ -17,20 +20,14 @@ interface WasmBackendInternals {
 type Ptr = number;
 /** labKernels.wasm's exports (kernels/lab_kernels.c). */
 interface LabKernelExports {
-	memory: WebAssembly.Memory;
 	__heap_base: WebAssembly.Global;
-	matmul(...args: number[]): void;
 	column_sum(x: Ptr, out: Ptr, R: number, C: number): void;
-	causal_softmax(s: Ptr, out: Ptr, N: number, T: number, Tk: number, scale: number): void;
-	softmax_grad(p: Ptr, dp: Ptr, out: Ptr, rows: number, L: number, scale: number): void;
 	row_stats(x: Ptr, out: Ptr, R: number, C: number, eps: number): void;
 	layer_norm(x: Ptr, stats: Ptr, w: Ptr, b: Ptr, out: Ptr, R: number, C: number): void;
 	layer_norm_grad_x(x: Ptr, stats: Ptr, w: Ptr, dy: Ptr, out: Ptr, R: number, C: number): void;
 	layer_norm_grad_w(x: Ptr, stats: Ptr, dy: Ptr, out: Ptr, R: number, C: number): void;
 	token_nll(logits: Ptr, targets: Ptr, out: Ptr, N: number, V: number): void;
 	token_nll_grad(logits: Ptr, targets: Ptr, dy: Ptr, out: Ptr, N: number, V: number): void;
-	gelu(x: Ptr, out: Ptr, n: number): void;
-	gelu_grad(x: Ptr, dy: Ptr, out: Ptr, n: number): void;
 	sum_squares(x: Ptr, n: number): number;
 	adamw(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, ...hyper: number[]): void;
 }
@@ -42,10 +39,16 @@ const rowsOf = (x: tf.TensorInfo): [number, number] => {
 	return [sizeOf(x.shape) / C, C];
 };
 
+/** The kernels split over threads (each takes a row range r0, r1 and a scratch pointer last). */
+const THREADED = ['matmul', 'causal_softmax', 'softmax_grad', 'gelu', 'gelu_grad'];
+
 /** The module's memory from __heap_base up, laid out afresh for each kernel call. */
 class Scratch {
 	private readonly base: number;
-	constructor(private readonly ex: LabKernelExports) {
+	constructor(
+		ex: LabKernelExports,
+		private readonly memory: WebAssembly.Memory
+	) {
 		this.base = (Number(ex.__heap_base.value) + 15) & ~15;
 	}
 
@@ -57,25 +60,30 @@ class Scratch {
 			at += (n * 4 + 15) & ~15;
 			return p;
 		});
-		const need = at - this.ex.memory.buffer.byteLength;
-		if (need > 0) this.ex.memory.grow(Math.ceil(need / 65536));
+		const need = at - this.memory.buffer.byteLength;
+		if (need > 0) this.memory.grow(Math.ceil(need / 65536));
 		return out;
 	}
 
 	f32(p: Ptr, n: number): Float32Array {
-		return new Float32Array(this.ex.memory.buffer, p, n);
+		return new Float32Array(this.memory.buffer, p, n);
 	}
 
 	i32(p: Ptr, n: number): Int32Array {
-		return new Int32Array(this.ex.memory.buffer, p, n);
+		return new Int32Array(this.memory.buffer, p, n);
 	}
 }
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-/** The kernels, over one instance of the module. */
-function kernels(ex: LabKernelExports): [string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]][] {
-	const scratch = new Scratch(ex);
+/** The kernels, over one instance of the module on `memory`, splitting the threaded ones over `pool`. */
+function kernels(
+	ex: LabKernelExports,
+	memory: WebAssembly.Memory,
+	pool: KernelPool
+): [string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]][] {
+	const scratch = new Scratch(ex, memory);
+	const none = () => 0;
 	const heap = (b: unknown) => b as WasmBackendInternals;
 
 	/**
@@ -122,36 +130,33 @@ function kernels(ex: LabKernelExports): [string, (args: Args) => tf.TensorInfo |
 				const N = transposeB ? bR : bC;
 				const shape = r === 3 ? [batch, M, N] : [M, N]; // (batch, M, N) or (M, N)
 				const ins = bias ? [a, b, bias] : [a, b];
+				const packSize = K * Math.ceil(N / 8) * 8; // B packed in panels of 8 columns, one buffer per thread
 				return one(
 					args,
 					ins,
 					shape,
 					(p) => {
-						const [pa, pb] = p;
 						const pbias = bias ? p[2] : 0;
-						const [pc, pack] = p.slice(ins.length);
-						ex.matmul(
-							pa,
-							pb,
-							pbias,
-							pc,
-							pack,
-							batch,
+						const pc = p[ins.length];
+						const packs = p[ins.length + 1];
+						const strides = [
+							r === 3 ? aR * aC : 0,
+							transposeA ? 1 : aC,
+							transposeA ? aC : 1,
+							r === 3 ? bR * bC : 0,
+							transposeB ? 1 : bC,
+							transposeB ? bC : 1
+						];
+						const alpha = Number(attr(args, 'alpha') ?? 1);
+						pool.run(
+							'matmul',
+							[p[0], p[1], pbias, pc, batch, M, N, K, ...strides, alpha],
 							M,
-							N,
-							K,
-							...[
-								r === 3 ? aR * aC : 0,
-								transposeA ? 1 : aC,
-								transposeA ? aC : 1,
-								r === 3 ? bR * bC : 0,
-								transposeB ? 1 : bC,
-								transposeB ? bC : 1,
-								Number(attr(args, 'alpha') ?? 1)
-							]
+							4,
+							(part) => packs + part * packSize * 4
 						);
 					},
-					[K * (Math.ceil(N / 8) * 8)] // B packed in panels of 8 columns
+					[packSize * pool.size]
 				);
 			}
 		],
@@ -169,7 +174,7 @@ function kernels(ex: LabKernelExports): [string, (args: Args) => tf.TensorInfo |
 				const s = input(args, 's');
 				const [N, T, Tk] = s.shape; // (N, T, Tk)
 				return one(args, [s], s.shape, ([ps, out]) =>
-					ex.causal_softmax(ps, out, N, T, Tk, Number(attr(args, 'scale')))
+					pool.run('causal_softmax', [ps, out, N, T, Tk, Number(attr(args, 'scale'))], N * T, 1, none)
 				);
 			}
 		],
@@ -179,7 +184,7 @@ function kernels(ex: LabKernelExports): [string, (args: Args) => tf.TensorInfo |
 				const [p, dp] = [input(args, 'p'), input(args, 'dp')];
 				const [rows, L] = rowsOf(p);
 				return one(args, [p, dp], p.shape, ([pp, pdp, out]) =>
-					ex.softmax_grad(pp, pdp, out, rows, L, Number(attr(args, 'scale')))
+					pool.run('softmax_grad', [pp, pdp, out, rows, L, Number(attr(args, 'scale'))], rows, 1, none)
 				);
 			}
 		],
@@ -241,14 +246,16 @@ function kernels(ex: LabKernelExports): [string, (args: Args) => tf.TensorInfo |
 			FUSED.gelu,
 			(args) => {
 				const x = input(args, 'x');
-				return one(args, [x], x.shape, ([px, out]) => ex.gelu(px, out, sizeOf(x.shape)));
+				const n = sizeOf(x.shape);
+				return one(args, [x], x.shape, ([px, out]) => pool.run('gelu', [px, out, n], n, 4, none));
 			}
 		],
 		[
 			FUSED.geluGrad,
 			(args) => {
 				const [x, dy] = [input(args, 'x'), input(args, 'dy')];
-				return one(args, [x, dy], x.shape, ([px, pd, out]) => ex.gelu_grad(px, pd, out, sizeOf(x.shape)));
+				const n = sizeOf(x.shape);
+				return one(args, [x, dy], x.shape, ([px, pd, out]) => pool.run('gelu_grad', [px, pd, out, n], n, 4, none));
 			}
 		],
 		[
@@ -285,17 +292,44 @@ function kernels(ex: LabKernelExports): [string, (args: Args) => tf.TensorInfo |
 	];
 }
 
-let registered = false;
+let registered: string | null = null;
 
-/** Instantiates labKernels.wasm from its bytes and registers its kernels for the wasm backend (once). */
-export async function registerWasmLabKernels(bytes: BufferSource): Promise<void> {
-	if (registered) return;
-	const { instance } = await WebAssembly.instantiate(bytes, {});
-	const ex = instance.exports as unknown as LabKernelExports;
-	for (const [kernelName, kernelFunc] of kernels(ex))
-		tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-	registered = true;
+/** The lab kernels' threads: the shared-memory build, how many, and how to start a helper. */
+export interface KernelThreads {
+	bytes: BufferSource;
+	count: number;
+	spawn: SpawnHelper;
 }
 
-/** Where the module is, for a loader that fetches or reads it. */
+/**
+ * Instantiates the lab's kernels and registers them for the wasm backend (once): on `threads`
+ * threads with the shared-memory build when given (and more than one), else on one. Returns what
+ * runs, for the run's provenance.
+ */
+export async function registerWasmLabKernels(bytes: BufferSource, threads?: KernelThreads): Promise<string> {
+	if (registered) return registered;
+	let ex: LabKernelExports;
+	let memory: WebAssembly.Memory;
+	let pool: KernelPool;
+	if (threads && threads.count > 1) {
+		const module = await WebAssembly.compile(threads.bytes);
+		memory = new WebAssembly.Memory({ initial: 2, maximum: 32768, shared: true });
+		const instance = await WebAssembly.instantiate(module, { env: { memory } });
+		ex = instance.exports as unknown as LabKernelExports;
+		const all = instance.exports as unknown as Record<string, (...a: number[]) => unknown>;
+		pool = threadPool(all, module, memory, THREADED, threads.count, threads.spawn);
+	} else {
+		memory = new WebAssembly.Memory({ initial: 2 });
+		const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+		ex = instance.exports as unknown as LabKernelExports;
+		pool = onePool(instance.exports as unknown as Record<string, (...a: number[]) => unknown>);
+	}
+	for (const [kernelName, kernelFunc] of kernels(ex, memory, pool))
+		tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+	registered = `the lab's fused kernels (kernels/lab_kernels.c) on ${pool.size} thread${pool.size === 1 ? '' : 's'}`;
+	return registered;
+}
+
+/** Where the modules are, for a loader that fetches or reads them. */
 export const LAB_KERNELS_URL = new URL('./labKernels.wasm', import.meta.url);
+export const LAB_KERNELS_THREADS_URL = new URL('./labKernelsThreads.wasm', import.meta.url);

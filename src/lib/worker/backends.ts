@@ -11,7 +11,8 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerWasmKernelOverrides } from '../backend/wasmKernels';
-import { LAB_KERNELS_URL, registerWasmLabKernels } from '../backend/wasmLabKernels';
+import { HELPER_SOURCE, type HelperData } from '../backend/kernelPool';
+import { LAB_KERNELS_THREADS_URL, LAB_KERNELS_URL, registerWasmLabKernels } from '../backend/wasmLabKernels';
 import { registerWebgpuKernels } from '../backend/webgpuKernels';
 import { BACKENDS as AUTO_ORDER, type BackendChoice, type BackendName } from '../core/config';
 import { AUTO_GIVE_UP_FACTOR, autoNote, fastest, type BackendTiming } from '../core/train/autoSelect';
@@ -31,19 +32,33 @@ setThreadsCount(Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)));
 
 let labKernels: Promise<string> | null = null;
 
+const fetchBytes = async (url: URL) => {
+	const r = await fetch(url);
+	if (!r.ok) throw new Error(`${url.pathname}: ${r.status} ${r.statusText}`);
+	return r.arrayBuffer();
+};
+
+/** A helper thread for the lab's kernels: a Web Worker running HELPER_SOURCE from a blob URL. */
+function spawnHelper(data: HelperData): void {
+	const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
+	new Worker(url).postMessage(data);
+	URL.revokeObjectURL(url);
+}
+
 /**
- * Loads the lab's wasm kernels (kernels/lab_kernels.c) once; says whether they run. Without them
- * (the file could not be fetched) wasm trains on tfjs's own kernels, slower, and the run says so.
+ * Loads the lab's wasm kernels (kernels/lab_kernels.c) once: on one thread per core (up to 4)
+ * when the page is cross-origin isolated (shared memory), else on one. Says what runs; without
+ * them (the file could not be fetched) wasm trains on tfjs's own kernels, slower, and says so.
  */
 function loadLabKernels(): Promise<string> {
-	labKernels ??= fetch(LAB_KERNELS_URL)
-		.then((r) => {
-			if (!r.ok) throw new Error(`${r.status} ${r.statusText}`);
-			return r.arrayBuffer();
-		})
-		.then(registerWasmLabKernels)
+	const isolated = self.crossOriginIsolated === true;
+	const count = isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+	labKernels ??= Promise.all([fetchBytes(LAB_KERNELS_URL), count > 1 ? fetchBytes(LAB_KERNELS_THREADS_URL) : null])
+		.then(([one, threaded]) =>
+			registerWasmLabKernels(one, threaded ? { bytes: threaded, count, spawn: spawnHelper } : undefined)
+		)
 		.then(
-			() => "wasm: the lab's fused kernels (kernels/lab_kernels.c)",
+			(what) => `wasm: ${what}${isolated ? '' : ' (the page is not cross-origin isolated: no shared memory for more)'}`,
 			(err: Error) => `wasm: the lab's fused kernels did not load (${err.message}); tfjs's own kernels are used, slower`
 		);
 	return labKernels;
@@ -77,7 +92,7 @@ function adapterOf(name: BackendName): BackendReport['adapter'] {
 
 function threadsNote(threads: number, isolated: boolean): string {
 	const t = `${threads} thread${threads === 1 ? '' : 's'}`;
-	if (isolated) return `wasm: ${t} (page cross-origin isolated)`;
+	if (isolated) return `wasm: tfjs's own kernels on ${t} (page cross-origin isolated)`;
 	return `wasm: ${t} (page not cross-origin isolated, so no SharedArrayBuffer: serve it with COOP/COEP headers or load it again once the service worker is active; see docs/deploy.md)`;
 }
 

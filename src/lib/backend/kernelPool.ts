@@ -1,0 +1,106 @@
+// Threads for the lab's wasm kernels: helpers (Node worker_threads, or Web Workers from a blob)
+// each instantiate labKernelsThreads.wasm on the same shared WebAssembly.Memory, and a kernel's
+// rows are split between the caller and them. The caller is a worker thread (the training worker,
+// or Node's main thread), so it may block: it posts a job in a shared control block, runs its own
+// share, and waits (Atomics.wait) until every helper has run its share. Without shared memory (a
+// page that is not cross-origin isolated) the pool is the caller alone.
+
+/** Runs kernel `fn` of the module over `rows`, split into shares of a multiple of `align` rows. */
+export interface KernelPool {
+	/** Threads, the caller included. */
+	readonly size: number;
+	run(fn: string, args: number[], rows: number, align: number, scratch: (part: number) => number): void;
+}
+
+type Exports = Record<string, (...args: number[]) => unknown>;
+
+/** The caller alone. */
+export function onePool(ex: Exports): KernelPool {
+	return { size: 1, run: (fn, args, rows, _align, scratch) => void ex[fn](...args, 0, rows, scratch(0)) };
+}
+
+// control block (Int32): the job's sequence number, helpers done, the kernel's index (−1: stop), args
+const SEQ = 0;
+const DONE = 1;
+const FN = 2;
+const NARGS = 3;
+/** Float64 slots: the arguments, then (r0, r1, scratch) per share from SHARES on. */
+const SHARES = 48;
+
+/**
+ * The helper's code, run as a Node worker (eval) or a Web Worker (blob URL). It gets the module,
+ * the memory and the control block, then runs each job's share until told to stop.
+ */
+export const HELPER_SOURCE = `
+const start = ({ module, memory, control, slots, names, part }) => {
+	const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+	const c = new Int32Array(control);
+	const a = new Float64Array(slots);
+	let seen = 0;
+	for (;;) {
+		Atomics.wait(c, ${SEQ}, seen);
+		seen = Atomics.load(c, ${SEQ});
+		const fn = c[${FN}];
+		if (fn < 0) return;
+		const args = Array.from(a.subarray(0, c[${NARGS}]));
+		const at = ${SHARES} + 3 * part;
+		ex[names[fn]](...args, a[at], a[at + 1], a[at + 2]);
+		Atomics.add(c, ${DONE}, 1);
+		Atomics.notify(c, ${DONE});
+	}
+};
+if (typeof require === 'function') {
+	const { workerData } = require('node:worker_threads');
+	start(workerData);
+} else {
+	self.onmessage = (e) => start(e.data);
+}
+`;
+
+/** What a helper is started with (structured-cloned: the module and the memory are shared). */
+export interface HelperData {
+	module: WebAssembly.Module;
+	memory: WebAssembly.Memory;
+	control: SharedArrayBuffer;
+	slots: SharedArrayBuffer;
+	names: string[];
+	/** Its share's index (1 …; the caller is 0). */
+	part: number;
+}
+
+/** Starts one helper running HELPER_SOURCE (it runs until its process or worker ends). */
+export type SpawnHelper = (data: HelperData) => void;
+
+/** The caller and `threads − 1` helpers on `memory` (shared), running `module`'s kernels `names`. */
+export function threadPool(
+	ex: Exports,
+	module: WebAssembly.Module,
+	memory: WebAssembly.Memory,
+	names: string[],
+	threads: number,
+	spawn: SpawnHelper
+): KernelPool {
+	const control = new SharedArrayBuffer(16 * 4);
+	const slots = new SharedArrayBuffer((SHARES + 3 * threads) * 8);
+	const c = new Int32Array(control);
+	const a = new Float64Array(slots);
+	for (let part = 1; part < threads; part++) spawn({ module, memory, control, slots, names, part });
+	return {
+		size: threads,
+		run(fn, args, rows, align, scratch) {
+			const share = Math.ceil(rows / threads / align) * align;
+			if (rows < 2 * align || share === 0) return void ex[fn](...args, 0, rows, scratch(0));
+			a.set(args);
+			for (let part = 0; part < threads; part++)
+				a.set([Math.min(rows, part * share), Math.min(rows, (part + 1) * share), scratch(part)], SHARES + 3 * part);
+			c[FN] = names.indexOf(fn);
+			c[NARGS] = args.length;
+			Atomics.store(c, DONE, 0);
+			Atomics.add(c, SEQ, 1);
+			Atomics.notify(c, SEQ);
+			ex[fn](...args, a[SHARES], a[SHARES + 1], a[SHARES + 2]);
+			for (let done = Atomics.load(c, DONE); done < threads - 1; done = Atomics.load(c, DONE))
+				Atomics.wait(c, DONE, done);
+		}
+	};
+}
