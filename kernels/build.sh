@@ -2,7 +2,7 @@
 # Builds the lab's wasm kernels from kernels/lab_kernels.c with Debian's clang and lld (apt install
 # clang lld): wasm32, 128-bit SIMD, no libc, memory imported from JS. Two binaries:
 #   src/lib/backend/labKernels.wasm         one thread (any page)
-#   src/lib/backend/labKernelsThreads.wasm  shared memory, for a pool of threads (isolated pages, Node)
+#   src/lib/backend/labKernelsThreads.wasm  shared memory (up to 4 GB, as tfjs's threaded build), for a pool of threads
 # `npm run build:kernels` runs it; CI rebuilds them and fails when a committed binary differs (`--check`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ COMMON=(--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin-memset -fno-builtin
 	-Wl,--no-entry -Wl,--export=__heap_base -Wl,--strip-all -Wl,--import-memory -Wl,-z,stack-size=4096)
 build_one() { clang "${COMMON[@]}" -o "$1" kernels/lab_kernels.c; }
 build_threads() {
-	clang "${COMMON[@]}" -matomics -mbulk-memory -Wl,--shared-memory -Wl,--max-memory=2147483648 \
+	clang "${COMMON[@]}" -matomics -mbulk-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 \
 		-o "$1" kernels/lab_kernels.c
 }
 check() { # built file, committed file

@@ -8,7 +8,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerWasmKernelOverrides } from '../lib/backend/wasmKernels';
-import { registerWasmLabKernels } from '../lib/backend/wasmLabKernels';
+import { kernelModeNote, registerWasmLabKernels, type KernelMode } from '../lib/backend/wasmLabKernels';
 import { HELPER_SOURCE, type HelperData } from '../lib/backend/kernelPool';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -91,8 +91,8 @@ function kernelThreads(): number {
 	return n;
 }
 
-/** What the wasm backend runs its fused kernels on, once registered. */
-let wasmKernelNote = '';
+/** Instantiates the lab's wasm kernels for the active wasm backend; says how they run. */
+let prepareKernels: ((backend: unknown) => Promise<KernelMode>) | null = null;
 
 /** Makes `name` the active backend and says what was used. */
 export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
@@ -103,7 +103,7 @@ export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 		const pkg = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
 		setWasmPaths(join(dirname(pkg), 'dist') + '/');
 		registerWasmKernelOverrides();
-		wasmKernelNote = await registerWasmLabKernels(readFileSync(labKernelsPath('labKernels.wasm')), {
+		prepareKernels = await registerWasmLabKernels(readFileSync(labKernelsPath('labKernels.wasm')), {
 			bytes: readFileSync(labKernelsPath('labKernelsThreads.wasm')),
 			count: kernelThreads(),
 			// unref: the helpers never keep the process alive
@@ -115,11 +115,13 @@ export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 	const ok = await tf.setBackend(name);
 	await tf.ready();
 	if (!ok || tf.getBackend() !== name) throw new BackendError(`backend ${name} failed to initialise`);
+	// the lab's wasm kernels, started for this backend before any kernel runs
+	const kernelNote = name === 'wasm' && prepareKernels ? kernelModeNote(await prepareKernels(tf.backend())) : null;
 	return {
 		backend: name,
 		backend_notes: [
 			`chosen on the command line (Node: ${NODE_BACKENDS.join(', ')})`,
-			...(name === 'wasm' ? [`wasm: ${wasmKernelNote}`] : [])
+			...(kernelNote ? [kernelNote] : [])
 		],
 		adapter,
 		tfjs_version: tf.version_core,

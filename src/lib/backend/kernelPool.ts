@@ -19,11 +19,16 @@ export function onePool(ex: Exports): KernelPool {
 	return { size: 1, run: (fn, args, rows, _align, scratch) => void ex[fn](...args, 0, rows, scratch(0)) };
 }
 
-// control block (Int32): the job's sequence number, helpers done, the kernel's index (−1: stop), args
+// control block (Int32): the job's sequence number, helpers done, the kernel's index (−1: stop),
+// the number of arguments, and helpers that failed to start (they still count each job as done,
+// so the caller never waits forever, and it throws instead)
 const SEQ = 0;
 const DONE = 1;
 const FN = 2;
 const NARGS = 3;
+const FAILED = 4;
+/** Helpers started (instantiated, or failed to): the pool is used only once all have. */
+const STARTED = 5;
 /** Float64 slots: the arguments, then (r0, r1, scratch) per share from SHARES on. */
 const SHARES = 48;
 
@@ -33,9 +38,15 @@ const SHARES = 48;
  */
 export const HELPER_SOURCE = `
 const start = ({ module, memory, control, slots, names, part }) => {
-	const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 	const c = new Int32Array(control);
 	const a = new Float64Array(slots);
+	let ex = null;
+	try {
+		ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+	} catch (err) {
+		Atomics.add(c, ${FAILED}, 1);
+	}
+	Atomics.add(c, ${STARTED}, 1);
 	let seen = 0;
 	for (;;) {
 		Atomics.wait(c, ${SEQ}, seen);
@@ -44,7 +55,7 @@ const start = ({ module, memory, control, slots, names, part }) => {
 		if (fn < 0) return;
 		const args = Array.from(a.subarray(0, c[${NARGS}]));
 		const at = ${SHARES} + 3 * part;
-		ex[names[fn]](...args, a[at], a[at + 1], a[at + 2]);
+		if (ex) ex[names[fn]](...args, a[at], a[at + 1], a[at + 2]);
 		Atomics.add(c, ${DONE}, 1);
 		Atomics.notify(c, ${DONE});
 	}
@@ -71,20 +82,36 @@ export interface HelperData {
 /** Starts one helper running HELPER_SOURCE (it runs until its process or worker ends). */
 export type SpawnHelper = (data: HelperData) => void;
 
-/** The caller and `threads − 1` helpers on `memory` (shared), running `module`'s kernels `names`. */
-export function threadPool(
+/**
+ * The caller and `threads − 1` helpers on `memory` (shared), running `module`'s kernels `names`;
+ * resolves once every helper has started. A helper is a worker its creator must let start (a
+ * browser worker loads through its parent's event loop), so the caller never blocks on one that
+ * has not: this waits asynchronously, and gives up after `timeoutMs`.
+ */
+export async function threadPool(
 	ex: Exports,
 	module: WebAssembly.Module,
 	memory: WebAssembly.Memory,
 	names: string[],
 	threads: number,
-	spawn: SpawnHelper
-): KernelPool {
+	spawn: SpawnHelper,
+	timeoutMs = 20_000
+): Promise<KernelPool> {
 	const control = new SharedArrayBuffer(16 * 4);
 	const slots = new SharedArrayBuffer((SHARES + 3 * threads) * 8);
 	const c = new Int32Array(control);
 	const a = new Float64Array(slots);
 	for (let part = 1; part < threads; part++) spawn({ module, memory, control, slots, names, part });
+	const started = Date.now();
+	while (Atomics.load(c, STARTED) < threads - 1) {
+		if (Date.now() - started > timeoutMs)
+			throw new Error(
+				`${threads - 1 - Atomics.load(c, STARTED)} helper thread(s) did not start in ${timeoutMs / 1000} s`
+			);
+		await new Promise((resolve) => setTimeout(resolve, 5));
+	}
+	if (Atomics.load(c, FAILED) > 0)
+		throw new Error(`${Atomics.load(c, FAILED)} helper thread(s) could not instantiate the module`);
 	return {
 		size: threads,
 		run(fn, args, rows, align, scratch) {

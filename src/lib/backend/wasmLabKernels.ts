@@ -14,7 +14,14 @@ import { onePool, threadPool, type KernelPool, type SpawnHelper } from './kernel
 interface WasmBackendInternals {
 	typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
 	makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-	dataIdMap: { get(dataId: tf.DataId): { refCount: number } };
+	dataIdMap: { get(dataId: tf.DataId): { refCount: number; memoryOffset: number } };
+	/** tfjs's emscripten module: its allocator, and its memory (`asm.memory`, or `wasmMemory` when threaded). */
+	wasm: {
+		_malloc(bytes: number): number;
+		_free(ptr: number): void;
+		asm?: { memory?: WebAssembly.Memory };
+		wasmMemory?: WebAssembly.Memory;
+	};
 }
 
 type Ptr = number;
@@ -76,20 +83,88 @@ class Scratch {
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-/** The kernels, over one instance of the module on `memory`, splitting the threaded ones over `pool`. */
-function kernels(
-	ex: LabKernelExports,
-	memory: WebAssembly.Memory,
-	pool: KernelPool
-): [string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]][] {
+/**
+ * How the kernels reach tensors: in tfjs's own memory, where the module runs on it (direct: no
+ * copies), or copied into the module's own memory and back.
+ */
+interface Heap {
+	/** Runs `body` on pointers to the inputs, the new outputs and `extra` scratch arrays (counts of f32). */
+	call(
+		backend: WasmBackendInternals,
+		ins: tf.TensorInfo[],
+		outs: number[][],
+		body: (p: Ptr[]) => void,
+		extra: number[]
+	): tf.TensorInfo[];
+	/** Runs `body` on pointers to tensors updated in place. */
+	inPlace(backend: WasmBackendInternals, ts: tf.TensorInfo[], written: number[], body: (p: Ptr[]) => void): void;
+	/** A view of the memory the kernels run on. */
+	f32(p: Ptr, n: number): Float32Array;
+}
+
+/** The module on tfjs's own memory: pointers are the tensors' offsets; scratch from tfjs's allocator. */
+function directHeap(memory: WebAssembly.Memory): Heap {
+	const offset = (b: WasmBackendInternals, t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
+	return {
+		call(backend, ins, outs, body, extra) {
+			const results = outs.map((shape) => backend.makeOutput(shape, 'float32'));
+			const scratch = extra.map((n) => backend.wasm._malloc(n * 4));
+			try {
+				body([...ins.map((t) => offset(backend, t)), ...results.map((t) => offset(backend, t)), ...scratch]);
+			} finally {
+				scratch.forEach((p) => backend.wasm._free(p));
+			}
+			return results;
+		},
+		inPlace: (backend, ts, _written, body) => body(ts.map((t) => offset(backend, t))),
+		f32: (p, n) => new Float32Array(memory.buffer, p, n)
+	};
+}
+
+/** The module on its own memory: inputs copied in, outputs copied out. */
+function copyHeap(ex: LabKernelExports, memory: WebAssembly.Memory): Heap {
 	const scratch = new Scratch(ex, memory);
+	return {
+		call(backend, ins, outs, body, extra) {
+			const results = outs.map((shape) => backend.makeOutput(shape, 'float32')); // before any heap view
+			const ptrs = scratch.layout([...ins.map((t) => sizeOf(t.shape)), ...outs.map(sizeOf), ...extra]);
+			ins.forEach((t, i) => {
+				const src = backend.typedArrayFromHeap(t);
+				(t.dtype === 'int32' ? scratch.i32(ptrs[i], src.length) : scratch.f32(ptrs[i], src.length)).set(src);
+			});
+			body(ptrs);
+			results.forEach((r, j) => {
+				const at = ptrs[ins.length + j];
+				(backend.typedArrayFromHeap(r) as Float32Array).set(scratch.f32(at, sizeOf(outs[j])));
+			});
+			return results;
+		},
+		inPlace(backend, ts, written, body) {
+			const ptrs = scratch.layout(ts.map((t) => sizeOf(t.shape)));
+			ts.forEach((t, i) => scratch.f32(ptrs[i], sizeOf(t.shape)).set(backend.typedArrayFromHeap(t)));
+			body(ptrs);
+			for (const i of written)
+				(backend.typedArrayFromHeap(ts[i]) as Float32Array).set(scratch.f32(ptrs[i], sizeOf(ts[i].shape)));
+		},
+		f32: (p, n) => scratch.f32(p, n)
+	};
+}
+
+/** The module's instance, how it reaches tensors, and its threads. */
+interface Runtime {
+	ex: LabKernelExports;
+	heap: Heap;
+	pool: KernelPool;
+}
+
+/** The kernels, run by the runtime `runtimeFor` gives for the backend of each call. */
+function kernels(
+	runtimeFor: (backend: WasmBackendInternals) => Runtime
+): [string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]][] {
 	const none = () => 0;
 	const heap = (b: unknown) => b as WasmBackendInternals;
+	const rt = (args: Args) => runtimeFor(heap(args.backend));
 
-	/**
-	 * Runs `body` with `ins` copied into the module at the first offsets and room for outputs of
-	 * `outCounts` after them; each output is copied into a new tfjs tensor of its shape.
-	 */
 	function call(
 		args: Args,
 		ins: tf.TensorInfo[],
@@ -97,19 +172,7 @@ function kernels(
 		body: (ptrs: Ptr[]) => void,
 		extra: number[] = []
 	): tf.TensorInfo[] {
-		const backend = heap(args.backend);
-		const results = outs.map((shape) => backend.makeOutput(shape, 'float32')); // before any heap view
-		const ptrs = scratch.layout([...ins.map((t) => sizeOf(t.shape)), ...outs.map(sizeOf), ...extra]);
-		ins.forEach((t, i) => {
-			const src = backend.typedArrayFromHeap(t);
-			(t.dtype === 'int32' ? scratch.i32(ptrs[i], src.length) : scratch.f32(ptrs[i], src.length)).set(src);
-		});
-		body(ptrs);
-		results.forEach((r, j) => {
-			const at = ptrs[ins.length + j];
-			(backend.typedArrayFromHeap(r) as Float32Array).set(scratch.f32(at, sizeOf(outs[j])));
-		});
-		return results;
+		return rt(args).heap.call(heap(args.backend), ins, outs, body, extra);
 	}
 	const one = (args: Args, ins: tf.TensorInfo[], shape: number[], body: (p: Ptr[]) => void, extra?: number[]) =>
 		call(args, ins, [shape], body, extra)[0];
@@ -148,15 +211,15 @@ function kernels(
 							transposeB ? bC : 1
 						];
 						const alpha = Number(attr(args, 'alpha') ?? 1);
-						pool.run(
+						rt(args).pool.run(
 							'matmul',
 							[p[0], p[1], pbias, pc, batch, M, N, K, ...strides, alpha],
 							M,
 							4,
-							(part) => packs + part * packSize * 4
+							(part: number) => packs + part * packSize * 4
 						);
 					},
-					[packSize * pool.size]
+					[packSize * rt(args).pool.size]
 				);
 			}
 		],
@@ -165,7 +228,7 @@ function kernels(
 			(args) => {
 				const x = input(args, 'x');
 				const [R, C] = rowsOf(x);
-				return one(args, [x], [C], ([px, out]) => ex.column_sum(px, out, R, C));
+				return one(args, [x], [C], ([px, out]) => rt(args).ex.column_sum(px, out, R, C));
 			}
 		],
 		[
@@ -174,7 +237,7 @@ function kernels(
 				const s = input(args, 's');
 				const [N, T, Tk] = s.shape; // (N, T, Tk)
 				return one(args, [s], s.shape, ([ps, out]) =>
-					pool.run('causal_softmax', [ps, out, N, T, Tk, Number(attr(args, 'scale'))], N * T, 1, none)
+					rt(args).pool.run('causal_softmax', [ps, out, N, T, Tk, Number(attr(args, 'scale'))], N * T, 1, none)
 				);
 			}
 		],
@@ -184,7 +247,7 @@ function kernels(
 				const [p, dp] = [input(args, 'p'), input(args, 'dp')];
 				const [rows, L] = rowsOf(p);
 				return one(args, [p, dp], p.shape, ([pp, pdp, out]) =>
-					pool.run('softmax_grad', [pp, pdp, out, rows, L, Number(attr(args, 'scale'))], rows, 1, none)
+					rt(args).pool.run('softmax_grad', [pp, pdp, out, rows, L, Number(attr(args, 'scale'))], rows, 1, none)
 				);
 			}
 		],
@@ -193,7 +256,7 @@ function kernels(
 			(args) => {
 				const x = input(args, 'x');
 				const [R, C] = rowsOf(x);
-				return one(args, [x], [R, 2], ([px, out]) => ex.row_stats(px, out, R, C, Number(attr(args, 'eps'))));
+				return one(args, [x], [R, 2], ([px, out]) => rt(args).ex.row_stats(px, out, R, C, Number(attr(args, 'eps'))));
 			}
 		],
 		[
@@ -202,7 +265,7 @@ function kernels(
 				const [x, stats, w, b] = ['x', 'stats', 'w', 'b'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
 				return one(args, [x, stats, w, b], x.shape, ([px, ps, pw, pb, out]) =>
-					ex.layer_norm(px, ps, pw, pb, out, R, C)
+					rt(args).ex.layer_norm(px, ps, pw, pb, out, R, C)
 				);
 			}
 		],
@@ -212,7 +275,7 @@ function kernels(
 				const [x, stats, w, dy] = ['x', 'stats', 'w', 'dy'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
 				return one(args, [x, stats, w, dy], x.shape, ([px, ps, pw, pd, out]) =>
-					ex.layer_norm_grad_x(px, ps, pw, pd, out, R, C)
+					rt(args).ex.layer_norm_grad_x(px, ps, pw, pd, out, R, C)
 				);
 			}
 		],
@@ -221,7 +284,9 @@ function kernels(
 			(args) => {
 				const [x, stats, dy] = ['x', 'stats', 'dy'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
-				return one(args, [x, stats, dy], [C], ([px, ps, pd, out]) => ex.layer_norm_grad_w(px, ps, pd, out, R, C));
+				return one(args, [x, stats, dy], [C], ([px, ps, pd, out]) =>
+					rt(args).ex.layer_norm_grad_w(px, ps, pd, out, R, C)
+				);
 			}
 		],
 		[
@@ -229,7 +294,7 @@ function kernels(
 			(args) => {
 				const [logits, targets] = [input(args, 'logits'), input(args, 'targets')];
 				const [N, V] = logits.shape; // (N, V), targets (N) int32
-				return one(args, [logits, targets], [N], ([pl, pt, out]) => ex.token_nll(pl, pt, out, N, V));
+				return one(args, [logits, targets], [N], ([pl, pt, out]) => rt(args).ex.token_nll(pl, pt, out, N, V));
 			}
 		],
 		[
@@ -238,7 +303,7 @@ function kernels(
 				const [logits, targets, dy] = [input(args, 'logits'), input(args, 'targets'), input(args, 'dy')];
 				const [N, V] = logits.shape;
 				return one(args, [logits, targets, dy], [N, V], ([pl, pt, pd, out]) =>
-					ex.token_nll_grad(pl, pt, pd, out, N, V)
+					rt(args).ex.token_nll_grad(pl, pt, pd, out, N, V)
 				);
 			}
 		],
@@ -247,7 +312,7 @@ function kernels(
 			(args) => {
 				const x = input(args, 'x');
 				const n = sizeOf(x.shape);
-				return one(args, [x], x.shape, ([px, out]) => pool.run('gelu', [px, out, n], n, 4, none));
+				return one(args, [x], x.shape, ([px, out]) => rt(args).pool.run('gelu', [px, out, n], n, 4, none));
 			}
 		],
 		[
@@ -255,7 +320,9 @@ function kernels(
 			(args) => {
 				const [x, dy] = [input(args, 'x'), input(args, 'dy')];
 				const n = sizeOf(x.shape);
-				return one(args, [x, dy], x.shape, ([px, pd, out]) => pool.run('gelu_grad', [px, pd, out, n], n, 4, none));
+				return one(args, [x, dy], x.shape, ([px, pd, out]) =>
+					rt(args).pool.run('gelu_grad', [px, pd, out, n], n, 4, none)
+				);
 			}
 		],
 		[
@@ -264,9 +331,10 @@ function kernels(
 				const xs = Object.keys(args.inputs)
 					.sort()
 					.map((k) => args.inputs[k] as tf.TensorInfo);
+				const { ex, heap: h } = rt(args);
 				return one(args, xs, [xs.length], (p) => {
-					const out = scratch.f32(p[xs.length], xs.length);
-					xs.forEach((x, i) => (out[i] = ex.sum_squares(p[i], sizeOf(x.shape))));
+					const sums = xs.map((x, i) => ex.sum_squares(p[i], sizeOf(x.shape)));
+					h.f32(p[xs.length], xs.length).set(sums);
 				});
 			}
 		],
@@ -279,20 +347,17 @@ function kernels(
 					if (backend.dataIdMap.get(t.dataId).refCount !== 1)
 						throw new Error('LabAdamW (wasm): a tensor updated in place shares its buffer with another tensor');
 				const n = sizeOf(p.shape);
-				const ptrs = scratch.layout([n, n, n, n]);
-				[p, g, m, v].forEach((t, i) => scratch.f32(ptrs[i], n).set(backend.typedArrayFromHeap(t)));
 				const h = ['lr', 'beta1', 'beta2', 'eps', 'bc1', 'bc2', 'decay', 'gradScale'].map((k) => Number(attr(args, k)));
-				ex.adamw(ptrs[0], ptrs[1], ptrs[2], ptrs[3], n, ...h);
-				[p, m, v].forEach((t, i) =>
-					(backend.typedArrayFromHeap(t) as Float32Array).set(scratch.f32(ptrs[[0, 2, 3][i]], n))
-				);
+				const { ex, heap: where } = rt(args);
+				where.inPlace(backend, [p, g, m, v], [0, 2, 3], (q) => ex.adamw(q[0], q[1], q[2], q[3], n, ...h));
 				return [];
 			}
 		]
 	];
 }
 
-let registered: string | null = null;
+/** Once registered: prepares the module for the wasm backend instance (once) and says how it runs. */
+let registered: ((backend: unknown) => Promise<KernelMode>) | null = null;
 
 /** The lab kernels' threads: the shared-memory build, how many, and how to start a helper. */
 export interface KernelThreads {
@@ -301,33 +366,72 @@ export interface KernelThreads {
 	spawn: SpawnHelper;
 }
 
+/** How the kernels run: on tfjs's memory or their own, on how many threads; why not on more. */
+export type KernelMode = { direct: boolean; threads: number; fallback?: string };
+
 /**
- * Instantiates the lab's kernels and registers them for the wasm backend (once): on `threads`
- * threads with the shared-memory build when given (and more than one), else on one. Returns what
- * runs, for the run's provenance.
+ * Registers the lab's kernels for the wasm backend (once). The module is instantiated for the
+ * backend's instance, when tfjs's memory is known: with one thread on tfjs's own (plain) memory
+ * (no copies); with threads on its own shared memory, copying tensors in and out. (Threads on
+ * tfjs's threaded build's shared memory hung in Chromium: left for later, see docs/performance.md.)
+ * Returns `prepare(backend)`, which both entries await right after the wasm backend starts: it
+ * instantiates the module for that backend, starts the helper threads (waiting until they run),
+ * and says how it runs (for the run's provenance). Threads that cannot start leave one thread,
+ * and the note says why.
  */
-export async function registerWasmLabKernels(bytes: BufferSource, threads?: KernelThreads): Promise<string> {
+export async function registerWasmLabKernels(
+	bytes: BufferSource,
+	threads?: KernelThreads
+): Promise<(backend: unknown) => Promise<KernelMode>> {
 	if (registered) return registered;
-	let ex: LabKernelExports;
-	let memory: WebAssembly.Memory;
-	let pool: KernelPool;
-	if (threads && threads.count > 1) {
-		const module = await WebAssembly.compile(threads.bytes);
-		memory = new WebAssembly.Memory({ initial: 2, maximum: 32768, shared: true });
-		const instance = await WebAssembly.instantiate(module, { env: { memory } });
-		ex = instance.exports as unknown as LabKernelExports;
-		const all = instance.exports as unknown as Record<string, (...a: number[]) => unknown>;
-		pool = threadPool(all, module, memory, THREADED, threads.count, threads.spawn);
-	} else {
-		memory = new WebAssembly.Memory({ initial: 2 });
-		const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
-		ex = instance.exports as unknown as LabKernelExports;
-		pool = onePool(instance.exports as unknown as Record<string, (...a: number[]) => unknown>);
-	}
-	for (const [kernelName, kernelFunc] of kernels(ex, memory, pool))
+	const one = await WebAssembly.compile(bytes);
+	const shared = threads && threads.count > 1 ? await WebAssembly.compile(threads.bytes) : null;
+	let runtime: Runtime | null = null;
+	let mode: KernelMode = { direct: false, threads: 1 };
+	const exportsOf = (i: WebAssembly.Instance) => i.exports as unknown as LabKernelExports;
+	const all = (i: WebAssembly.Instance) => i.exports as unknown as Record<string, (...a: number[]) => unknown>;
+	/** One thread: on tfjs's own (plain) memory when it is reachable, else on its own memory. */
+	const oneThread = (backend: WasmBackendInternals): Runtime => {
+		const tfjsMemory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
+		const plain =
+			tfjsMemory && !(typeof SharedArrayBuffer !== 'undefined' && tfjsMemory.buffer instanceof SharedArrayBuffer);
+		const memory = plain ? tfjsMemory : new WebAssembly.Memory({ initial: 2 });
+		const instance = new WebAssembly.Instance(one, { env: { memory } });
+		mode = { direct: !!plain, threads: 1 };
+		const heap = plain ? directHeap(memory) : copyHeap(exportsOf(instance), memory);
+		return { ex: exportsOf(instance), heap, pool: onePool(all(instance)) };
+	};
+	// a kernel before prepare() (never in the lab: both entries prepare first) runs on one thread
+	const runtimeFor = (backend: WasmBackendInternals): Runtime => (runtime ??= oneThread(backend));
+	for (const [kernelName, kernelFunc] of kernels(runtimeFor))
 		tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-	registered = `the lab's fused kernels (kernels/lab_kernels.c) on ${pool.size} thread${pool.size === 1 ? '' : 's'}`;
+	registered = async (backend: unknown) => {
+		if (runtime) return mode;
+		if (shared && threads) {
+			// threads: the module's own shared memory, tensors copied in and out
+			const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
+			const instance = new WebAssembly.Instance(shared, { env: { memory } });
+			try {
+				const pool = await threadPool(all(instance), shared, memory, THREADED, threads.count, threads.spawn);
+				runtime = { ex: exportsOf(instance), heap: copyHeap(exportsOf(instance), memory), pool };
+				mode = { direct: false, threads: threads.count };
+				return mode;
+			} catch (err) {
+				runtime = oneThread(backend as WasmBackendInternals);
+				return { ...mode, fallback: (err as Error).message };
+			}
+		}
+		runtime = oneThread(backend as WasmBackendInternals);
+		return mode;
+	};
 	return registered;
+}
+
+/** A run's provenance line for a kernel mode. */
+export function kernelModeNote(mode: KernelMode): string {
+	const where = mode.direct ? "in tfjs's memory" : 'copying tensors into their own memory';
+	const fallback = mode.fallback ? ` (threads could not start: ${mode.fallback})` : '';
+	return `wasm: the lab's fused kernels (kernels/lab_kernels.c), ${where}, on ${mode.threads} thread${mode.threads === 1 ? '' : 's'}${fallback}`;
 }
 
 /** Where the modules are, for a loader that fetches or reads them. */

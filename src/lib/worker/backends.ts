@@ -12,7 +12,13 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerWasmKernelOverrides } from '../backend/wasmKernels';
 import { HELPER_SOURCE, type HelperData } from '../backend/kernelPool';
-import { LAB_KERNELS_THREADS_URL, LAB_KERNELS_URL, registerWasmLabKernels } from '../backend/wasmLabKernels';
+import {
+	kernelModeNote,
+	LAB_KERNELS_THREADS_URL,
+	LAB_KERNELS_URL,
+	registerWasmLabKernels,
+	type KernelMode
+} from '../backend/wasmLabKernels';
 import { registerWebgpuKernels } from '../backend/webgpuKernels';
 import { BACKENDS as AUTO_ORDER, type BackendChoice, type BackendName } from '../core/config';
 import { AUTO_GIVE_UP_FACTOR, autoNote, fastest, type BackendTiming } from '../core/train/autoSelect';
@@ -30,7 +36,7 @@ registerWebgpuKernels();
 // (tfjs's default takes half the cores; the UI thread is mostly idle while training).
 setThreadsCount(Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)));
 
-let labKernels: Promise<string> | null = null;
+let labKernels: Promise<((backend: unknown) => Promise<KernelMode>) | string> | null = null;
 
 const fetchBytes = async (url: URL) => {
 	const r = await fetch(url);
@@ -46,23 +52,39 @@ function spawnHelper(data: HelperData): void {
 }
 
 /**
- * Loads the lab's wasm kernels (kernels/lab_kernels.c) once: on one thread per core (up to 4)
- * when the page is cross-origin isolated (shared memory), else on one. Says what runs; without
- * them (the file could not be fetched) wasm trains on tfjs's own kernels, slower, and says so.
+ * Registers the lab's wasm kernels (kernels/lab_kernels.c) once: with one thread per core (up to
+ * 4) when the page is cross-origin isolated (shared memory), else one. Resolves with how to
+ * prepare them for the backend, or why they did not load (wasm then trains on tfjs's own kernels,
+ * slower, and says so).
  */
-function loadLabKernels(): Promise<string> {
+function loadLabKernels(): Promise<((backend: unknown) => Promise<KernelMode>) | string> {
 	const isolated = self.crossOriginIsolated === true;
 	const count = isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
 	labKernels ??= Promise.all([fetchBytes(LAB_KERNELS_URL), count > 1 ? fetchBytes(LAB_KERNELS_THREADS_URL) : null])
 		.then(([one, threaded]) =>
 			registerWasmLabKernels(one, threaded ? { bytes: threaded, count, spawn: spawnHelper } : undefined)
 		)
-		.then(
-			(what) => `wasm: ${what}${isolated ? '' : ' (the page is not cross-origin isolated: no shared memory for more)'}`,
+		.catch(
 			(err: Error) => `wasm: the lab's fused kernels did not load (${err.message}); tfjs's own kernels are used, slower`
 		);
 	return labKernels;
 }
+
+/**
+ * Prepares the lab's kernels for the wasm backend just started (before any kernel runs: helper
+ * threads must start while this worker can still yield); says how they run, or why they do not.
+ */
+async function labKernelsNote(): Promise<string> {
+	const loaded = await loadLabKernels();
+	if (typeof loaded === 'string') return loaded;
+	const note = kernelModeNote(await loaded(tf.backend()));
+	return self.crossOriginIsolated === true
+		? note
+		: `${note} (the page is not cross-origin isolated: no shared memory for more)`;
+}
+
+/** How the lab's kernels run on wasm, from when the wasm backend last started. */
+let kernelsNote = '';
 
 /** Why a backend cannot be used here, or null when it initialised. */
 async function tryBackend(name: BackendName): Promise<string | null> {
@@ -78,6 +100,7 @@ async function tryBackend(name: BackendName): Promise<string | null> {
 		const ok = await tf.setBackend(name);
 		await tf.ready();
 		if (!ok || tf.getBackend() !== name) return 'failed to initialise';
+		if (name === 'wasm') kernelsNote = await labKernelsNote();
 		return null;
 	} catch (err) {
 		return `failed to initialise: ${(err as Error).message}`;
@@ -160,7 +183,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
 			const isolated = self.crossOriginIsolated === true;
 			const wasmThreads = name === 'wasm' ? getThreadsCount() : null;
 			const notes = [...skipped.map(skipNote), `${name}: chosen`];
-			if (wasmThreads !== null) notes.push(threadsNote(wasmThreads, isolated), await loadLabKernels());
+			if (wasmThreads !== null) notes.push(threadsNote(wasmThreads, isolated), kernelsNote);
 			return {
 				isolated,
 				wasmThreads,

@@ -1,0 +1,199 @@
+// The fused-kernel suite: each fused kernel — WebGPU's (src/lib/backend/webgpuKernels.ts) and the
+// lab's wasm module's (src/lib/backend/wasmLabKernels.ts, kernels/lab_kernels.c) — against the
+// composite tfjs ops on the cpu backend: values and gradients, odd shapes (T = 1, 7, 127; C not a
+// multiple of 4). Run by tests/fusedKernels*.test.ts, once per way the wasm kernels can run.
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { layerNorm, tokenNll } from '../src/lib/core/model/gpt';
+import { useFusedKernels } from '../src/lib/core/model/fused';
+import { matMulTransposeB, product } from '../src/lib/core/model/ops';
+import { fusedCausalSoftmax, fusedGelu, fusedLinear, fusedSumSquares } from '../src/lib/core/model/fusedOps';
+import { Mt19937 } from '../src/lib/core/prng';
+import { AdamW } from '../src/lib/core/train/adamw';
+import { backend } from './helpers';
+
+const rng = new Mt19937(7);
+const randn = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+
+/** The backend under test (its fused kernels), set by each describe block below. */
+let fusedBackend: 'webgpu' | 'wasm' = 'webgpu';
+
+/** Runs `f` on cpu (composite ops) and the fused backend, returning both results as arrays. */
+async function both(f: () => tf.Tensor | tf.Tensor[]): Promise<[Float32Array[], Float32Array[]]> {
+	const out: Float32Array[][] = [];
+	for (const name of ['cpu', fusedBackend] as const) {
+		await backend(name);
+		const r = tf.tidy(f);
+		const list = Array.isArray(r) ? r : [r];
+		out.push(await Promise.all(list.map(async (t) => (await t.data()) as Float32Array)));
+		tf.dispose(list);
+	}
+	return [out[0], out[1]];
+}
+
+function close(want: Float32Array[], got: Float32Array[], tol = 1e-5) {
+	expect(got.length).toBe(want.length);
+	want.forEach((w, i) => {
+		expect(got[i].length).toBe(w.length);
+		const scale = Math.max(1e-6, ...w.map(Math.abs));
+		const worst = Math.max(...w.map((v, j) => Math.abs(v - got[i][j])));
+		expect(worst / scale, `output ${i}`).toBeLessThan(tol);
+	});
+}
+
+const gelu = (x: tf.Tensor) => {
+	// gpt.ts's composite form, for the cpu side
+	const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
+	return tf.mul(x, tf.sigmoid(tf.mul(2, inner)));
+};
+const onWebgpu = () => tf.getBackend() === fusedBackend;
+
+/** Each fused kernel of `backends` against the cpu backend's composite ops. */
+export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
+	describe.each(backends)('fused %s kernels against the cpu backend', (name) => {
+		useFusedKernels(true);
+		beforeAll(() => {
+			fusedBackend = name;
+		});
+		for (const [M, K, N] of [
+			[1, 7, 5],
+			[7, 13, 3],
+			[33, 64, 127]
+		]) {
+			it(`matmul with bias and its gradients, ${M}×${K}×${N}`, async () => {
+				const [x, w, b, dy] = [randn(M * K), randn(K * N), randn(N), randn(M * N)];
+				const [want, got] = await both(() => {
+					const xt = tf.tensor2d(x, [M, K]);
+					const wt = tf.tensor2d(w, [K, N]);
+					const bt = tf.tensor1d(b);
+					const f = (a: tf.Tensor2D, c: tf.Tensor2D, d: tf.Tensor1D) =>
+						onWebgpu() ? fusedLinear(a, c, d) : tf.add(tf.matMul(a, c), d);
+					const { value, grads } = tf.valueAndGrads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+						tf.sum(tf.mul(f(a as tf.Tensor2D, c as tf.Tensor2D, d as tf.Tensor1D), tf.tensor2d(dy, [M, N])))
+					)([xt, wt, bt]);
+					return [f(xt, wt, bt), value, ...grads];
+				});
+				close(want, got);
+			});
+		}
+
+		it('batched and transposed products, no two sides equal (N, M, K, P = 3, 7, 5, 4)', async () => {
+			const [a, b, c] = [randn(3 * 7 * 5), randn(3 * 4 * 5), randn(3 * 7 * 4)];
+			const [want, got] = await both(() => {
+				const at = tf.tensor3d(a, [3, 7, 5]); // (N, M, K)
+				const bt = tf.tensor3d(b, [3, 4, 5]); // (N, P, K)
+				const ct = tf.tensor3d(c, [3, 7, 4]); // (N, M, P)
+				return [
+					product(at, bt, false, true), // (N, M, P)
+					product(at, ct, true, false), // (N, K, P)
+					product(ct, bt) // (N, M, K)
+				];
+			});
+			close(want, got);
+		});
+
+		for (const T of [1, 7, 127]) {
+			it(`causal attention weights and gradients, T = ${T}`, async () => {
+				const hs = 5;
+				const [q, k, dy] = [randn(2 * T * hs), randn(2 * T * hs), randn(2 * T * T)];
+				const scale = 1 / Math.sqrt(hs);
+				const mask = new Float32Array(T * T);
+				for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
+				const [want, got] = await both(() => {
+					const f = (a: tf.Tensor3D, c: tf.Tensor3D) =>
+						onWebgpu()
+							? fusedCausalSoftmax(matMulTransposeB(a, c), scale)
+							: (tf.softmax(
+									tf.add(tf.mul(tf.matMul(a, c, false, true), scale), tf.tensor3d(mask, [1, T, T]))
+								) as tf.Tensor3D);
+					const qt = tf.tensor3d(q, [2, T, hs]);
+					const kt = tf.tensor3d(k, [2, T, hs]);
+					const { grads } = tf.valueAndGrads((a: tf.Tensor, c: tf.Tensor) =>
+						tf.sum(tf.mul(f(a as tf.Tensor3D, c as tf.Tensor3D), tf.tensor3d(dy, [2, T, T])))
+					)([qt, kt]);
+					return [f(qt, kt), ...grads];
+				});
+				close(want, got);
+			});
+		}
+
+		it('LayerNorm, GELU, cross-entropy and Σx², values and gradients (C = 13)', async () => {
+			const [R, C, V] = [7, 13, 11];
+			const [x, w, b, dy, logits] = [randn(R * C), randn(C), randn(C), randn(R * C), randn(R * V)];
+			const targets = Int32Array.from({ length: R }, (_, i) => (i * 5) % V);
+			const [want, got] = await both(() => {
+				const xt = tf.tensor2d(x, [R, C]);
+				const dyt = tf.tensor2d(dy, [R, C]);
+				const ln = tf.valueAndGrads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+					tf.sum(tf.mul(layerNorm(a, c, d), dyt))
+				)([xt, tf.tensor1d(w), tf.tensor1d(b)]);
+				const g = (a: tf.Tensor) => (onWebgpu() ? fusedGelu(a) : gelu(a));
+				const ge = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tf.mul(g(a), dyt)))([xt]);
+				const lt = tf.tensor3d(logits, [1, R, V]);
+				const tt = tf.tensor2d(targets, [1, R], 'int32');
+				const ce = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tokenNll(a as tf.Tensor3D, tt)))([lt]);
+				const parts = [xt, dyt, lt, tf.tensor1d(w)]; // Σx² of several tensors of different sizes
+				const ss = onWebgpu() ? fusedSumSquares(parts) : tf.stack(parts.map((t) => tf.sum(tf.square(t))));
+				return [
+					layerNorm(xt, tf.tensor1d(w), tf.tensor1d(b)),
+					...ln.grads,
+					g(xt),
+					...ge.grads,
+					tokenNll(lt, tt),
+					...ce.grads,
+					ss
+				];
+			});
+			close(want, got);
+		});
+
+		it('AdamW updates p, m and v in place like the composite update, with decay and clipping', async () => {
+			const shapes: [string, number[]][] = [
+				['transformer.h.0.mlp.c_fc.weight', [13, 7]], // decays
+				['transformer.h.0.ln_1.bias', [13]] // does not
+			];
+			const init = shapes.map(([, s]) => randn(s.reduce((a, b) => a * b, 1)));
+			const grads = shapes.map(([, s]) => [randn(s.reduce((a, b) => a * b, 1)), randn(s.reduce((a, b) => a * b, 1))]);
+			const [want, got] = await both(() => {
+				// as the Trainer makes them: each variable alone on its buffer
+				const params = new Map(
+					shapes.map(([n, s], i) => {
+						const t = tf.tensor(init[i], s);
+						const v = tf.variable(t);
+						t.dispose();
+						return [n, v];
+					})
+				);
+				const opt = new AdamW(params, 0.1);
+				for (let t = 0; t < 2; t++) {
+					const g = Object.fromEntries(shapes.map(([n, s], i) => [n, tf.tensor(grads[i][t], s)]));
+					opt.step(g, 0.01, t === 0 ? 1 : 0.5);
+					tf.dispose(Object.values(g));
+				}
+				const out = [...params.values(), ...opt.m.values(), ...opt.v.values()].map((v) => v.clone());
+				opt.dispose();
+				params.forEach((v) => v.dispose());
+				return out;
+			});
+			close(want, got, 1e-5);
+		});
+
+		it('AdamW in place past 65535 workgroups (a parameter of 4.2 M values)', async () => {
+			const n = 65535 * 64 + 1000;
+			const [p0, g0] = [randn(n), randn(n)];
+			const [want, got] = await both(() => {
+				const t = tf.tensor1d(p0);
+				const p = tf.variable(t);
+				t.dispose();
+				const opt = new AdamW(new Map([['transformer.h.0.ln_1.bias', p]]), 0);
+				const g = tf.tensor1d(g0);
+				opt.step({ 'transformer.h.0.ln_1.bias': g }, 0.01, 1);
+				const tail = [p, opt.m.get('transformer.h.0.ln_1.bias')!].map((x) => tf.slice(x, [n - 2000], [2000]));
+				tf.dispose([g, p]);
+				opt.dispose();
+				return tail;
+			});
+			close(want, got, 1e-5);
+		});
+	});
+}
