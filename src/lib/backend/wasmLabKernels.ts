@@ -7,7 +7,7 @@
 // (worker/backends.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED } from '../core/model/fused';
+import { FUSED, productLayout } from '../core/model/fused';
 import { onePool, threadPool, type KernelPool, type SpawnHelper } from './kernelPool';
 
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
@@ -185,13 +185,14 @@ function kernels(
 			(args) => {
 				const [a, b, bias] = [input(args, 'a'), input(args, 'b'), args.inputs.bias as tf.TensorInfo | undefined];
 				const [transposeA, transposeB] = [attr(args, 'transposeA'), attr(args, 'transposeB')];
-				const r = a.shape.length;
-				const batch = r === 3 ? a.shape[0] : 1;
-				const [aR, aC] = a.shape.slice(-2);
-				const [bR, bC] = b.shape.slice(-2);
-				const [M, K] = transposeA ? [aC, aR] : [aR, aC];
-				const N = transposeB ? bR : bC;
-				const shape = r === 3 ? [batch, M, N] : [M, N]; // (batch, M, N) or (M, N)
+				const {
+					batch,
+					M,
+					N,
+					K,
+					outputShape: shape,
+					strides: st
+				} = productLayout(a.shape, b.shape, Boolean(transposeA), Boolean(transposeB));
 				const ins = bias ? [a, b, bias] : [a, b];
 				const packSize = K * Math.ceil(N / 8) * 8; // B packed in panels of 8 columns, one buffer per thread
 				return one(
@@ -202,14 +203,7 @@ function kernels(
 						const pbias = bias ? p[2] : 0;
 						const pc = p[ins.length];
 						const packs = p[ins.length + 1];
-						const strides = [
-							r === 3 ? aR * aC : 0,
-							transposeA ? 1 : aC,
-							transposeA ? aC : 1,
-							r === 3 ? bR * bC : 0,
-							transposeB ? 1 : bC,
-							transposeB ? bC : 1
-						];
+						const strides = [st.aBatch, st.aRow, st.aCol, st.bBatch, st.bRow, st.bCol];
 						const alpha = Number(attr(args, 'alpha') ?? 1);
 						rt(args).pool.run(
 							'matmul',

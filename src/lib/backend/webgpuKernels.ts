@@ -8,7 +8,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { FUSED } from '../core/model/fused';
+import { FUSED, productLayout } from '../core/model/fused';
 
 /** What tfjs-webgpu needs of a program (its WebGPUProgram interface, which it does not export). */
 interface Program {
@@ -142,23 +142,17 @@ function matMulKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; a
 		transposeB: boolean;
 		alpha: number;
 	};
-	const r = a.shape.length;
-	const batch = r === 3 ? a.shape[0] : 1;
-	const [aR, aC] = a.shape.slice(-2);
-	const [bR, bC] = b.shape.slice(-2);
-	const [M, K] = transposeA ? [aC, aR] : [aR, aC];
-	const N = transposeB ? bR : bC;
-	const outputShape = r === 3 ? [batch, M, N] : [M, N]; // (N, M, P) or (M, P)
+	const { batch, M, N, K, outputShape, strides: st } = productLayout(a.shape, b.shape, transposeA, transposeB);
 	const uniforms = [
 		i32(M),
 		i32(N),
 		i32(K),
-		i32(r === 3 ? aR * aC : 0),
-		i32(transposeA ? 1 : aC),
-		i32(transposeA ? aC : 1),
-		i32(r === 3 ? bR * bC : 0),
-		i32(transposeB ? 1 : bC),
-		i32(transposeB ? bC : 1),
+		i32(st.aBatch),
+		i32(st.aRow),
+		i32(st.aCol),
+		i32(st.bBatch),
+		i32(st.bRow),
+		i32(st.bCol),
 		f32(alpha ?? 1)
 	];
 	const program = matMulProgram(outputShape, batch, M, N, bias !== undefined);

@@ -62,3 +62,45 @@ export function runFused(
 ): tf.Tensor {
 	return tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
+
+/** How a fused product reads its operands: sizes, the output's shape, and strides into a and b. */
+export interface ProductLayout {
+	batch: number;
+	M: number;
+	N: number;
+	K: number;
+	/** (batch, M, N), or (M, N) for rank-2 operands. */
+	outputShape: number[];
+	/** op(a)[i, k] = a[b·aBatch + i·aRow + k·aCol]; op(b)[k, j] = b[b·bBatch + k·bRow + j·bCol]. */
+	strides: { aBatch: number; aRow: number; aCol: number; bBatch: number; bRow: number; bCol: number };
+}
+
+/** The layout of op(a) @ op(b) for a (…, aR, aC) and b (…, bR, bC): the one formula both backends use. */
+export function productLayout(
+	aShape: number[],
+	bShape: number[],
+	transposeA: boolean,
+	transposeB: boolean
+): ProductLayout {
+	const r = aShape.length;
+	const batch = r === 3 ? aShape[0] : 1;
+	const [aR, aC] = aShape.slice(-2);
+	const [bR, bC] = bShape.slice(-2);
+	const [M, K] = transposeA ? [aC, aR] : [aR, aC];
+	const N = transposeB ? bR : bC;
+	return {
+		batch,
+		M,
+		N,
+		K,
+		outputShape: r === 3 ? [batch, M, N] : [M, N],
+		strides: {
+			aBatch: r === 3 ? aR * aC : 0,
+			aRow: transposeA ? 1 : aC,
+			aCol: transposeA ? aC : 1,
+			bBatch: r === 3 ? bR * bC : 0,
+			bRow: transposeB ? 1 : bC,
+			bCol: transposeB ? bC : 1
+		}
+	};
+}
