@@ -365,9 +365,9 @@ export type KernelMode = { direct: boolean; threads: number; fallback?: string }
 
 /**
  * Registers the lab's kernels for the wasm backend (once). The module is instantiated for the
- * backend's instance, when tfjs's memory is known: with one thread on tfjs's own (plain) memory
- * (no copies); with threads on its own shared memory, copying tensors in and out. (Threads on
- * tfjs's threaded build's shared memory hung in Chromium: left for later, see docs/performance.md.)
+ * backend's instance, when tfjs's memory is known: on tfjs's own memory (no copies) with one
+ * thread, or with threads when that memory is shared (tfjs's threaded build); else, with threads,
+ * on its own shared memory, copying tensors in and out.
  * Returns `prepare(backend)`, which both entries await right after the wasm backend starts: it
  * instantiates the module for that backend, starts the helper threads (waiting until they run),
  * and says how it runs (for the run's provenance). Threads that cannot start leave one thread,
@@ -402,13 +402,19 @@ export async function registerWasmLabKernels(
 	registered = async (backend: unknown) => {
 		if (runtime) return mode;
 		if (shared && threads) {
-			// threads: the module's own shared memory, tensors copied in and out
-			const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
+			// threads: on tfjs's memory when it is shared (its threaded build), else on the module's
+			// own shared memory with tensors copied in and out
+			const b = backend as WasmBackendInternals;
+			const tfjsMemory = b.wasm.asm?.memory ?? b.wasm.wasmMemory;
+			const direct =
+				!!tfjsMemory && typeof SharedArrayBuffer !== 'undefined' && tfjsMemory.buffer instanceof SharedArrayBuffer;
+			const memory = direct ? tfjsMemory! : new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
 			const instance = new WebAssembly.Instance(shared, { env: { memory } });
 			try {
 				const pool = await threadPool(all(instance), shared, memory, THREADED, threads.count, threads.spawn);
-				runtime = { ex: exportsOf(instance), heap: copyHeap(exportsOf(instance), memory), pool };
-				mode = { direct: false, threads: threads.count };
+				const heap = direct ? directHeap(memory) : copyHeap(exportsOf(instance), memory);
+				runtime = { ex: exportsOf(instance), heap, pool };
+				mode = { direct, threads: threads.count };
 				return mode;
 			} catch (err) {
 				runtime = oneThread(backend as WasmBackendInternals);
