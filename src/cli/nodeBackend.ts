@@ -103,7 +103,7 @@ export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 		const pkg = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
 		setWasmPaths(join(dirname(pkg), 'dist') + '/');
 		registerWasmKernelOverrides();
-		prepareKernels = await registerWasmLabKernels(readFileSync(labKernelsPath('labKernels.wasm')), {
+		prepareKernels ??= await registerWasmLabKernels(readFileSync(labKernelsPath('labKernels.wasm')), {
 			bytes: readFileSync(labKernelsPath('labKernelsThreads.wasm')),
 			count: kernelThreads(),
 			// unref: the helpers never keep the process alive

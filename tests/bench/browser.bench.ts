@@ -74,22 +74,22 @@ test('worker + UI path against the bare core', async ({ page }) => {
 
 // BENCH_FULL_RUN=1: the documented full run (configs/train_golden_v2.yaml, evaluation included)
 // from the lab page on BENCH_RUN_BACKEND, timed from its run.json (started → finished).
-test('the full golden-v2 run from the lab page', async ({ page }) => {
-	test.skip(env('BENCH_FULL_RUN', '0') !== '1', 'set BENCH_FULL_RUN=1');
-	const yaml = readFileSync('configs/train_golden_v2.yaml', 'utf8').replace(/backend: \w+/, `backend: ${runBackend}`);
-	await startRun(page, yaml, 'train_golden_v2.yaml');
-	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 3_000_000 });
-	const run = JSON.parse((await download(page, 'dl-run')).toString('utf8')) as {
-		started: string;
-		finished: string;
-		summary: { initial_loss: number; final_loss: number };
-	};
-	emit({
-		runtime: 'chromium',
-		backend: runBackend,
-		path: 'full golden-v2 run from the lab page',
-		minutes: Math.round(((Date.parse(run.finished) - Date.parse(run.started)) / 60_000) * 100) / 100,
-		initial_loss: run.summary.initial_loss,
-		final_loss: run.summary.final_loss
+if (env('BENCH_FULL_RUN', '0') === '1')
+	test('the full golden-v2 run from the lab page', async ({ page }) => {
+		const yaml = readFileSync('configs/train_golden_v2.yaml', 'utf8').replace(/backend: \w+/, `backend: ${runBackend}`);
+		await startRun(page, yaml, 'train_golden_v2.yaml');
+		await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 3_000_000 });
+		const run = JSON.parse((await download(page, 'dl-run')).toString('utf8')) as {
+			started: string;
+			finished: string;
+			summary: { initial_loss: number; final_loss: number };
+		};
+		emit({
+			runtime: 'chromium',
+			backend: runBackend,
+			path: 'full golden-v2 run from the lab page',
+			minutes: Math.round(((Date.parse(run.finished) - Date.parse(run.started)) / 60_000) * 100) / 100,
+			initial_loss: run.summary.initial_loss,
+			final_loss: run.summary.final_loss
+		});
 	});
-});

@@ -7,7 +7,7 @@
 // (worker/backends.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED, productLayout } from '../core/model/fused';
+import { FUSED, productLayout, rowsOf, sizeOf } from '../core/model/fused';
 import { onePool, threadPool, type KernelPool, type SpawnHelper } from './kernelPool';
 
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
@@ -38,13 +38,6 @@ interface LabKernelExports {
 	sum_squares(x: Ptr, n: number): number;
 	adamw(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, ...hyper: number[]): void;
 }
-
-const sizeOf = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
-/** (rows, last axis) of a tensor of any rank ≥ 1. */
-const rowsOf = (x: tf.TensorInfo): [number, number] => {
-	const C = x.shape[x.shape.length - 1];
-	return [sizeOf(x.shape) / C, C];
-};
 
 /** The kernels split over threads (each takes a row range r0, r1 and a scratch pointer last). */
 const THREADED = ['matmul', 'causal_softmax', 'softmax_grad', 'gelu', 'gelu_grad'];
@@ -88,14 +81,14 @@ type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedA
  * copies), or copied into the module's own memory and back.
  */
 interface Heap {
-	/** Runs `body` on pointers to the inputs, the new outputs and `extra` scratch arrays (counts of f32). */
+	/** Runs `body` on pointers to the inputs, a new output of `shape`, and `extra` scratch arrays (counts of f32). */
 	call(
 		backend: WasmBackendInternals,
 		ins: tf.TensorInfo[],
-		outs: number[][],
+		shape: number[],
 		body: (p: Ptr[]) => void,
 		extra: number[]
-	): tf.TensorInfo[];
+	): tf.TensorInfo;
 	/** Runs `body` on pointers to tensors updated in place. */
 	inPlace(backend: WasmBackendInternals, ts: tf.TensorInfo[], written: number[], body: (p: Ptr[]) => void): void;
 	/** A view of the memory the kernels run on. */
@@ -106,15 +99,15 @@ interface Heap {
 function directHeap(memory: WebAssembly.Memory): Heap {
 	const offset = (b: WasmBackendInternals, t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
 	return {
-		call(backend, ins, outs, body, extra) {
-			const results = outs.map((shape) => backend.makeOutput(shape, 'float32'));
+		call(backend, ins, shape, body, extra) {
+			const result = backend.makeOutput(shape, 'float32');
 			const scratch = extra.map((n) => backend.wasm._malloc(n * 4));
 			try {
-				body([...ins.map((t) => offset(backend, t)), ...results.map((t) => offset(backend, t)), ...scratch]);
+				body([...ins.map((t) => offset(backend, t)), offset(backend, result), ...scratch]);
 			} finally {
 				scratch.forEach((p) => backend.wasm._free(p));
 			}
-			return results;
+			return result;
 		},
 		inPlace: (backend, ts, _written, body) => body(ts.map((t) => offset(backend, t))),
 		f32: (p, n) => new Float32Array(memory.buffer, p, n)
@@ -125,19 +118,16 @@ function directHeap(memory: WebAssembly.Memory): Heap {
 function copyHeap(ex: LabKernelExports, memory: WebAssembly.Memory): Heap {
 	const scratch = new Scratch(ex, memory);
 	return {
-		call(backend, ins, outs, body, extra) {
-			const results = outs.map((shape) => backend.makeOutput(shape, 'float32')); // before any heap view
-			const ptrs = scratch.layout([...ins.map((t) => sizeOf(t.shape)), ...outs.map(sizeOf), ...extra]);
+		call(backend, ins, shape, body, extra) {
+			const result = backend.makeOutput(shape, 'float32'); // before any heap view
+			const ptrs = scratch.layout([...ins.map((t) => sizeOf(t.shape)), sizeOf(shape), ...extra]);
 			ins.forEach((t, i) => {
 				const src = backend.typedArrayFromHeap(t);
 				(t.dtype === 'int32' ? scratch.i32(ptrs[i], src.length) : scratch.f32(ptrs[i], src.length)).set(src);
 			});
 			body(ptrs);
-			results.forEach((r, j) => {
-				const at = ptrs[ins.length + j];
-				(backend.typedArrayFromHeap(r) as Float32Array).set(scratch.f32(at, sizeOf(outs[j])));
-			});
-			return results;
+			(backend.typedArrayFromHeap(result) as Float32Array).set(scratch.f32(ptrs[ins.length], sizeOf(shape)));
+			return result;
 		},
 		inPlace(backend, ts, written, body) {
 			const ptrs = scratch.layout(ts.map((t) => sizeOf(t.shape)));
@@ -165,17 +155,9 @@ function kernels(
 	const heap = (b: unknown) => b as WasmBackendInternals;
 	const rt = (args: Args) => runtimeFor(heap(args.backend));
 
-	function call(
-		args: Args,
-		ins: tf.TensorInfo[],
-		outs: number[][],
-		body: (ptrs: Ptr[]) => void,
-		extra: number[] = []
-	): tf.TensorInfo[] {
-		return rt(args).heap.call(heap(args.backend), ins, outs, body, extra);
-	}
-	const one = (args: Args, ins: tf.TensorInfo[], shape: number[], body: (p: Ptr[]) => void, extra?: number[]) =>
-		call(args, ins, [shape], body, extra)[0];
+	/** A kernel with one output of `shape`: `body` gets pointers to the inputs, the output, then `extra`. */
+	const one = (args: Args, ins: tf.TensorInfo[], shape: number[], body: (p: Ptr[]) => void, extra: number[] = []) =>
+		rt(args).heap.call(heap(args.backend), ins, shape, body, extra);
 	const input = (args: Args, name: string) => args.inputs[name] as tf.TensorInfo;
 	const attr = (args: Args, name: string) => (args.attrs as unknown as Record<string, number | boolean>)[name];
 

@@ -8,7 +8,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { FUSED, productLayout } from '../core/model/fused';
+import { FUSED, productLayout, rowsOf, sizeOf } from '../core/model/fused';
 
 /** What tfjs-webgpu needs of a program (its WebGPUProgram interface, which it does not export). */
 interface Program {
@@ -65,14 +65,6 @@ function runPerItem(backend: unknown, k: PerItem): tf.TensorInfo {
 	const uniforms = [i32(k.items), ...ints.map(([, v]) => i32(v)), ...floats.map(([, v]) => f32(v))];
 	return run(backend as WebGPUBackend, program, Object.values(k.inputs), uniforms);
 }
-
-/** A tensor as rows of its last axis: [rows, columns]. */
-function rowsOf(x: tf.TensorInfo): [number, number] {
-	const C = x.shape[x.shape.length - 1];
-	return [sizeOf(x) / C, C];
-}
-
-const sizeOf = (x: tf.TensorInfo) => x.shape.reduce((a, d) => a * d, 1);
 
 function run(backend: WebGPUBackend, p: Program, inputs: tf.TensorInfo[], uniforms: Uniform[]): tf.TensorInfo {
 	return backend.runWebGPUProgram(p as never, inputs, 'float32', uniforms);
@@ -365,7 +357,7 @@ function geluKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
 		key: 'lab_gelu',
 		inputs: { X: x },
 		outputShape: x.shape,
-		items: sizeOf(x),
+		items: sizeOf(x.shape),
 		prelude: GELU_PRELUDE,
 		body: ` let v = X[index];
  result[index] = v * geluSig(v);`
@@ -379,7 +371,7 @@ function geluGradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown 
 		key: 'lab_gelu_grad',
 		inputs: { X: x, DY: dy },
 		outputShape: x.shape,
-		items: sizeOf(x),
+		items: sizeOf(x.shape),
 		prelude: GELU_PRELUDE,
 		body: ` let v = X[index];
  let s = geluSig(v);
@@ -406,7 +398,7 @@ function sumSquaresKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknow
 		inputs: Object.fromEntries(xs.map((x, i) => [`X${i}`, x])),
 		outputShape: [xs.length],
 		items: xs.length,
-		ints: Object.fromEntries(xs.map((x, i) => [`n${i}`, sizeOf(x)])),
+		ints: Object.fromEntries(xs.map((x, i) => [`n${i}`, sizeOf(x.shape)])),
 		body: ` var s = 0.0;
  ${loops}
  result[index] = s;`
@@ -519,7 +511,7 @@ fn main(@builtin(global_invocation_id) id : vec3<u32>, @builtin(num_workgroups) 
 function adamWKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
 	const { p, g, m, v } = args.inputs as Record<string, tf.TensorInfo>;
 	const a = args.attrs as unknown as Record<(typeof ADAMW_UNIFORMS)[number], number>;
-	const n = p.shape.reduce((x, d) => x * d, 1);
+	const n = sizeOf(p.shape);
 	const uniforms = [i32(n), ...ADAMW_UNIFORMS.map((k) => f32(a[k]))];
 	const backend = args.backend as BackendInternals;
 	dispatchInPlace(

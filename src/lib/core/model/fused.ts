@@ -104,3 +104,12 @@ export function productLayout(
 		}
 	};
 }
+
+/** Values in a tensor of this shape. */
+export const sizeOf = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
+
+/** A tensor as rows of its last axis: [rows, columns] (the row kernels of both backends). */
+export function rowsOf(x: { shape: number[] }): [number, number] {
+	const C = x.shape[x.shape.length - 1];
+	return [sizeOf(x.shape) / C, C];
+}
