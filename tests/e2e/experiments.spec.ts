@@ -16,6 +16,21 @@ import { cli, download, longerSmoke } from './helpers';
 const BASE = longerSmoke(30); // cpu, 30 steps, a checkpoint every 5
 const GRID = { lr: ['0.01', '0.003'], seed: ['1', '2'] };
 
+/** On the lab page: the smoke preset with `yaml`, and the sweep box filled with `grid`. */
+async function fillSweep(page: Page, yaml: string, grid: string): Promise<void> {
+	await page.goto('/');
+	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
+	await page.getByTestId('config-yaml').fill(yaml);
+	await page.getByText('Sweep: train this config over a grid').click();
+	await page.getByTestId('sweep-grid').fill(grid);
+}
+
+/** Queues the filled sweep and lands on its Experiment page. */
+async function queueSweep(page: Page): Promise<void> {
+	await page.getByTestId('queue-sweep').click();
+	await page.waitForURL(/\/experiment\/\?id=/);
+}
+
 /** The arm table as text: arm → score → cell ("mean [low, high]"), and n. */
 async function armTable(page: Page): Promise<Map<string, { n: string; cells: Map<string, string> }>> {
 	const out = new Map<string, { n: string; cells: Map<string, string> }>();
@@ -66,16 +81,11 @@ test('a 2×2 sweep runs across a reload, matches the CLI sweep, exports CSV and 
 	browser
 }) => {
 	test.setTimeout(600_000);
-	await page.goto('/');
-	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
-	await page.getByTestId('config-yaml').fill(BASE);
-	await page.getByText('Sweep: train this config over a grid').click();
-	await page.getByTestId('sweep-grid').fill(`train.lr = ${GRID.lr.join(', ')}\nrun.seed = ${GRID.seed.join(', ')}`);
+	await fillSweep(page, BASE, `train.lr = ${GRID.lr.join(', ')}\nrun.seed = ${GRID.seed.join(', ')}`);
 	await page.getByTestId('sweep-name').fill('lr × seed');
 	await expect(page.getByTestId('sweep-estimate')).toContainText('4 runs in 2 arms');
 	await expect(page.getByTestId('sweep-estimate')).toContainText('on cpu');
-	await page.getByTestId('queue-sweep').click();
-	await page.waitForURL(/\/experiment\/\?id=/);
+	await queueSweep(page);
 	const rows = page.getByTestId('queue-row');
 	await expect(rows).toHaveCount(4);
 
@@ -199,13 +209,8 @@ test('bundles open read-only from a URL in a fresh profile, and the static build
 
 test('the queue pauses (the run stops at a checkpoint), reorders, continues and cancels the rest', async ({ page }) => {
 	test.setTimeout(600_000);
-	await page.goto('/');
-	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
-	await page.getByTestId('config-yaml').fill(longerSmoke(200));
-	await page.getByText('Sweep: train this config over a grid').click();
-	await page.getByTestId('sweep-grid').fill('run.seed = 1, 2, 3');
-	await page.getByTestId('queue-sweep').click();
-	await page.waitForURL(/\/experiment\/\?id=/);
+	await fillSweep(page, longerSmoke(200), 'run.seed = 1, 2, 3');
+	await queueSweep(page);
 	const rows = page.getByTestId('queue-row');
 	await expect(rows.nth(0)).toHaveAttribute('data-status', 'training', { timeout: 120_000 });
 
@@ -235,13 +240,8 @@ test('the queue pauses (the run stops at a checkpoint), reorders, continues and 
 
 test('a closed tab hands the queue to another open tab, which resumes the cut-off run', async ({ page, context }) => {
 	test.setTimeout(600_000);
-	await page.goto('/');
-	await page.getByTestId('preset').selectOption('ci_smoke.yaml');
-	await page.getByTestId('config-yaml').fill(longerSmoke(150));
-	await page.getByText('Sweep: train this config over a grid').click();
-	await page.getByTestId('sweep-grid').fill('run.seed = 1, 2');
-	await page.getByTestId('queue-sweep').click();
-	await page.waitForURL(/\/experiment\/\?id=/);
+	await fillSweep(page, longerSmoke(150), 'run.seed = 1, 2');
+	await queueSweep(page);
 	const url = page.url();
 	await expect(page.getByTestId('queue-row').nth(0)).toHaveAttribute('data-status', 'training', { timeout: 120_000 });
 
