@@ -56,11 +56,15 @@ static f32 lab_log(f32 x) {
 }
 
 // e^x for 4 lanes: the same reduction and polynomial as lab_exp; x below −87.3 (e^x < 1.2e-38, a
-// subnormal) is taken as −87.3, so the result there differs from 0 by less than 1.2e-38
+// subnormal) is taken as −87.3, so the result there differs from 0 by less than 1.2e-38. n is
+// rounded by adding 1.5·2^23 (the sum's low mantissa bits are then n, two's complement), which
+// also gives 2^n's exponent bits by a shift: no float rounding or conversion instruction.
 static inline v128_t lab_exp4(v128_t x) {
-	x = wasm_f32x4_min(x, wasm_f32x4_splat(88.0f));
-	x = wasm_f32x4_max(x, wasm_f32x4_splat(-87.3f));
-	v128_t n = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.4426950408889634f)), wasm_f32x4_splat(0.5f)));
+	const v128_t magic = wasm_f32x4_splat(12582912.0f);
+	x = wasm_f32x4_pmin(x, wasm_f32x4_splat(88.0f));
+	x = wasm_f32x4_pmax(x, wasm_f32x4_splat(-87.3f));
+	v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.4426950408889634f)), magic);
+	v128_t n = wasm_f32x4_sub(t, magic);
 	v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693145751953125f)));
 	r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(1.428606765330187e-06f)));
 	v128_t p = wasm_f32x4_splat(1.9841270e-4f);
@@ -71,7 +75,7 @@ static inline v128_t lab_exp4(v128_t x) {
 	p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
 	p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
 	p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-	v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+	v128_t e = wasm_i32x4_add(wasm_i32x4_shl(t, 23), wasm_i32x4_splat(127 << 23));
 	return wasm_f32x4_mul(p, e);
 }
 
@@ -231,54 +235,139 @@ void column_sum(const f32 *x, f32 *out, int R, int C) {
 		for (int c = 0; c < C; c++) out[c] += x[r * C + c];
 }
 
+// one row of softmax(scale · x) over its first n values, into y (x and y may be the same row); the
+// rest of the row's L values get exactly 0 (the keys a causal query does not see)
+static inline void softmax_row(const f32 *x, f32 *y, int n, int L, f32 scale) {
+	const v128_t vs = wasm_f32x4_splat(scale);
+	int n4 = n & ~3;
+	v128_t vm = wasm_f32x4_splat(-3.402823e38f);
+	for (int j = 0; j < n4; j += 4) vm = wasm_f32x4_pmax(vm, wasm_f32x4_mul(wasm_v128_load(x + j), vs));
+	f32 mx = hmax(vm);
+	for (int j = n4; j < n; j++) mx = x[j] * scale > mx ? x[j] * scale : mx;
+	v128_t vmx = wasm_f32x4_splat(mx), vsum = wasm_f32x4_splat(0);
+	for (int j = 0; j < n4; j += 4) {
+		v128_t e = lab_exp4(wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(x + j), vs), vmx));
+		wasm_v128_store(y + j, e);
+		vsum = wasm_f32x4_add(vsum, e);
+	}
+	f32 sum = hsum(vsum);
+	for (int j = n4; j < n; j++) sum += (y[j] = lab_exp(x[j] * scale - mx));
+	f32 inv = 1.0f / sum;
+	v128_t vinv = wasm_f32x4_splat(inv);
+	for (int j = 0; j < n4; j += 4) wasm_v128_store(y + j, wasm_f32x4_mul(wasm_v128_load(y + j), vinv));
+	for (int j = n4; j < n; j++) y[j] *= inv;
+	for (int j = n; j < L; j++) y[j] = 0;
+}
+
 // s (N, T, Tk): query t sees keys 0 … t + Tk − T; later keys get exactly 0
 // rows r0 … r1 − 1 of the N·T rows
 EXPORT(causal_softmax)
 void causal_softmax(const f32 *s, f32 *out, int N, int T, int Tk, f32 scale, int r0, int r1) {
-	const v128_t vs = wasm_f32x4_splat(scale);
 	(void)N;
-	for (int row = r0; row < r1; row++) {
-		const f32 *x = s + row * Tk;
-		f32 *y = out + row * Tk;
-		int n = row % T + Tk - T + 1; // keys this query sees
-		int n4 = n & ~3;
-		v128_t vm = wasm_f32x4_splat(-3.402823e38f);
-		for (int j = 0; j < n4; j += 4) vm = wasm_f32x4_max(vm, wasm_f32x4_mul(wasm_v128_load(x + j), vs));
-		f32 mx = hmax(vm);
-		for (int j = n4; j < n; j++) mx = x[j] * scale > mx ? x[j] * scale : mx;
-		v128_t vmx = wasm_f32x4_splat(mx), vsum = wasm_f32x4_splat(0);
-		for (int j = 0; j < n4; j += 4) {
-			v128_t e = lab_exp4(wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(x + j), vs), vmx));
-			wasm_v128_store(y + j, e);
-			vsum = wasm_f32x4_add(vsum, e);
-		}
-		f32 sum = hsum(vsum);
-		for (int j = n4; j < n; j++) sum += (y[j] = lab_exp(x[j] * scale - mx));
-		f32 inv = 1.0f / sum;
-		v128_t vinv = wasm_f32x4_splat(inv);
-		for (int j = 0; j < n4; j += 4) wasm_v128_store(y + j, wasm_f32x4_mul(wasm_v128_load(y + j), vinv));
-		for (int j = n4; j < n; j++) y[j] *= inv;
-		for (int j = n; j < Tk; j++) y[j] = 0;
-	}
+	for (int row = r0; row < r1; row++) softmax_row(s + row * Tk, out + row * Tk, row % T + Tk - T + 1, Tk, scale);
+}
+
+// the gradient of one row of softmax(scale · s) over its first n values: scale · p ⊙ (dp − Σ p ⊙ dp),
+// into o (dp and o may be the same row); the rest of the row's L values get exactly 0
+static inline void softmax_grad_row(const f32 *pr, const f32 *dr, f32 *o, int n, int L, f32 scale) {
+	int n4 = n & ~3;
+	v128_t vd = wasm_f32x4_splat(0);
+	for (int j = 0; j < n4; j += 4) vd = wasm_f32x4_add(vd, wasm_f32x4_mul(wasm_v128_load(pr + j), wasm_v128_load(dr + j)));
+	f32 dot = hsum(vd);
+	for (int j = n4; j < n; j++) dot += pr[j] * dr[j];
+	v128_t vdot = wasm_f32x4_splat(dot), vs = wasm_f32x4_splat(scale);
+	for (int j = 0; j < n4; j += 4)
+		wasm_v128_store(o + j, wasm_f32x4_mul(wasm_f32x4_mul(vs, wasm_v128_load(pr + j)),
+						      wasm_f32x4_sub(wasm_v128_load(dr + j), vdot)));
+	for (int j = n4; j < n; j++) o[j] = scale * pr[j] * (dr[j] - dot);
+	for (int j = n; j < L; j++) o[j] = 0;
 }
 
 // rows r0 … r1 − 1
 EXPORT(softmax_grad)
 void softmax_grad(const f32 *p, const f32 *dp, f32 *out, int rows, int L, f32 scale, int r0, int r1) {
-	int L4 = L & ~3;
 	(void)rows;
-	for (int r = r0; r < r1; r++) {
-		const f32 *pr = p + r * L, *dr = dp + r * L;
-		f32 *o = out + r * L;
-		v128_t vd = wasm_f32x4_splat(0);
-		for (int j = 0; j < L4; j += 4) vd = wasm_f32x4_add(vd, wasm_f32x4_mul(wasm_v128_load(pr + j), wasm_v128_load(dr + j)));
-		f32 dot = hsum(vd);
-		for (int j = L4; j < L; j++) dot += pr[j] * dr[j];
-		v128_t vdot = wasm_f32x4_splat(dot), vs = wasm_f32x4_splat(scale);
-		for (int j = 0; j < L4; j += 4)
-			wasm_v128_store(o + j, wasm_f32x4_mul(wasm_f32x4_mul(vs, wasm_v128_load(pr + j)),
-							      wasm_f32x4_sub(wasm_v128_load(dr + j), vdot)));
-		for (int j = L4; j < L; j++) o[j] = scale * pr[j] * (dr[j] - dot);
+	for (int r = r0; r < r1; r++) softmax_grad_row(p + r * L, dp + r * L, out + r * L, L, L, scale);
+}
+
+// ---- causal self-attention, fused: one (batch, head) pair at a time ----
+// qkv (B, T, 3C): each token's query, key and value side by side; head h's are columns
+// h·hs … h·hs + hs − 1 of each third. y (B, T, C): head h's output in its columns h·hs ….
+// P (B, nh, T, T): the attention weights, 0 above the diagonal, kept for the gradient. Query t sees
+// keys 0 … t, so a block of 4 queries reads only the keys its last query sees: the products above
+// the diagonal, half of them, are never computed. No head is split out or merged back: strides.
+
+// rows i … i + n − 1 (n ≤ 4; A's row i at a + i·aRow) times the panels of a packed B for columns
+// 0 … N − 1 (panels Kp rows apart), reading its first K rows, into C (ldc)
+static inline void rows_by_panels(const f32 *a, int aRow, int aCol, int n, const f32 *pack, int Kp, int K, int N,
+				  f32 *c, int ldc) {
+	const v128_t one = wasm_f32x4_splat(1.0f);
+	for (int j0 = 0; j0 < N; j0 += NR) {
+		const f32 *panel = pack + j0 * Kp;
+		int w = N - j0 < NR ? N - j0 : NR;
+		if (n == 4)
+			block4(a, aRow, aCol, panel, K, c + j0, ldc, one, 0, w);
+		else
+			for (int i = 0; i < n; i++) block1(a + i * aRow, aCol, panel, K, c + i * ldc + j0, one, 0, w);
+	}
+}
+
+// values in one pack of a (T, hs) or (hs, T) operand: both sides padded to panels of 8
+static inline int pack_size(int T, int hs) { return ((T + 7) & ~7) * ((hs + 7) & ~7); }
+
+// y and P from qkv; pairs r0 … r1 − 1 of the B·nh; `scratch`: this thread's 2 packs (pack_size)
+EXPORT(attention)
+void attention(const f32 *qkv, f32 *y, f32 *P, int B, int T, int nh, int hs, f32 scale, int r0, int r1, f32 *scratch) {
+	int C = nh * hs, ld = 3 * C;
+	f32 *kt = scratch, *vp = scratch + pack_size(T, hs);
+	(void)B;
+	for (int u = r0; u < r1; u++) {
+		int b = u / nh, h = u % nh;
+		const f32 *q = qkv + b * T * ld + h * hs, *k = q + C, *v = q + 2 * C;
+		f32 *p = P + u * T * T, *yo = y + b * T * C + h * hs;
+		pack_panels(k, kt, hs, T, 1, ld); // Kᵀ (hs, T)
+		pack_panels(v, vp, T, hs, ld, 1); // V (T, hs)
+		for (int t0 = 0; t0 < T; t0 += 4) {
+			int n = T - t0 < 4 ? T - t0 : 4, keys = t0 + n;
+			rows_by_panels(q + t0 * ld, ld, 1, n, kt, hs, hs, keys, p + t0 * T, T); // scores (n, keys)
+			for (int t = t0; t < keys; t++) softmax_row(p + t * T, p + t * T, t + 1, T, scale);
+			rows_by_panels(p + t0 * T, T, 1, n, vp, T, keys, hs, yo + t0 * C, C); // y = P V (n, hs)
+		}
+	}
+}
+
+// dqkv (B, T, 3C) from qkv, P and dy (B, T, C): dV = Pᵀ dY, dS = softmax'(dY Vᵀ), dQ = dS K,
+// dK = dSᵀ Q; pairs r0 … r1 − 1; `scratch`: this thread's T × T dS and 4 packs (pack_size)
+EXPORT(attention_grad)
+void attention_grad(const f32 *qkv, const f32 *P, const f32 *dy, f32 *dqkv, int B, int T, int nh, int hs, f32 scale,
+		    int r0, int r1, f32 *scratch) {
+	int C = nh * hs, ld = 3 * C, ps = pack_size(T, hs);
+	f32 *ds = scratch, *gp = ds + T * T, *vt = gp + ps, *kp = vt + ps, *qp = kp + ps;
+	(void)B;
+	for (int u = r0; u < r1; u++) {
+		int b = u / nh, h = u % nh;
+		const f32 *q = qkv + b * T * ld + h * hs, *k = q + C, *v = q + 2 * C;
+		const f32 *p = P + u * T * T, *g = dy + b * T * C + h * hs;
+		f32 *dq = dqkv + b * T * ld + h * hs, *dk = dq + C, *dv = dq + 2 * C;
+		pack_panels(g, gp, T, hs, C, 1);  // dY (T, hs)
+		pack_panels(v, vt, hs, T, 1, ld); // Vᵀ (hs, T)
+		pack_panels(k, kp, T, hs, ld, 1); // K (T, hs)
+		pack_panels(q, qp, T, hs, ld, 1); // Q (T, hs)
+		// key j's rows of dV and dK sum over the queries t ≥ j: op(A) = Pᵀ or dSᵀ from row j0 on
+		for (int j0 = 0; j0 < T; j0 += 4) {
+			int n = T - j0 < 4 ? T - j0 : 4;
+			rows_by_panels(p + j0 * T + j0, 1, T, n, gp + j0 * NR, T, T - j0, hs, dv + j0 * ld, ld); // dV (n, hs)
+		}
+		for (int t0 = 0; t0 < T; t0 += 4) {
+			int n = T - t0 < 4 ? T - t0 : 4, keys = t0 + n;
+			rows_by_panels(g + t0 * C, C, 1, n, vt, hs, hs, keys, ds + t0 * T, T); // dP (n, keys)
+			for (int t = t0; t < keys; t++) softmax_grad_row(p + t * T, ds + t * T, ds + t * T, t + 1, T, scale);
+			rows_by_panels(ds + t0 * T, T, 1, n, kp, T, keys, hs, dq + t0 * ld, ld); // dQ (n, hs)
+		}
+		for (int j0 = 0; j0 < T; j0 += 4) {
+			int n = T - j0 < 4 ? T - j0 : 4;
+			rows_by_panels(ds + j0 * T + j0, 1, T, n, qp + j0 * NR, T, T - j0, hs, dk + j0 * ld, ld); // dK (n, hs)
+		}
 	}
 }
 

@@ -7,7 +7,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { layerNorm, tokenNll } from '../src/lib/core/model/gpt';
 import { useFusedKernels } from '../src/lib/core/model/fused';
 import { matMulTransposeB, product } from '../src/lib/core/model/ops';
-import { fusedCausalSoftmax, fusedGelu, fusedLinear, fusedSumSquares } from '../src/lib/core/model/fusedOps';
+import {
+	fusedAttention,
+	fusedCausalSoftmax,
+	fusedGelu,
+	fusedLinear,
+	fusedSumSquares
+} from '../src/lib/core/model/fusedOps';
 import { Mt19937 } from '../src/lib/core/prng';
 import { AdamW } from '../src/lib/core/train/adamw';
 import { backend } from './helpers';
@@ -46,7 +52,7 @@ const gelu = (x: tf.Tensor) => {
 	const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
 	return tf.mul(x, tf.sigmoid(tf.mul(2, inner)));
 };
-const onWebgpu = () => tf.getBackend() === fusedBackend;
+const onFused = () => tf.getBackend() === fusedBackend;
 
 /** Each fused kernel of `backends` against the cpu backend's composite ops. */
 export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
@@ -67,7 +73,7 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 					const wt = tf.tensor2d(w, [K, N]);
 					const bt = tf.tensor1d(b);
 					const f = (a: tf.Tensor2D, c: tf.Tensor2D, d: tf.Tensor1D) =>
-						onWebgpu() ? fusedLinear(a, c, d) : tf.add(tf.matMul(a, c), d);
+						onFused() ? fusedLinear(a, c, d) : tf.add(tf.matMul(a, c), d);
 					const { value, grads } = tf.valueAndGrads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
 						tf.sum(tf.mul(f(a as tf.Tensor2D, c as tf.Tensor2D, d as tf.Tensor1D), tf.tensor2d(dy, [M, N])))
 					)([xt, wt, bt]);
@@ -101,7 +107,7 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 				for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
 				const [want, got] = await both(() => {
 					const f = (a: tf.Tensor3D, c: tf.Tensor3D) =>
-						onWebgpu()
+						onFused()
 							? fusedCausalSoftmax(matMulTransposeB(a, c), scale)
 							: (tf.softmax(
 									tf.add(tf.mul(tf.matMul(a, c, false, true), scale), tf.tensor3d(mask, [1, T, T]))
@@ -117,6 +123,39 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 			});
 		}
 
+		// every head in one pass (the wasm module only): against gpt.ts's composite of split heads,
+		// scaled causal softmax and merged heads; C = 15 (3 heads of 5), so no side is a multiple of 4 or 8
+		if (name === 'wasm')
+			for (const T of [1, 7, 127]) {
+				it(`fused causal self-attention of every head and its gradient, B = 2, T = ${T}, C = 15`, async () => {
+					const [B, nh, hs] = [2, 3, 5];
+					const C = nh * hs;
+					const [qkv, dy] = [randn(B * T * 3 * C), randn(B * T * C)];
+					const mask = new Float32Array(T * T);
+					for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
+					const composite = (x: tf.Tensor3D) => {
+						const [q, k, v] = tf.split(x, 3, 2).map(
+							(t) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]), [B * nh, T, hs]) // (B*nh, T, hs)
+						);
+						const scores = tf.add(
+							tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)),
+							tf.tensor3d(mask, [1, T, T])
+						);
+						const y = tf.reshape(tf.matMul(tf.softmax(scores), v), [B, nh, T, hs]); // (B, nh, T, hs)
+						return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]) as tf.Tensor3D; // (B, T, C)
+					};
+					const [want, got] = await both(() => {
+						const f = (x: tf.Tensor3D) => (onFused() ? fusedAttention(x, nh) : composite(x));
+						const xt = tf.tensor3d(qkv, [B, T, 3 * C]);
+						const { grads } = tf.valueAndGrads((x: tf.Tensor) =>
+							tf.sum(tf.mul(f(x as tf.Tensor3D), tf.tensor3d(dy, [B, T, C])))
+						)([xt]);
+						return [f(xt), ...grads];
+					});
+					close(want, got);
+				});
+			}
+
 		it('LayerNorm, GELU, cross-entropy and Σx², values and gradients (C = 13)', async () => {
 			const [R, C, V] = [7, 13, 11];
 			const [x, w, b, dy, logits] = [randn(R * C), randn(C), randn(C), randn(R * C), randn(R * V)];
@@ -127,13 +166,13 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 				const ln = tf.valueAndGrads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
 					tf.sum(tf.mul(layerNorm(a, c, d), dyt))
 				)([xt, tf.tensor1d(w), tf.tensor1d(b)]);
-				const g = (a: tf.Tensor) => (onWebgpu() ? fusedGelu(a) : gelu(a));
+				const g = (a: tf.Tensor) => (onFused() ? fusedGelu(a) : gelu(a));
 				const ge = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tf.mul(g(a), dyt)))([xt]);
 				const lt = tf.tensor3d(logits, [1, R, V]);
 				const tt = tf.tensor2d(targets, [1, R], 'int32');
 				const ce = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tokenNll(a as tf.Tensor3D, tt)))([lt]);
 				const parts = [xt, dyt, lt, tf.tensor1d(w)]; // Σx² of several tensors of different sizes
-				const ss = onWebgpu() ? fusedSumSquares(parts) : tf.stack(parts.map((t) => tf.sum(tf.square(t))));
+				const ss = onFused() ? fusedSumSquares(parts) : tf.stack(parts.map((t) => tf.sum(tf.square(t))));
 				return [
 					layerNorm(xt, tf.tensor1d(w), tf.tensor1d(b)),
 					...ln.grads,

@@ -40,7 +40,7 @@ interface LabKernelExports {
 }
 
 /** The kernels split over threads (each takes a row range r0, r1 and a scratch pointer last). */
-const THREADED = ['matmul', 'causal_softmax', 'softmax_grad', 'gelu', 'gelu_grad'];
+const THREADED = ['matmul', 'causal_softmax', 'softmax_grad', 'gelu', 'gelu_grad', 'attention', 'attention_grad'];
 
 /** The module's memory from __heap_base up, laid out afresh for each kernel call. */
 class Scratch {
@@ -81,14 +81,14 @@ type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedA
  * copies), or copied into the module's own memory and back.
  */
 interface Heap {
-	/** Runs `body` on pointers to the inputs, a new output of `shape`, and `extra` scratch arrays (counts of f32). */
+	/** Runs `body` on pointers to the inputs, new outputs of `shapes`, and `extra` scratch arrays (counts of f32). */
 	call(
 		backend: WasmBackendInternals,
 		ins: tf.TensorInfo[],
-		shape: number[],
+		shapes: number[][],
 		body: (p: Ptr[]) => void,
 		extra: number[]
-	): tf.TensorInfo;
+	): tf.TensorInfo[];
 	/** Runs `body` on pointers to tensors updated in place. */
 	inPlace(backend: WasmBackendInternals, ts: tf.TensorInfo[], written: number[], body: (p: Ptr[]) => void): void;
 	/** A view of the memory the kernels run on. */
@@ -99,15 +99,15 @@ interface Heap {
 function directHeap(memory: WebAssembly.Memory): Heap {
 	const offset = (b: WasmBackendInternals, t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
 	return {
-		call(backend, ins, shape, body, extra) {
-			const result = backend.makeOutput(shape, 'float32');
+		call(backend, ins, shapes, body, extra) {
+			const results = shapes.map((shape) => backend.makeOutput(shape, 'float32'));
 			const scratch = extra.map((n) => backend.wasm._malloc(n * 4));
 			try {
-				body([...ins.map((t) => offset(backend, t)), offset(backend, result), ...scratch]);
+				body([...[...ins, ...results].map((t) => offset(backend, t)), ...scratch]);
 			} finally {
 				scratch.forEach((p) => backend.wasm._free(p));
 			}
-			return result;
+			return results;
 		},
 		inPlace: (backend, ts, _written, body) => body(ts.map((t) => offset(backend, t))),
 		f32: (p, n) => new Float32Array(memory.buffer, p, n)
@@ -118,16 +118,18 @@ function directHeap(memory: WebAssembly.Memory): Heap {
 function copyHeap(ex: LabKernelExports, memory: WebAssembly.Memory): Heap {
 	const scratch = new Scratch(ex, memory);
 	return {
-		call(backend, ins, shape, body, extra) {
-			const result = backend.makeOutput(shape, 'float32'); // before any heap view
-			const ptrs = scratch.layout([...ins.map((t) => sizeOf(t.shape)), sizeOf(shape), ...extra]);
+		call(backend, ins, shapes, body, extra) {
+			const results = shapes.map((shape) => backend.makeOutput(shape, 'float32')); // before any heap view
+			const ptrs = scratch.layout([...ins.map((t) => sizeOf(t.shape)), ...shapes.map(sizeOf), ...extra]);
 			ins.forEach((t, i) => {
 				const src = backend.typedArrayFromHeap(t);
 				(t.dtype === 'int32' ? scratch.i32(ptrs[i], src.length) : scratch.f32(ptrs[i], src.length)).set(src);
 			});
 			body(ptrs);
-			(backend.typedArrayFromHeap(result) as Float32Array).set(scratch.f32(ptrs[ins.length], sizeOf(shape)));
-			return result;
+			results.forEach((result, i) =>
+				(backend.typedArrayFromHeap(result) as Float32Array).set(scratch.f32(ptrs[ins.length + i], sizeOf(shapes[i])))
+			);
+			return results;
 		},
 		inPlace(backend, ts, written, body) {
 			const ptrs = scratch.layout(ts.map((t) => sizeOf(t.shape)));
@@ -157,7 +159,7 @@ function kernels(
 
 	/** A kernel with one output of `shape`: `body` gets pointers to the inputs, the output, then `extra`. */
 	const one = (args: Args, ins: tf.TensorInfo[], shape: number[], body: (p: Ptr[]) => void, extra: number[] = []) =>
-		rt(args).heap.call(heap(args.backend), ins, shape, body, extra);
+		rt(args).heap.call(heap(args.backend), ins, [shape], body, extra)[0];
 	const input = (args: Args, name: string) => args.inputs[name] as tf.TensorInfo;
 	const attr = (args: Args, name: string) => (args.attrs as unknown as Record<string, number | boolean>)[name];
 
@@ -224,6 +226,56 @@ function kernels(
 				const [rows, L] = rowsOf(p);
 				return one(args, [p, dp], p.shape, ([pp, pdp, out]) =>
 					rt(args).pool.run('softmax_grad', [pp, pdp, out, rows, L, Number(attr(args, 'scale'))], rows, 1, none)
+				);
+			}
+		],
+		[
+			FUSED.attention,
+			(args) => {
+				const qkv = input(args, 'qkv');
+				const { B, T, nh, hs, pack } = attentionSizes(qkv.shape, Number(attr(args, 'nHead')));
+				const { heap: h, pool } = rt(args);
+				const scratch = 2 * pack; // Kᵀ and V of one head, per thread
+				const shapes = [
+					[B, T, nh * hs],
+					[B, nh, T, T]
+				];
+				return h.call(
+					heap(args.backend),
+					[qkv],
+					shapes,
+					([pq, py, pp, ps]) =>
+						pool.run(
+							'attention',
+							[pq, py, pp, B, T, nh, hs, 1 / Math.sqrt(hs)],
+							B * nh,
+							1,
+							(i) => ps + i * scratch * 4
+						),
+					[scratch * pool.size]
+				);
+			}
+		],
+		[
+			FUSED.attentionGrad,
+			(args) => {
+				const [qkv, p, dy] = [input(args, 'qkv'), input(args, 'p'), input(args, 'dy')];
+				const { B, T, nh, hs, pack } = attentionSizes(qkv.shape, Number(attr(args, 'nHead')));
+				const { pool } = rt(args);
+				const scratch = T * T + 4 * pack; // dS, and dY, Vᵀ, K, Q of one head, per thread
+				return one(
+					args,
+					[qkv, p, dy],
+					qkv.shape,
+					([pq, pp, pd, out, ps]) =>
+						pool.run(
+							'attention_grad',
+							[pq, pp, pd, out, B, T, nh, hs, 1 / Math.sqrt(hs)],
+							B * nh,
+							1,
+							(i) => ps + i * scratch * 4
+						),
+					[scratch * pool.size]
 				);
 			}
 		],
@@ -330,6 +382,14 @@ function kernels(
 			}
 		]
 	];
+}
+
+/** Sizes of fused attention on qkv (B, T, 3C) with nh heads; `pack`: values in one packed head operand (lab_kernels.c pack_size). */
+function attentionSizes(shape: number[], nh: number) {
+	const [B, T, C3] = shape;
+	const hs = C3 / 3 / nh;
+	const ceil8 = (n: number) => Math.ceil(n / 8) * 8;
+	return { B, T, nh, hs, pack: ceil8(T) * ceil8(hs) };
 }
 
 /** Once registered: prepares the module for the wasm backend instance (once) and says how it runs. */

@@ -15,6 +15,13 @@ export const FUSED = {
 	causalSoftmax: 'LabCausalSoftmax',
 	/** Its gradient: scale · p ⊙ (dp − Σ dp ⊙ p) per row. */
 	softmaxGrad: 'LabSoftmaxGrad',
+	/**
+	 * Causal self-attention of every head in one pass, attribute nHead: qkv (B, T, 3C) → y (B, T, C)
+	 * and the weights P (B, nh, T, T) for the gradient. Optional: only the wasm module has it.
+	 */
+	attention: 'LabAttention',
+	/** Its gradient: qkv, P, dy (B, T, C) → dqkv (B, T, 3C). */
+	attentionGrad: 'LabAttentionGrad',
 	/** Per-row mean and 1/sqrt(var + eps) of x (R, C) → (R, 2). */
 	rowStats: 'LabRowStats',
 	/** (x − mean) · rstd · w + b, from rowStats. */
@@ -43,9 +50,9 @@ export function useFusedKernels(on: boolean): void {
 	enabled = on;
 }
 
-/** Whether the active backend has fused kernels registered (and they are on). */
-export function fusedAvailable(): boolean {
-	return enabled && tf.getKernel(FUSED.matMul, tf.getBackend()) !== undefined;
+/** Whether the active backend has fused kernels registered (and they are on); `name`: that one kernel. */
+export function fusedAvailable(name: string = FUSED.matMul): boolean {
+	return enabled && tf.getKernel(name, tf.getBackend()) !== undefined;
 }
 
 /** Inputs a fused kernel with numbered inputs (sumSquares) takes at most: 8 storage buffers a shader, less the output. */

@@ -57,6 +57,24 @@ export const fusedCausalSoftmax = (scores: tf.Tensor3D, scale: number): tf.Tenso
 		};
 	})(scores) as tf.Tensor3D;
 
+/**
+ * Causal self-attention of every head: qkv (B, T, 3C) → y (B, T, C), as gpt.ts's composite
+ * (split heads, softmax(scale · q kᵀ) causal, · v, merge heads) with scale 1/√hs; 1 dispatch each way.
+ */
+export function fusedAttention(qkv: tf.Tensor3D, nHead: number): tf.Tensor3D {
+	const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+		const [x, save] = args as [tf.Tensor3D, tf.GradSaveFunc];
+		const [y, p] = tf.engine().runKernel(FUSED.attention, { qkv: x }, { nHead }) as tf.Tensor[]; // (B, T, C), (B, nh, T, T)
+		save([x, p]);
+		return {
+			value: y,
+			gradFunc: (dy: tf.Tensor, [sx, sp]: tf.Tensor[]) =>
+				runFused(FUSED.attentionGrad, { qkv: sx, p: sp, dy }, { nHead })
+		};
+	});
+	return op(qkv) as tf.Tensor3D;
+}
+
 /** −log p(target) per row: logits (N, V), targets (N) int32 → (N); 1 dispatch each way. */
 export function fusedTokenNll(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
 	const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Mt19937 } from '../prng';
 import { paramShapes, type GptConfig } from './shapes';
-import { fusedAvailable } from './fused';
-import { fusedCausalSoftmax, fusedGelu, fusedLayerNorm, fusedLinear, fusedTokenNll } from './fusedOps';
+import { FUSED, fusedAvailable } from './fused';
+import { fusedAttention, fusedCausalSoftmax, fusedGelu, fusedLayerNorm, fusedLinear, fusedTokenNll } from './fusedOps';
 import { matMul, matMulTransposeB } from './ops';
 
 /** Named parameters (tensors or variables), by GPT-2 name. */
@@ -123,8 +123,12 @@ class Dropout {
 		private readonly rate: number,
 		private readonly opts: ForwardOptions
 	) {}
+	/** Whether apply() drops anything (training with a rate above 0). */
+	get active(): boolean {
+		return Boolean(this.opts.training) && this.rate > 0;
+	}
 	apply(x: tf.Tensor): tf.Tensor {
-		if (!this.opts.training || this.rate === 0) return x;
+		if (!this.active) return x;
 		return tf.dropout(x, this.rate, undefined, `${this.opts.dropoutSeed ?? 'dropout'}:${this.site++}`);
 	}
 }
@@ -138,6 +142,11 @@ function attention(x: tf.Tensor, p: Params, h: string, cfg: GptConfig, drop: Dro
 	const nh = cfg.n_head;
 	const hs = C / nh;
 	const qkv = linear(x, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]); // (B, T, 3C)
+	if (!opts.cache && !opts.mask && !drop.active && fusedAvailable(FUSED.attention)) {
+		// every head in one kernel, causal, straight from qkv's layout: the same math as below
+		const merged = fusedAttention(qkv as tf.Tensor3D, nh); // (B, T, C)
+		return linear(merged, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`]);
+	}
 	const [q, kNew, vNew] = tf.split(qkv, 3, 2).map(
 		(t) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]), [B * nh, T, hs]) // (B*nh, T, hs)
 	) as tf.Tensor3D[];
