@@ -103,6 +103,14 @@ static void pack_panels(const f32 *B, f32 *pack, int K, int N, int bRow, int bCo
 	for (int j0 = 0; j0 < N; j0 += NR) {
 		f32 *panel = pack + j0 * K;
 		int w = N - j0 < NR ? N - j0 : NR;
+		if (bCol == 1 && w == NR) { // rows of B contiguous: 2 vectors a row
+			for (int k = 0; k < K; k++) {
+				const f32 *row = B + k * bRow + j0;
+				wasm_v128_store(panel + k * NR, wasm_v128_load(row));
+				wasm_v128_store(panel + k * NR + 4, wasm_v128_load(row + 4));
+			}
+			continue;
+		}
 		for (int k = 0; k < K; k++) {
 			const f32 *row = B + k * bRow + j0 * bCol;
 			int j = 0;
@@ -115,12 +123,17 @@ static void pack_panels(const f32 *B, f32 *pack, int K, int N, int bRow, int bCo
 	}
 }
 
-// stores `w` (≤ 8) columns of one row: alpha · acc (+ bias). No local arrays: the module uses no
-// stack, so instances on one shared memory (threads) never share one.
-static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f32 *bias, int w) {
+// stores `w` (≤ 8) columns of one row: alpha · sum (+ bias), added to what the row holds when
+// `acc` (a later block of K). No local arrays: the module uses no stack, so instances on one shared
+// memory (threads) never share one.
+static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f32 *bias, int w, int acc) {
 	x0 = wasm_f32x4_mul(x0, alpha);
 	x1 = wasm_f32x4_mul(x1, alpha);
 	if (w == NR) {
+		if (acc) {
+			x0 = wasm_f32x4_add(x0, wasm_v128_load(c));
+			x1 = wasm_f32x4_add(x1, wasm_v128_load(c + 4));
+		}
 		if (bias) {
 			x0 = wasm_f32x4_add(x0, wasm_v128_load(bias));
 			x1 = wasm_f32x4_add(x1, wasm_v128_load(bias + 4));
@@ -131,7 +144,7 @@ static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f
 	}
 	// w < 8: each lane by name (an indexed lane would need a buffer in memory)
 #define LANE(j, x, l) \
-	if (w > j) c[j] = wasm_f32x4_extract_lane(x, l) + (bias ? bias[j] : 0.0f)
+	if (w > j) c[j] = (acc ? c[j] : 0.0f) + wasm_f32x4_extract_lane(x, l) + (bias ? bias[j] : 0.0f)
 	LANE(0, x0, 0);
 	LANE(1, x0, 1);
 	LANE(2, x0, 2);
@@ -146,7 +159,7 @@ static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f
 
 // rows i … i+3 of C against one panel
 static inline void block4(const f32 *a, int aRow, int aCol, const f32 *panel, int K, f32 *c, int N, v128_t va,
-			  const f32 *bias, int w) {
+			  const f32 *bias, int w, int acc) {
 	v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
 	const f32 *bk = panel;
 	if (aRow == 1) {
@@ -186,14 +199,15 @@ static inline void block4(const f32 *a, int aRow, int aCol, const f32 *panel, in
 			FMA(c31, x, b1);
 		}
 	}
-	store_row(c, c00, c01, va, bias, w);
-	store_row(c + N, c10, c11, va, bias, w);
-	store_row(c + 2 * N, c20, c21, va, bias, w);
-	store_row(c + 3 * N, c30, c31, va, bias, w);
+	store_row(c, c00, c01, va, bias, w, acc);
+	store_row(c + N, c10, c11, va, bias, w, acc);
+	store_row(c + 2 * N, c20, c21, va, bias, w, acc);
+	store_row(c + 3 * N, c30, c31, va, bias, w, acc);
 }
 
 // one row of C against one panel (the rows M % 4 leaves)
-static inline void block1(const f32 *a, int aCol, const f32 *panel, int K, f32 *c, v128_t va, const f32 *bias, int w) {
+static inline void block1(const f32 *a, int aCol, const f32 *panel, int K, f32 *c, v128_t va, const f32 *bias, int w,
+			  int acc) {
 	v128_t c0 = wasm_f32x4_splat(0), c1 = c0;
 	const f32 *bk = panel;
 	for (int k = 0; k < K; k++, bk += NR) {
@@ -201,38 +215,72 @@ static inline void block1(const f32 *a, int aCol, const f32 *panel, int K, f32 *
 		FMA(c0, x, wasm_v128_load(bk));
 		FMA(c1, x, wasm_v128_load(bk + 4));
 	}
-	store_row(c, c0, c1, va, bias, w);
+	store_row(c, c0, c1, va, bias, w, acc);
 }
 
-// rows r0 … r1 − 1 of every batch's C (a thread's share; the whole product is 0 … M)
-// `pack`: this thread's own buffer for B's panels (K · ⌈N/8⌉·8 values)
+// K in blocks of KC: a block's panels (KC × 8 values each) stay in L1, and so do the 4 rows of a
+// transposed A that share cache lines (Xᵀ·dY with K = B·T reads X down its columns)
+#define KC 256
+
+// columns c0 … c1 − 1 of every batch's C (a thread's share, c0 a multiple of 8; the whole product is
+// 0 … N): each thread packs only its own columns of B. `pack`: this thread's buffer for them
+// (min(K, KC) · ⌈(c1 − c0)/8⌉·8 values)
 EXPORT(matmul)
 void matmul(const f32 *A, const f32 *B, const f32 *bias, f32 *C, int batch, int M, int N, int K, int aBatch,
-	    int aRow, int aCol, int bBatch, int bRow, int bCol, f32 alpha, int r0, int r1, f32 *pack) {
+	    int aRow, int aCol, int bBatch, int bRow, int bCol, f32 alpha, int c0, int c1, f32 *pack) {
 	const v128_t va = wasm_f32x4_splat(alpha);
-	if (r0 >= r1) return;
+	if (c0 >= c1) return;
 	for (int b = 0; b < batch; b++) {
-		const f32 *a = A + b * aBatch;
-		pack_panels(B + b * bBatch, pack, K, N, bRow, bCol);
 		f32 *c = C + b * M * N;
-		for (int j0 = 0; j0 < N; j0 += NR) {
-			const f32 *panel = pack + j0 * K;
-			int w = N - j0 < NR ? N - j0 : NR;
-			const f32 *bj = bias ? bias + j0 : 0;
-			int i = r0;
-			for (; i + 4 <= r1; i += 4) block4(a + i * aRow, aRow, aCol, panel, K, c + i * N + j0, N, va, bj, w);
-			for (; i < r1; i++) block1(a + i * aRow, aCol, panel, K, c + i * N + j0, va, bj, w);
+		for (int k0 = 0; k0 < K; k0 += KC) {
+			int kc = K - k0 < KC ? K - k0 : KC, acc = k0 > 0; // later blocks add to C; the bias comes once
+			const f32 *a = A + b * aBatch + k0 * aCol;
+			pack_panels(B + b * bBatch + k0 * bRow + c0 * bCol, pack, kc, c1 - c0, bRow, bCol);
+			for (int j0 = c0; j0 < c1; j0 += NR) {
+				const f32 *panel = pack + (j0 - c0) * kc;
+				int w = c1 - j0 < NR ? c1 - j0 : NR;
+				const f32 *bj = bias && !acc ? bias + j0 : 0;
+				int i = 0;
+				for (; i + 4 <= M; i += 4) block4(a + i * aRow, aRow, aCol, panel, kc, c + i * N + j0, N, va, bj, w, acc);
+				for (; i < M; i++) block1(a + i * aRow, aCol, panel, kc, c + i * N + j0, va, bj, w, acc);
+			}
 		}
 	}
 }
 
 // ---- reductions and row kernels ----
 
+// Σ x over a row of n values, and Σ (x − m)²: 4 lanes at a time, the n % 4 left one by one
+static inline f32 row_sum(const f32 *x, int n) {
+	v128_t acc = wasm_f32x4_splat(0);
+	int c = 0;
+	for (; c + 4 <= n; c += 4) acc = wasm_f32x4_add(acc, wasm_v128_load(x + c));
+	f32 t = hsum(acc);
+	for (; c < n; c++) t += x[c];
+	return t;
+}
+
+static inline f32 row_sq_dev(const f32 *x, f32 m, int n) {
+	v128_t acc = wasm_f32x4_splat(0), vm = wasm_f32x4_splat(m);
+	int c = 0;
+	for (; c + 4 <= n; c += 4) {
+		v128_t d = wasm_f32x4_sub(wasm_v128_load(x + c), vm);
+		acc = wasm_f32x4_add(acc, wasm_f32x4_mul(d, d));
+	}
+	f32 t = hsum(acc);
+	for (; c < n; c++) t += (x[c] - m) * (x[c] - m);
+	return t;
+}
+
 EXPORT(column_sum)
 void column_sum(const f32 *x, f32 *out, int R, int C) {
 	for (int c = 0; c < C; c++) out[c] = 0;
-	for (int r = 0; r < R; r++)
-		for (int c = 0; c < C; c++) out[c] += x[r * C + c];
+	for (int r = 0; r < R; r++) {
+		const f32 *xr = x + r * C;
+		int c = 0;
+		for (; c + 4 <= C; c += 4) wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), wasm_v128_load(xr + c)));
+		for (; c < C; c++) out[c] += xr[c];
+	}
 }
 
 // one row of softmax(scale · x) over its first n values, into y (x and y may be the same row); the
@@ -293,9 +341,11 @@ void softmax_grad(const f32 *p, const f32 *dp, f32 *out, int rows, int L, f32 sc
 // ---- causal self-attention, fused: one (batch, head) pair at a time ----
 // qkv (B, T, 3C): each token's query, key and value side by side; head h's are columns
 // h·hs … h·hs + hs − 1 of each third. y (B, T, C): head h's output in its columns h·hs ….
-// P (B, nh, T, T): the attention weights, 0 above the diagonal, kept for the gradient. Query t sees
-// keys 0 … t, so a block of 4 queries reads only the keys its last query sees: the products above
-// the diagonal, half of them, are never computed. No head is split out or merged back: strides.
+// P (B, nh, T, T): the attention weights, kept for the gradient. Query t sees keys 0 … t, so a
+// block of 4 queries reads only the keys its last query sees: the products above the diagonal,
+// half of them, are never computed, and P is written only up to each block's last key (0 above
+// the diagonal there; right of it P is never written, and never read). No head is split out or
+// merged back: strides.
 
 // rows i … i + n − 1 (n ≤ 4; A's row i at a + i·aRow) times the panels of a packed B for columns
 // 0 … N − 1 (panels Kp rows apart), reading its first K rows, into C (ldc)
@@ -306,9 +356,9 @@ static inline void rows_by_panels(const f32 *a, int aRow, int aCol, int n, const
 		const f32 *panel = pack + j0 * Kp;
 		int w = N - j0 < NR ? N - j0 : NR;
 		if (n == 4)
-			block4(a, aRow, aCol, panel, K, c + j0, ldc, one, 0, w);
+			block4(a, aRow, aCol, panel, K, c + j0, ldc, one, 0, w, 0);
 		else
-			for (int i = 0; i < n; i++) block1(a + i * aRow, aCol, panel, K, c + i * ldc + j0, one, 0, w);
+			for (int i = 0; i < n; i++) block1(a + i * aRow, aCol, panel, K, c + i * ldc + j0, one, 0, w, 0);
 	}
 }
 
@@ -330,7 +380,7 @@ void attention(const f32 *qkv, f32 *y, f32 *P, int B, int T, int nh, int hs, f32
 		for (int t0 = 0; t0 < T; t0 += 4) {
 			int n = T - t0 < 4 ? T - t0 : 4, keys = t0 + n;
 			rows_by_panels(q + t0 * ld, ld, 1, n, kt, hs, hs, keys, p + t0 * T, T); // scores (n, keys)
-			for (int t = t0; t < keys; t++) softmax_row(p + t * T, p + t * T, t + 1, T, scale);
+			for (int t = t0; t < keys; t++) softmax_row(p + t * T, p + t * T, t + 1, keys, scale);
 			rows_by_panels(p + t0 * T, T, 1, n, vp, T, keys, hs, yo + t0 * C, C); // y = P V (n, hs)
 		}
 	}
@@ -361,7 +411,7 @@ void attention_grad(const f32 *qkv, const f32 *P, const f32 *dy, f32 *dqkv, int 
 		for (int t0 = 0; t0 < T; t0 += 4) {
 			int n = T - t0 < 4 ? T - t0 : 4, keys = t0 + n;
 			rows_by_panels(g + t0 * C, C, 1, n, vt, hs, hs, keys, ds + t0 * T, T); // dP (n, keys)
-			for (int t = t0; t < keys; t++) softmax_grad_row(p + t * T, ds + t * T, ds + t * T, t + 1, T, scale);
+			for (int t = t0; t < keys; t++) softmax_grad_row(p + t * T, ds + t * T, ds + t * T, t + 1, keys, scale);
 			rows_by_panels(ds + t0 * T, T, 1, n, kp, T, keys, hs, dq + t0 * ld, ld); // dQ (n, hs)
 		}
 		for (int j0 = 0; j0 < T; j0 += 4) {
@@ -375,21 +425,25 @@ EXPORT(row_stats)
 void row_stats(const f32 *x, f32 *out, int R, int C, f32 eps) {
 	for (int r = 0; r < R; r++) {
 		const f32 *xr = x + r * C;
-		f32 mean = 0;
-		for (int c = 0; c < C; c++) mean += xr[c];
-		mean /= (f32)C;
-		f32 v = 0;
-		for (int c = 0; c < C; c++) v += (xr[c] - mean) * (xr[c] - mean);
+		f32 mean = row_sum(xr, C) / (f32)C;
 		out[2 * r] = mean;
-		out[2 * r + 1] = 1.0f / __builtin_sqrtf(v / (f32)C + eps);
+		out[2 * r + 1] = 1.0f / __builtin_sqrtf(row_sq_dev(xr, mean, C) / (f32)C + eps);
 	}
 }
 
 EXPORT(layer_norm)
 void layer_norm(const f32 *x, const f32 *stats, const f32 *w, const f32 *b, f32 *out, int R, int C) {
 	for (int r = 0; r < R; r++) {
+		const f32 *xr = x + r * C;
+		f32 *o = out + r * C;
 		f32 mean = stats[2 * r], rstd = stats[2 * r + 1];
-		for (int c = 0; c < C; c++) out[r * C + c] = (x[r * C + c] - mean) * rstd * w[c] + b[c];
+		v128_t vm = wasm_f32x4_splat(mean), vr = wasm_f32x4_splat(rstd);
+		int c = 0;
+		for (; c + 4 <= C; c += 4) {
+			v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), vm), vr);
+			wasm_v128_store(o + c, wasm_f32x4_add(wasm_f32x4_mul(xh, wasm_v128_load(w + c)), wasm_v128_load(b + c)));
+		}
+		for (; c < C; c++) o[c] = (xr[c] - mean) * rstd * w[c] + b[c];
 	}
 }
 
@@ -398,16 +452,31 @@ EXPORT(layer_norm_grad_x)
 void layer_norm_grad_x(const f32 *x, const f32 *stats, const f32 *w, const f32 *dy, f32 *out, int R, int C) {
 	for (int r = 0; r < R; r++) {
 		const f32 *xr = x + r * C, *dr = dy + r * C;
+		f32 *o = out + r * C;
 		f32 mean = stats[2 * r], rstd = stats[2 * r + 1];
-		f32 mg = 0, mgx = 0;
-		for (int c = 0; c < C; c++) {
-			f32 g = dr[c] * w[c];
+		v128_t vm = wasm_f32x4_splat(mean), vr = wasm_f32x4_splat(rstd);
+		v128_t ag = wasm_f32x4_splat(0), agx = ag;
+		int c = 0;
+		for (; c + 4 <= C; c += 4) {
+			v128_t g = wasm_f32x4_mul(wasm_v128_load(dr + c), wasm_v128_load(w + c));
+			ag = wasm_f32x4_add(ag, g);
+			agx = wasm_f32x4_add(agx, wasm_f32x4_mul(g, wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), vm), vr)));
+		}
+		f32 mg = hsum(ag), mgx = hsum(agx);
+		for (int t = c; t < C; t++) {
+			f32 g = dr[t] * w[t];
 			mg += g;
-			mgx += g * (xr[c] - mean) * rstd;
+			mgx += g * (xr[t] - mean) * rstd;
 		}
 		mg /= (f32)C;
 		mgx /= (f32)C;
-		for (int c = 0; c < C; c++) out[r * C + c] = rstd * (dr[c] * w[c] - mg - (xr[c] - mean) * rstd * mgx);
+		v128_t vg = wasm_f32x4_splat(mg), vgx = wasm_f32x4_splat(mgx);
+		for (c = 0; c + 4 <= C; c += 4) {
+			v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), vm), vr);
+			v128_t g = wasm_f32x4_mul(wasm_v128_load(dr + c), wasm_v128_load(w + c));
+			wasm_v128_store(o + c, wasm_f32x4_mul(vr, wasm_f32x4_sub(wasm_f32x4_sub(g, vg), wasm_f32x4_mul(xh, vgx))));
+		}
+		for (; c < C; c++) o[c] = rstd * (dr[c] * w[c] - mg - (xr[c] - mean) * rstd * mgx);
 	}
 }
 
@@ -416,18 +485,31 @@ EXPORT(layer_norm_grad_w)
 void layer_norm_grad_w(const f32 *x, const f32 *stats, const f32 *dy, f32 *out, int R, int C) {
 	for (int c = 0; c < C; c++) out[c] = 0;
 	for (int r = 0; r < R; r++) {
+		const f32 *xr = x + r * C, *dr = dy + r * C;
 		f32 mean = stats[2 * r], rstd = stats[2 * r + 1];
-		for (int c = 0; c < C; c++) out[c] += dy[r * C + c] * (x[r * C + c] - mean) * rstd;
+		v128_t vm = wasm_f32x4_splat(mean), vr = wasm_f32x4_splat(rstd);
+		int c = 0;
+		for (; c + 4 <= C; c += 4) {
+			v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), vm), vr);
+			wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), wasm_f32x4_mul(wasm_v128_load(dr + c), xh)));
+		}
+		for (; c < C; c++) out[c] += dr[c] * (xr[c] - mean) * rstd;
 	}
 }
 
 // ---- cross-entropy: −log softmax(logits)[target] per row, and its gradient ----
 
+// the row's max, and Σ e^(l − max)
 static void row_max_sum(const f32 *l, int V, f32 *mx, f32 *sum) {
-	f32 m = -3.402823e38f;
-	for (int j = 0; j < V; j++) m = l[j] > m ? l[j] : m;
-	f32 s = 0;
-	for (int j = 0; j < V; j++) s += lab_exp(l[j] - m);
+	v128_t vm = wasm_f32x4_splat(-3.402823e38f);
+	int V4 = V & ~3;
+	for (int j = 0; j < V4; j += 4) vm = wasm_f32x4_pmax(vm, wasm_v128_load(l + j));
+	f32 m = hmax(vm);
+	for (int j = V4; j < V; j++) m = l[j] > m ? l[j] : m;
+	v128_t vs = wasm_f32x4_splat(0), vmx = wasm_f32x4_splat(m);
+	for (int j = 0; j < V4; j += 4) vs = wasm_f32x4_add(vs, lab_exp4(wasm_f32x4_sub(wasm_v128_load(l + j), vmx)));
+	f32 s = hsum(vs);
+	for (int j = V4; j < V; j++) s += lab_exp(l[j] - m);
 	*mx = m;
 	*sum = s;
 }
@@ -441,14 +523,21 @@ void token_nll(const f32 *logits, const int *targets, f32 *out, int N, int V) {
 	}
 }
 
+// dy · (softmax − onehot(target)) per row
 EXPORT(token_nll_grad)
 void token_nll_grad(const f32 *logits, const int *targets, const f32 *dy, f32 *out, int N, int V) {
+	int V4 = V & ~3;
 	for (int n = 0; n < N; n++) {
 		const f32 *l = logits + n * V;
+		f32 *o = out + n * V;
 		f32 mx, sum;
 		row_max_sum(l, V, &mx, &sum);
-		f32 inv = 1.0f / sum;
-		for (int j = 0; j < V; j++) out[n * V + j] = dy[n] * (lab_exp(l[j] - mx) * inv - (j == targets[n] ? 1.0f : 0.0f));
+		f32 k = dy[n] / sum;
+		v128_t vk = wasm_f32x4_splat(k), vmx = wasm_f32x4_splat(mx);
+		for (int j = 0; j < V4; j += 4)
+			wasm_v128_store(o + j, wasm_f32x4_mul(vk, lab_exp4(wasm_f32x4_sub(wasm_v128_load(l + j), vmx))));
+		for (int j = V4; j < V; j++) o[j] = k * lab_exp(l[j] - mx);
+		o[targets[n]] -= dy[n];
 	}
 }
 
@@ -500,8 +589,11 @@ void gelu_grad(const f32 *x, const f32 *dy, f32 *out, int n, int r0, int r1) {
 
 EXPORT(sum_squares)
 f32 sum_squares(const f32 *x, int n) {
-	f32 s = 0;
-	for (int i = 0; i < n; i++) s += x[i] * x[i];
+	v128_t acc = wasm_f32x4_splat(0);
+	int i = 0;
+	for (; i + 4 <= n; i += 4) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(x + i), wasm_v128_load(x + i)));
+	f32 s = hsum(acc);
+	for (; i < n; i++) s += x[i] * x[i];
 	return s;
 }
 

@@ -64,7 +64,9 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 		for (const [M, K, N] of [
 			[1, 7, 5],
 			[7, 13, 3],
-			[33, 64, 127]
+			[33, 64, 127],
+			[5, 515, 9], // K over two blocks of 256 (lab_kernels.c KC), the bias added once
+			[515, 7, 9] // dw = xᵀ·dy with K = 515: a transposed A over blocks
 		]) {
 			it(`matmul with bias and its gradients, ${M}×${K}×${N}`, async () => {
 				const [x, w, b, dy] = [randn(M * K), randn(K * N), randn(N), randn(M * N)];

@@ -42,6 +42,9 @@ interface LabKernelExports {
 /** The kernels split over threads (each takes a row range r0, r1 and a scratch pointer last). */
 const THREADED = ['matmul', 'causal_softmax', 'softmax_grad', 'gelu', 'gelu_grad', 'attention', 'attention_grad'];
 
+/** Rows of K a product packs at a time (lab_kernels.c KC). */
+const PRODUCT_KC = 256;
+
 /** The module's memory from __heap_base up, laid out afresh for each kernel call. */
 class Scratch {
 	private readonly base: number;
@@ -178,7 +181,7 @@ function kernels(
 					strides: st
 				} = productLayout(a.shape, b.shape, Boolean(transposeA), Boolean(transposeB));
 				const ins = bias ? [a, b, bias] : [a, b];
-				const packSize = K * Math.ceil(N / 8) * 8; // B packed in panels of 8 columns, one buffer per thread
+				const packSize = Math.min(K, PRODUCT_KC) * Math.ceil(N / 8) * 8; // a block of B in panels of 8 columns (at most), per thread
 				return one(
 					args,
 					ins,
@@ -192,8 +195,8 @@ function kernels(
 						rt(args).pool.run(
 							'matmul',
 							[p[0], p[1], pbias, pc, batch, M, N, K, ...strides, alpha],
-							M,
-							4,
+							N, // threads split the columns, in panels of 8: each packs only its own part of B
+							8,
 							(part: number) => packs + part * packSize * 4
 						);
 					},

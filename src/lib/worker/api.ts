@@ -23,8 +23,10 @@ export interface BackendReport {
 	fellBack: boolean;
 	/** Whether the page is cross-origin isolated (SharedArrayBuffer, so wasm threads). */
 	isolated: boolean;
-	/** Threads the wasm backend uses, when the backend is wasm. */
+	/** Threads tfjs's own wasm kernels use, when the backend is wasm. */
 	wasmThreads: number | null;
+	/** Threads the lab's wasm kernels (kernels/lab_kernels.c) run on, when the backend is wasm and they loaded. */
+	labKernelThreads: number | null;
 }
 
 /** Events from a run, batched (at most about ten deliveries a second). */

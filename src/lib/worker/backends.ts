@@ -76,15 +76,19 @@ function loadLabKernels(): Promise<((backend: unknown) => Promise<KernelMode>) |
  */
 async function labKernelsNote(): Promise<string> {
 	const loaded = await loadLabKernels();
+	labKernelThreads = null;
 	if (typeof loaded === 'string') return loaded;
-	const note = kernelModeNote(await loaded(tf.backend()));
+	const mode = await loaded(tf.backend());
+	labKernelThreads = mode.threads;
+	const note = kernelModeNote(mode);
 	return self.crossOriginIsolated === true
 		? note
 		: `${note} (the page is not cross-origin isolated: no shared memory for more)`;
 }
 
-/** How the lab's kernels run on wasm, from when the wasm backend last started. */
+/** How the lab's kernels run on wasm, and on how many threads, from when the wasm backend last started. */
 let kernelsNote = '';
+let labKernelThreads: number | null = null;
 
 /** Why a backend cannot be used here, or null when it initialised. */
 async function tryBackend(name: BackendName): Promise<string | null> {
@@ -187,6 +191,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
 			return {
 				isolated,
 				wasmThreads,
+				labKernelThreads: name === 'wasm' ? labKernelThreads : null,
 				backend: name,
 				notes,
 				skipped,

@@ -114,7 +114,11 @@ async function onExactly<T>(
 		if (report.backend !== backend) throw new Error(`${backend} is not available here: ${report.notes.join('; ')}`);
 		const browser = navigator.userAgent.match(/(Chrome|Firefox|Safari)\/[\d.]+/)?.[0] ?? 'browser';
 		const isolation = report.isolated ? 'cross-origin isolated' : 'not isolated';
-		const threads = report.wasmThreads ? `, wasm threads ${report.wasmThreads}` : '';
+		const threads = report.labKernelThreads
+			? `, lab wasm kernels on ${report.labKernelThreads} thread${report.labKernelThreads === 1 ? '' : 's'}`
+			: report.wasmThreads
+				? `, wasm threads ${report.wasmThreads}`
+				: '';
 		return work(config, await loadDatasets(config), `${browser} worker, ${isolation}${threads}`);
 	});
 }

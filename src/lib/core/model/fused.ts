@@ -17,7 +17,8 @@ export const FUSED = {
 	softmaxGrad: 'LabSoftmaxGrad',
 	/**
 	 * Causal self-attention of every head in one pass, attribute nHead: qkv (B, T, 3C) → y (B, T, C)
-	 * and the weights P (B, nh, T, T) for the gradient. Optional: only the wasm module has it.
+	 * and the weights P (B, nh, T, T) for the gradient: defined on and below the diagonal only, an
+	 * internal tensor that only attentionGrad reads. Optional: only the wasm module has it.
 	 */
 	attention: 'LabAttention',
 	/** Its gradient: qkv, P, dy (B, T, C) → dqkv (B, T, 3C). */
