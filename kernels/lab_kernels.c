@@ -272,16 +272,51 @@ static inline f32 row_sq_dev(const f32 *x, f32 m, int n) {
 	return t;
 }
 
-EXPORT(column_sum)
-void column_sum(const f32 *x, f32 *out, int R, int C) {
-	for (int c = 0; c < C; c++) out[c] = 0;
-	for (int r = 0; r < R; r++) {
-		const f32 *xr = x + r * C;
-		int c = 0;
-		for (; c + 4 <= C; c += 4) wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), wasm_v128_load(xr + c)));
-		for (; c < C; c++) out[c] += xr[c];
+// one term of a column reduction at x[i] (4 lanes), row r: x itself (stats null), or dy · x̂
+static inline v128_t column_term(const f32 *x, const f32 *stats, const f32 *dy, int i, int r) {
+	v128_t v = wasm_v128_load(x + i);
+	if (!stats) return v;
+	v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(v, wasm_f32x4_splat(stats[2 * r])), wasm_f32x4_splat(stats[2 * r + 1]));
+	return wasm_f32x4_mul(wasm_v128_load(dy + i), xh);
+}
+
+static inline f32 column_term1(const f32 *x, const f32 *stats, const f32 *dy, int i, int r) {
+	return stats ? dy[i] * (x[i] - stats[2 * r]) * stats[2 * r + 1] : x[i];
+}
+
+// out[c] = Σ_r column_term for columns c0 … c1 − 1 of (R, C): 16 columns (a cache line) at a time
+// in 4 registers down every row, so out is written once and threads splitting the columns never
+// write the same line
+static void column_reduce(const f32 *x, const f32 *stats, const f32 *dy, f32 *out, int R, int C, int c0, int c1) {
+	int c = c0;
+	for (; c + 16 <= c1; c += 16) {
+		v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+		for (int r = 0, i = c; r < R; r++, i += C) {
+			a0 = wasm_f32x4_add(a0, column_term(x, stats, dy, i, r));
+			a1 = wasm_f32x4_add(a1, column_term(x, stats, dy, i + 4, r));
+			a2 = wasm_f32x4_add(a2, column_term(x, stats, dy, i + 8, r));
+			a3 = wasm_f32x4_add(a3, column_term(x, stats, dy, i + 12, r));
+		}
+		wasm_v128_store(out + c, a0);
+		wasm_v128_store(out + c + 4, a1);
+		wasm_v128_store(out + c + 8, a2);
+		wasm_v128_store(out + c + 12, a3);
+	}
+	for (; c + 4 <= c1; c += 4) {
+		v128_t a = wasm_f32x4_splat(0);
+		for (int r = 0; r < R; r++) a = wasm_f32x4_add(a, column_term(x, stats, dy, r * C + c, r));
+		wasm_v128_store(out + c, a);
+	}
+	for (; c < c1; c++) {
+		f32 a = 0;
+		for (int r = 0; r < R; r++) a += column_term1(x, stats, dy, r * C + c, r);
+		out[c] = a;
 	}
 }
+
+// columns c0 … c1 − 1 (c0 a multiple of 16)
+EXPORT(column_sum)
+void column_sum(const f32 *x, f32 *out, int R, int C, int c0, int c1) { column_reduce(x, 0, 0, out, R, C, c0, c1); }
 
 // one row of softmax(scale · x) over its first n values, into y (x and y may be the same row); the
 // rest of the row's L values get exactly 0 (the keys a causal query does not see)
@@ -421,9 +456,11 @@ void attention_grad(const f32 *qkv, const f32 *P, const f32 *dy, f32 *dqkv, int 
 	}
 }
 
+// rows r0 … r1 − 1 (so the 3 row kernels of LayerNorm, and cross-entropy's 2)
 EXPORT(row_stats)
-void row_stats(const f32 *x, f32 *out, int R, int C, f32 eps) {
-	for (int r = 0; r < R; r++) {
+void row_stats(const f32 *x, f32 *out, int R, int C, f32 eps, int r0, int r1) {
+	(void)R;
+	for (int r = r0; r < r1; r++) {
 		const f32 *xr = x + r * C;
 		f32 mean = row_sum(xr, C) / (f32)C;
 		out[2 * r] = mean;
@@ -432,8 +469,9 @@ void row_stats(const f32 *x, f32 *out, int R, int C, f32 eps) {
 }
 
 EXPORT(layer_norm)
-void layer_norm(const f32 *x, const f32 *stats, const f32 *w, const f32 *b, f32 *out, int R, int C) {
-	for (int r = 0; r < R; r++) {
+void layer_norm(const f32 *x, const f32 *stats, const f32 *w, const f32 *b, f32 *out, int R, int C, int r0, int r1) {
+	(void)R;
+	for (int r = r0; r < r1; r++) {
 		const f32 *xr = x + r * C;
 		f32 *o = out + r * C;
 		f32 mean = stats[2 * r], rstd = stats[2 * r + 1];
@@ -449,8 +487,10 @@ void layer_norm(const f32 *x, const f32 *stats, const f32 *w, const f32 *b, f32 
 
 // dx = rstd · (g − mean(g) − x̂ · mean(g · x̂)), g = dy · w
 EXPORT(layer_norm_grad_x)
-void layer_norm_grad_x(const f32 *x, const f32 *stats, const f32 *w, const f32 *dy, f32 *out, int R, int C) {
-	for (int r = 0; r < R; r++) {
+void layer_norm_grad_x(const f32 *x, const f32 *stats, const f32 *w, const f32 *dy, f32 *out, int R, int C, int r0,
+		       int r1) {
+	(void)R;
+	for (int r = r0; r < r1; r++) {
 		const f32 *xr = x + r * C, *dr = dy + r * C;
 		f32 *o = out + r * C;
 		f32 mean = stats[2 * r], rstd = stats[2 * r + 1];
@@ -480,59 +520,54 @@ void layer_norm_grad_x(const f32 *x, const f32 *stats, const f32 *w, const f32 *
 	}
 }
 
-// dw[c] = Σ_r dy · x̂
+// dw[c] = Σ_r dy · x̂, columns c0 … c1 − 1 (c0 a multiple of 16)
 EXPORT(layer_norm_grad_w)
-void layer_norm_grad_w(const f32 *x, const f32 *stats, const f32 *dy, f32 *out, int R, int C) {
-	for (int c = 0; c < C; c++) out[c] = 0;
-	for (int r = 0; r < R; r++) {
-		const f32 *xr = x + r * C, *dr = dy + r * C;
-		f32 mean = stats[2 * r], rstd = stats[2 * r + 1];
-		v128_t vm = wasm_f32x4_splat(mean), vr = wasm_f32x4_splat(rstd);
-		int c = 0;
-		for (; c + 4 <= C; c += 4) {
-			v128_t xh = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), vm), vr);
-			wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), wasm_f32x4_mul(wasm_v128_load(dr + c), xh)));
-		}
-		for (; c < C; c++) out[c] += dr[c] * (xr[c] - mean) * rstd;
-	}
+void layer_norm_grad_w(const f32 *x, const f32 *stats, const f32 *dy, f32 *out, int R, int C, int c0, int c1) {
+	column_reduce(x, stats, dy, out, R, C, c0, c1);
 }
 
 // ---- cross-entropy: −log softmax(logits)[target] per row, and its gradient ----
 
-// the row's max, and Σ e^(l − max)
-static void row_max_sum(const f32 *l, int V, f32 *mx, f32 *sum) {
+// the row's max, and Σ e^(l − max) (returned, not through pointers: a local whose address is
+// taken would live on the stack, which threads on one memory share)
+static inline f32 row_max(const f32 *l, int V) {
 	v128_t vm = wasm_f32x4_splat(-3.402823e38f);
 	int V4 = V & ~3;
 	for (int j = 0; j < V4; j += 4) vm = wasm_f32x4_pmax(vm, wasm_v128_load(l + j));
 	f32 m = hmax(vm);
 	for (int j = V4; j < V; j++) m = l[j] > m ? l[j] : m;
+	return m;
+}
+
+static inline f32 row_exp_sum(const f32 *l, int V, f32 m) {
 	v128_t vs = wasm_f32x4_splat(0), vmx = wasm_f32x4_splat(m);
+	int V4 = V & ~3;
 	for (int j = 0; j < V4; j += 4) vs = wasm_f32x4_add(vs, lab_exp4(wasm_f32x4_sub(wasm_v128_load(l + j), vmx)));
 	f32 s = hsum(vs);
 	for (int j = V4; j < V; j++) s += lab_exp(l[j] - m);
-	*mx = m;
-	*sum = s;
+	return s;
 }
 
 EXPORT(token_nll)
-void token_nll(const f32 *logits, const int *targets, f32 *out, int N, int V) {
-	for (int n = 0; n < N; n++) {
-		f32 mx, sum;
-		row_max_sum(logits + n * V, V, &mx, &sum);
-		out[n] = mx + lab_log(sum) - logits[n * V + targets[n]];
+void token_nll(const f32 *logits, const int *targets, f32 *out, int N, int V, int r0, int r1) {
+	(void)N;
+	for (int n = r0; n < r1; n++) {
+		const f32 *l = logits + n * V;
+		f32 mx = row_max(l, V);
+		out[n] = mx + lab_log(row_exp_sum(l, V, mx)) - l[targets[n]];
 	}
 }
 
 // dy · (softmax − onehot(target)) per row
 EXPORT(token_nll_grad)
-void token_nll_grad(const f32 *logits, const int *targets, const f32 *dy, f32 *out, int N, int V) {
+void token_nll_grad(const f32 *logits, const int *targets, const f32 *dy, f32 *out, int N, int V, int r0, int r1) {
 	int V4 = V & ~3;
-	for (int n = 0; n < N; n++) {
+	(void)N;
+	for (int n = r0; n < r1; n++) {
 		const f32 *l = logits + n * V;
 		f32 *o = out + n * V;
-		f32 mx, sum;
-		row_max_sum(l, V, &mx, &sum);
-		f32 k = dy[n] / sum;
+		f32 mx = row_max(l, V);
+		f32 k = dy[n] / row_exp_sum(l, V, mx);
 		v128_t vk = wasm_f32x4_splat(k), vmx = wasm_f32x4_splat(mx);
 		for (int j = 0; j < V4; j += 4)
 			wasm_v128_store(o + j, wasm_f32x4_mul(vk, lab_exp4(wasm_f32x4_sub(wasm_v128_load(l + j), vmx))));
@@ -597,10 +632,12 @@ f32 sum_squares(const f32 *x, int n) {
 	return s;
 }
 
+// values r0 … r1 − 1
 EXPORT(adamw)
 void adamw(f32 *p, const f32 *g, f32 *m, f32 *v, int n, f32 lr, f32 beta1, f32 beta2, f32 eps, f32 bc1, f32 bc2,
-	   f32 decay, f32 gradScale) {
-	for (int i = 0; i < n; i++) {
+	   f32 decay, f32 gradScale, int r0, int r1) {
+	(void)n;
+	for (int i = r0; i < r1; i++) {
 		f32 gi = g[i] * gradScale;
 		f32 mi = m[i] * beta1 + gi * (1.0f - beta1);
 		f32 vi = v[i] * beta2 + gi * gi * (1.0f - beta2);

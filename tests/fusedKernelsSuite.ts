@@ -158,35 +158,39 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 				});
 			}
 
-		it('LayerNorm, GELU, cross-entropy and Σx², values and gradients (C = 13)', async () => {
-			const [R, C, V] = [7, 13, 11];
-			const [x, w, b, dy, logits] = [randn(R * C), randn(C), randn(C), randn(R * C), randn(R * V)];
-			const targets = Int32Array.from({ length: R }, (_, i) => (i * 5) % V);
-			const [want, got] = await both(() => {
-				const xt = tf.tensor2d(x, [R, C]);
-				const dyt = tf.tensor2d(dy, [R, C]);
-				const ln = tf.valueAndGrads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
-					tf.sum(tf.mul(layerNorm(a, c, d), dyt))
-				)([xt, tf.tensor1d(w), tf.tensor1d(b)]);
-				const g = (a: tf.Tensor) => (onFused() ? fusedGelu(a) : gelu(a));
-				const ge = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tf.mul(g(a), dyt)))([xt]);
-				const lt = tf.tensor3d(logits, [1, R, V]);
-				const tt = tf.tensor2d(targets, [1, R], 'int32');
-				const ce = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tokenNll(a as tf.Tensor3D, tt)))([lt]);
-				const parts = [xt, dyt, lt, tf.tensor1d(w)]; // Σx² of several tensors of different sizes
-				const ss = onFused() ? fusedSumSquares(parts) : tf.stack(parts.map((t) => tf.sum(tf.square(t))));
-				return [
-					layerNorm(xt, tf.tensor1d(w), tf.tensor1d(b)),
-					...ln.grads,
-					g(xt),
-					...ge.grads,
-					tokenNll(lt, tt),
-					...ce.grads,
-					ss
-				];
+		// the second shape is large enough that the wasm kernels split rows and columns over threads
+		for (const [R, C, V] of [
+			[7, 13, 11],
+			[1000, 45, 45]
+		])
+			it(`LayerNorm, GELU, cross-entropy and Σx², values and gradients (R = ${R}, C = ${C}, V = ${V})`, async () => {
+				const [x, w, b, dy, logits] = [randn(R * C), randn(C), randn(C), randn(R * C), randn(R * V)];
+				const targets = Int32Array.from({ length: R }, (_, i) => (i * 5) % V);
+				const [want, got] = await both(() => {
+					const xt = tf.tensor2d(x, [R, C]);
+					const dyt = tf.tensor2d(dy, [R, C]);
+					const ln = tf.valueAndGrads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+						tf.sum(tf.mul(layerNorm(a, c, d), dyt))
+					)([xt, tf.tensor1d(w), tf.tensor1d(b)]);
+					const g = (a: tf.Tensor) => (onFused() ? fusedGelu(a) : gelu(a));
+					const ge = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tf.mul(g(a), dyt)))([xt]);
+					const lt = tf.tensor3d(logits, [1, R, V]);
+					const tt = tf.tensor2d(targets, [1, R], 'int32');
+					const ce = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tokenNll(a as tf.Tensor3D, tt)))([lt]);
+					const parts = [xt, dyt, lt, tf.tensor1d(w)]; // Σx² of several tensors of different sizes
+					const ss = onFused() ? fusedSumSquares(parts) : tf.stack(parts.map((t) => tf.sum(tf.square(t))));
+					return [
+						layerNorm(xt, tf.tensor1d(w), tf.tensor1d(b)),
+						...ln.grads,
+						g(xt),
+						...ge.grads,
+						tokenNll(lt, tt),
+						...ce.grads,
+						ss
+					];
+				});
+				close(want, got);
 			});
-			close(want, got);
-		});
 
 		it('AdamW updates p, m and v in place like the composite update, with decay and clipping', async () => {
 			const shapes: [string, number[]][] = [

@@ -5,11 +5,14 @@
 // share, and waits (Atomics.wait) until every helper has run its share. Without shared memory (a
 // page that is not cross-origin isolated) the pool is the caller alone.
 
-/** Runs kernel `fn` of the module over `rows`, split into shares of a multiple of `align` rows. */
+/**
+ * Runs kernel `fn` of the module over `rows`, split into shares of a multiple of `align` rows; on
+ * the caller alone when there are fewer than 2 × `least` rows (waking a helper costs more).
+ */
 export interface KernelPool {
 	/** Threads, the caller included. */
 	readonly size: number;
-	run(fn: string, args: number[], rows: number, align: number, scratch: (part: number) => number): void;
+	run(fn: string, args: number[], rows: number, align: number, scratch: (part: number) => number, least?: number): void;
 }
 
 type Exports = Record<string, (...args: number[]) => unknown>;
@@ -114,9 +117,9 @@ export async function threadPool(
 		throw new Error(`${Atomics.load(c, FAILED)} helper thread(s) could not instantiate the module`);
 	return {
 		size: threads,
-		run(fn, args, rows, align, scratch) {
+		run(fn, args, rows, align, scratch, least = align) {
 			const share = Math.ceil(rows / threads / align) * align;
-			if (rows < 2 * align || share === 0) return void ex[fn](...args, 0, rows, scratch(0));
+			if (rows < 2 * Math.max(align, least) || share === 0) return void ex[fn](...args, 0, rows, scratch(0));
 			a.set(args);
 			for (let part = 0; part < threads; part++)
 				a.set([Math.min(rows, part * share), Math.min(rows, (part + 1) * share), scratch(part)], SHARES + 3 * part);

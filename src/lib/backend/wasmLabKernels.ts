@@ -28,19 +28,30 @@ type Ptr = number;
 /** labKernels.wasm's exports (kernels/lab_kernels.c). */
 interface LabKernelExports {
 	__heap_base: WebAssembly.Global;
-	column_sum(x: Ptr, out: Ptr, R: number, C: number): void;
-	row_stats(x: Ptr, out: Ptr, R: number, C: number, eps: number): void;
-	layer_norm(x: Ptr, stats: Ptr, w: Ptr, b: Ptr, out: Ptr, R: number, C: number): void;
-	layer_norm_grad_x(x: Ptr, stats: Ptr, w: Ptr, dy: Ptr, out: Ptr, R: number, C: number): void;
-	layer_norm_grad_w(x: Ptr, stats: Ptr, dy: Ptr, out: Ptr, R: number, C: number): void;
-	token_nll(logits: Ptr, targets: Ptr, out: Ptr, N: number, V: number): void;
-	token_nll_grad(logits: Ptr, targets: Ptr, dy: Ptr, out: Ptr, N: number, V: number): void;
 	sum_squares(x: Ptr, n: number): number;
-	adamw(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, ...hyper: number[]): void;
 }
 
-/** The kernels split over threads (each takes a row range r0, r1 and a scratch pointer last). */
-const THREADED = ['matmul', 'causal_softmax', 'softmax_grad', 'gelu', 'gelu_grad', 'attention', 'attention_grad'];
+/** The kernels split over threads (each takes a range r0, r1 of rows, columns or values, and a scratch pointer, last). */
+const THREADED = [
+	'matmul',
+	'causal_softmax',
+	'softmax_grad',
+	'gelu',
+	'gelu_grad',
+	'attention',
+	'attention_grad',
+	'column_sum',
+	'row_stats',
+	'layer_norm',
+	'layer_norm_grad_x',
+	'layer_norm_grad_w',
+	'token_nll',
+	'token_nll_grad',
+	'adamw'
+];
+
+/** Values a thread's share of a row or elementwise kernel has at least: below it, one thread runs it. */
+const LEAST_SHARE = 16_384;
 
 /** Rows of K a product packs at a time (lab_kernels.c KC). */
 const PRODUCT_KC = 256;
@@ -157,6 +168,8 @@ function kernels(
 	runtimeFor: (backend: WasmBackendInternals) => Runtime
 ): [string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]][] {
 	const none = () => 0;
+	/** Rows (or columns) a thread's share needs for LEAST_SHARE values, `per` values each. */
+	const rowsFor = (per: number) => Math.ceil(LEAST_SHARE / per);
 	const heap = (b: unknown) => b as WasmBackendInternals;
 	const rt = (args: Args) => runtimeFor(heap(args.backend));
 
@@ -209,7 +222,9 @@ function kernels(
 			(args) => {
 				const x = input(args, 'x');
 				const [R, C] = rowsOf(x);
-				return one(args, [x], [C], ([px, out]) => rt(args).ex.column_sum(px, out, R, C));
+				return one(args, [x], [C], ([px, out]) =>
+					rt(args).pool.run('column_sum', [px, out, R, C], C, 16, none, rowsFor(R))
+				);
 			}
 		],
 		[
@@ -287,7 +302,9 @@ function kernels(
 			(args) => {
 				const x = input(args, 'x');
 				const [R, C] = rowsOf(x);
-				return one(args, [x], [R, 2], ([px, out]) => rt(args).ex.row_stats(px, out, R, C, Number(attr(args, 'eps'))));
+				return one(args, [x], [R, 2], ([px, out]) =>
+					rt(args).pool.run('row_stats', [px, out, R, C, Number(attr(args, 'eps'))], R, 1, none, rowsFor(C))
+				);
 			}
 		],
 		[
@@ -296,7 +313,7 @@ function kernels(
 				const [x, stats, w, b] = ['x', 'stats', 'w', 'b'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
 				return one(args, [x, stats, w, b], x.shape, ([px, ps, pw, pb, out]) =>
-					rt(args).ex.layer_norm(px, ps, pw, pb, out, R, C)
+					rt(args).pool.run('layer_norm', [px, ps, pw, pb, out, R, C], R, 1, none, rowsFor(C))
 				);
 			}
 		],
@@ -306,7 +323,7 @@ function kernels(
 				const [x, stats, w, dy] = ['x', 'stats', 'w', 'dy'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
 				return one(args, [x, stats, w, dy], x.shape, ([px, ps, pw, pd, out]) =>
-					rt(args).ex.layer_norm_grad_x(px, ps, pw, pd, out, R, C)
+					rt(args).pool.run('layer_norm_grad_x', [px, ps, pw, pd, out, R, C], R, 1, none, rowsFor(C))
 				);
 			}
 		],
@@ -316,7 +333,7 @@ function kernels(
 				const [x, stats, dy] = ['x', 'stats', 'dy'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
 				return one(args, [x, stats, dy], [C], ([px, ps, pd, out]) =>
-					rt(args).ex.layer_norm_grad_w(px, ps, pd, out, R, C)
+					rt(args).pool.run('layer_norm_grad_w', [px, ps, pd, out, R, C], C, 16, none, rowsFor(R))
 				);
 			}
 		],
@@ -325,7 +342,9 @@ function kernels(
 			(args) => {
 				const [logits, targets] = [input(args, 'logits'), input(args, 'targets')];
 				const [N, V] = logits.shape; // (N, V), targets (N) int32
-				return one(args, [logits, targets], [N], ([pl, pt, out]) => rt(args).ex.token_nll(pl, pt, out, N, V));
+				return one(args, [logits, targets], [N], ([pl, pt, out]) =>
+					rt(args).pool.run('token_nll', [pl, pt, out, N, V], N, 1, none, rowsFor(V))
+				);
 			}
 		],
 		[
@@ -334,7 +353,7 @@ function kernels(
 				const [logits, targets, dy] = [input(args, 'logits'), input(args, 'targets'), input(args, 'dy')];
 				const [N, V] = logits.shape;
 				return one(args, [logits, targets, dy], [N, V], ([pl, pt, pd, out]) =>
-					rt(args).ex.token_nll_grad(pl, pt, pd, out, N, V)
+					rt(args).pool.run('token_nll_grad', [pl, pt, pd, out, N, V], N, 1, none, rowsFor(V))
 				);
 			}
 		],
@@ -343,7 +362,7 @@ function kernels(
 			(args) => {
 				const x = input(args, 'x');
 				const n = sizeOf(x.shape);
-				return one(args, [x], x.shape, ([px, out]) => rt(args).pool.run('gelu', [px, out, n], n, 4, none));
+				return one(args, [x], x.shape, ([px, out]) => rt(args).pool.run('gelu', [px, out, n], n, 4, none, LEAST_SHARE));
 			}
 		],
 		[
@@ -352,7 +371,7 @@ function kernels(
 				const [x, dy] = [input(args, 'x'), input(args, 'dy')];
 				const n = sizeOf(x.shape);
 				return one(args, [x, dy], x.shape, ([px, pd, out]) =>
-					rt(args).pool.run('gelu_grad', [px, pd, out, n], n, 4, none)
+					rt(args).pool.run('gelu_grad', [px, pd, out, n], n, 4, none, LEAST_SHARE)
 				);
 			}
 		],
@@ -379,8 +398,10 @@ function kernels(
 						throw new Error('LabAdamW (wasm): a tensor updated in place shares its buffer with another tensor');
 				const n = sizeOf(p.shape);
 				const h = ['lr', 'beta1', 'beta2', 'eps', 'bc1', 'bc2', 'decay', 'gradScale'].map((k) => Number(attr(args, k)));
-				const { ex, heap: where } = rt(args);
-				where.inPlace(backend, [p, g, m, v], [0, 2, 3], (q) => ex.adamw(q[0], q[1], q[2], q[3], n, ...h));
+				const { pool, heap: where } = rt(args);
+				where.inPlace(backend, [p, g, m, v], [0, 2, 3], (q) =>
+					pool.run('adamw', [q[0], q[1], q[2], q[3], n, ...h], n, 4, none, LEAST_SHARE)
+				);
 				return [];
 			}
 		]
