@@ -529,6 +529,44 @@ void layer_norm_grad_w(const f32 *x, const f32 *stats, const f32 *dy, f32 *out, 
 	column_reduce(x, stats, dy, out, R, C, c0, c1);
 }
 
+// ---- the token embedding: rows of the table by token, and their gradient ----
+
+// out (N, C): row n is table (V, C)'s row tokens[n] (0 for a token outside 0 … V − 1, as a
+// one-hot product gives); rows r0 … r1 − 1
+EXPORT(embedding)
+void embedding(const int *tokens, const f32 *table, f32 *out, int N, int V, int C, int r0, int r1) {
+	(void)N;
+	for (int n = r0; n < r1; n++) {
+		int v = tokens[n];
+		f32 *o = out + n * C;
+		if (v < 0 || v >= V) {
+			for (int c = 0; c < C; c++) o[c] = 0;
+			continue;
+		}
+		const f32 *t = table + v * C;
+		int c = 0;
+		for (; c + 4 <= C; c += 4) wasm_v128_store(o + c, wasm_v128_load(t + c));
+		for (; c < C; c++) o[c] = t[c];
+	}
+}
+
+// d table (V, C) = Σ of dy's rows n by tokens[n], in order of n (as the one-hot product's
+// gradient sums them); columns c0 … c1 − 1 (c0 a multiple of 16), so threads never write one line
+EXPORT(embedding_grad)
+void embedding_grad(const int *tokens, const f32 *dy, f32 *out, int N, int V, int C, int c0, int c1) {
+	for (int v = 0; v < V; v++)
+		for (int c = c0; c < c1; c++) out[v * C + c] = 0;
+	for (int n = 0; n < N; n++) {
+		int v = tokens[n];
+		if (v < 0 || v >= V) continue;
+		const f32 *d = dy + n * C;
+		f32 *o = out + v * C;
+		int c = c0;
+		for (; c + 4 <= c1; c += 4) wasm_v128_store(o + c, wasm_f32x4_add(wasm_v128_load(o + c), wasm_v128_load(d + c)));
+		for (; c < c1; c++) o[c] += d[c];
+	}
+}
+
 // ---- cross-entropy: −log softmax(logits)[target] per row, and its gradient ----
 
 // the row's max, and Σ e^(l − max) (returned, not through pointers: a local whose address is

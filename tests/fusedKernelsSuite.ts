@@ -10,6 +10,7 @@ import { matMulTransposeB, product } from '../src/lib/core/model/ops';
 import {
 	fusedAttention,
 	fusedCausalSoftmax,
+	fusedEmbedding,
 	fusedGelu,
 	fusedLinear,
 	fusedSumSquares
@@ -157,6 +158,31 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 					close(want, got);
 				});
 			}
+
+		// the token embedding (the wasm module only) against the one-hot product it replaces: tokens
+		// outside the table give zero rows there too; N = 1000, C = 45 splits rows and columns over threads
+		if (name === 'wasm')
+			for (const [N, V, C] of [
+				[7, 11, 13],
+				[1000, 11, 45]
+			])
+				it(`the token embedding and its gradient, N = ${N}, V = ${V}, C = ${C}`, async () => {
+					const ids = Int32Array.from({ length: N }, (_, i) => (i % 17 === 5 ? V : i % 13 === 3 ? -1 : (i * 7) % V));
+					const [w, dy] = [randn(V * C), randn(N * C)];
+					const [want, got] = await both(() => {
+						const tokens = tf.tensor1d(ids, 'int32');
+						const f = (table: tf.Tensor2D) =>
+							onFused()
+								? fusedEmbedding(tokens, table)
+								: tf.matMul(tf.cast(tf.oneHot(tokens, V), 'float32') as tf.Tensor2D, table);
+						const wt = tf.tensor2d(w, [V, C]);
+						const { grads } = tf.valueAndGrads((t: tf.Tensor) =>
+							tf.sum(tf.mul(f(t as tf.Tensor2D), tf.tensor2d(dy, [N, C])))
+						)([wt]);
+						return [f(wt), ...grads];
+					});
+					close(want, got);
+				});
 
 		// the second shape is large enough that the wasm kernels split rows and columns over threads
 		for (const [R, C, V] of [

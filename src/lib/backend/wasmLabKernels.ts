@@ -47,7 +47,9 @@ const THREADED = [
 	'layer_norm_grad_w',
 	'token_nll',
 	'token_nll_grad',
-	'adamw'
+	'adamw',
+	'embedding',
+	'embedding_grad'
 ];
 
 /** Values a thread's share of a row or elementwise kernel has at least: below it, one thread runs it. */
@@ -294,6 +296,28 @@ function kernels(
 							(i) => ps + i * scratch * 4
 						),
 					[scratch * pool.size]
+				);
+			}
+		],
+		[
+			FUSED.embedding,
+			(args) => {
+				const [tokens, table] = [input(args, 'tokens'), input(args, 'table')];
+				const [V, C] = table.shape; // (V, C)
+				const N = sizeOf(tokens.shape);
+				return one(args, [tokens, table], [N, C], ([pt, pw, out]) =>
+					rt(args).pool.run('embedding', [pt, pw, out, N, V, C], N, 1, none, rowsFor(C))
+				);
+			}
+		],
+		[
+			FUSED.embeddingGrad,
+			(args) => {
+				const [tokens, dy] = [input(args, 'tokens'), input(args, 'dy')];
+				const [N, C] = rowsOf(dy); // (N, C)
+				const V = Number(attr(args, 'vocab'));
+				return one(args, [tokens, dy], [V, C], ([pt, pd, out]) =>
+					rt(args).pool.run('embedding_grad', [pt, pd, out, N, V, C], C, 16, none, rowsFor(N))
 				);
 			}
 		],

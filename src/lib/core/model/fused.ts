@@ -23,6 +23,10 @@ export const FUSED = {
 	attention: 'LabAttention',
 	/** Its gradient: qkv, P, dy (B, T, C) → dqkv (B, T, 3C). */
 	attentionGrad: 'LabAttentionGrad',
+	/** Rows of table (V, C) by token: tokens (…) int32 → (N, C), N tokens. Optional: only the wasm module has it. */
+	embedding: 'LabEmbedding',
+	/** Its gradient: tokens, dy (N, C), attribute vocab → d table (vocab, C): dy's rows summed by token. */
+	embeddingGrad: 'LabEmbeddingGrad',
 	/** Per-row mean and 1/sqrt(var + eps) of x (R, C) → (R, 2). */
 	rowStats: 'LabRowStats',
 	/** (x − mean) · rstd · w + b, from rowStats. */

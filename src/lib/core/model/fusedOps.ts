@@ -75,6 +75,22 @@ export function fusedAttention(qkv: tf.Tensor3D, nHead: number): tf.Tensor3D {
 	return op(qkv) as tf.Tensor3D;
 }
 
+/**
+ * The token embedding: rows of table (V, C) by token → (N, C), the same values as gpt.ts's one-hot
+ * product and the same gradient (dy's rows summed by token, in order), without the product. The
+ * tokens are not an input of the gradient: they must live until it is computed (a batch does).
+ */
+export function fusedEmbedding(tokens: tf.Tensor, table: tf.Tensor2D): tf.Tensor2D {
+	const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+		const [w] = args as [tf.Tensor2D];
+		return {
+			value: runFused(FUSED.embedding, { tokens, table: w }),
+			gradFunc: (dy: tf.Tensor) => runFused(FUSED.embeddingGrad, { tokens, dy }, { vocab: w.shape[0] })
+		};
+	});
+	return op(table) as tf.Tensor2D;
+}
+
 /** −log p(target) per row: logits (N, V), targets (N) int32 → (N); 1 dispatch each way. */
 export function fusedTokenNll(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
 	const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

@@ -7,7 +7,15 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Mt19937 } from '../prng';
 import { paramShapes, type GptConfig } from './shapes';
 import { FUSED, fusedAvailable } from './fused';
-import { fusedAttention, fusedCausalSoftmax, fusedGelu, fusedLayerNorm, fusedLinear, fusedTokenNll } from './fusedOps';
+import {
+	fusedAttention,
+	fusedCausalSoftmax,
+	fusedEmbedding,
+	fusedGelu,
+	fusedLayerNorm,
+	fusedLinear,
+	fusedTokenNll
+} from './fusedOps';
 import { matMul, matMulTransposeB } from './ops';
 
 /** Named parameters (tensors or variables), by GPT-2 name. */
@@ -197,13 +205,20 @@ function embed(tokens: tf.Tensor2D, p: Params, cfg: GptConfig, positions?: tf.Te
 	const [B, T] = tokens.shape;
 	if (T > cfg.block_size) throw new Error(`sequence of ${T} tokens exceeds block_size ${cfg.block_size}`);
 	const C = cfg.n_embd;
-	// int32 one-hot cast to float32 (the wasm backend's OneHot ignores its dtype argument)
-	const oneHot = tf.cast(tf.oneHot(tf.reshape(tokens, [B * T]), cfg.vocab_size), 'float32') as tf.Tensor2D; // (B*T, V)
-	const tok = tf.reshape(matMul(oneHot, p['transformer.wte.weight'] as tf.Tensor2D), [B, T, C]); // (B, T, C)
+	const tok = tf.reshape(tokenRows(tokens, p['transformer.wte.weight'] as tf.Tensor2D, cfg.vocab_size), [B, T, C]); // (B, T, C)
 	const pos = positions
 		? tf.reshape(tf.gather(p['transformer.wpe.weight'], tf.reshape(positions, [B * T])), [B, T, C]) // (B, T, C)
 		: tf.slice(p['transformer.wpe.weight'], [0, 0], [T, C]); // (T, C)
 	return tf.add(tok, pos); // (B, T, C)
+}
+
+/** The table's rows by token: tokens (B, T) → (B*T, C); a gather where a fused kernel has one, else a one-hot product. */
+function tokenRows(tokens: tf.Tensor2D, wte: tf.Tensor2D, V: number): tf.Tensor2D {
+	if (fusedAvailable(FUSED.embedding)) return fusedEmbedding(tokens, wte); // (B*T, C)
+	const [B, T] = tokens.shape;
+	// int32 one-hot cast to float32 (the wasm backend's OneHot ignores its dtype argument)
+	const oneHot = tf.cast(tf.oneHot(tf.reshape(tokens, [B * T]), V), 'float32') as tf.Tensor2D; // (B*T, V)
+	return matMul(oneHot, wte); // (B*T, C)
 }
 
 /**
