@@ -95,6 +95,58 @@ static inline f32 hmax(v128_t v) {
 	return a > c ? a : c;
 }
 
+// ---- GELU as x·σ(2u), u = √(2/π)(x + 0.044715x³), and its derivative ----
+
+static inline f32 gelu_sig(f32 x) {
+	return 1.0f / (1.0f + lab_exp(-2.0f * 0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+
+static inline v128_t gelu_sig4(v128_t x) {
+	v128_t x3 = wasm_f32x4_mul(wasm_f32x4_mul(x, x), x);
+	v128_t u = wasm_f32x4_add(x, wasm_f32x4_mul(wasm_f32x4_splat(0.044715f), x3));
+	v128_t e = lab_exp4(wasm_f32x4_mul(wasm_f32x4_splat(-2.0f * 0.7978845608028654f), u));
+	return wasm_f32x4_div(wasm_f32x4_splat(1.0f), wasm_f32x4_add(wasm_f32x4_splat(1.0f), e));
+}
+
+// d gelu / dx = s + x·s·(1 − s)·2√(2/π)(1 + 3·0.044715x²), s = σ(2u)
+static inline f32 gelu_slope(f32 x) {
+	f32 s = gelu_sig(x);
+	return s + x * s * (1.0f - s) * 2.0f * 0.7978845608028654f * (1.0f + 3.0f * 0.044715f * x * x);
+}
+
+static inline v128_t gelu_slope4(v128_t x) {
+	const v128_t one = wasm_f32x4_splat(1.0f), k = wasm_f32x4_splat(2.0f * 0.7978845608028654f);
+	v128_t s = gelu_sig4(x);
+	v128_t inner = wasm_f32x4_add(one, wasm_f32x4_mul(wasm_f32x4_splat(3.0f * 0.044715f), wasm_f32x4_mul(x, x)));
+	return wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(x, s), wasm_f32x4_sub(one, s)), wasm_f32x4_mul(k, inner)));
+}
+
+// ---- epilogues: what a product does to each finished value v before storing it (an op fused in) ----
+#define EPI_NONE 0
+#define EPI_GELU 1      // C = gelu(v), and aux = v (the pre-activation, kept for the gradient)
+#define EPI_GELU_GRAD 2 // C = v · gelu'(aux), aux the pre-activation (dy·Wᵀ through GELU)
+#define EPI_ADD 3       // C = v + aux (a residual)
+
+static inline v128_t epilogue4(v128_t v, f32 *aux, int epi) {
+	if (epi == EPI_GELU) {
+		wasm_v128_store(aux, v);
+		return wasm_f32x4_mul(v, gelu_sig4(v));
+	}
+	if (epi == EPI_GELU_GRAD) return wasm_f32x4_mul(v, gelu_slope4(wasm_v128_load(aux)));
+	if (epi == EPI_ADD) return wasm_f32x4_add(v, wasm_v128_load(aux));
+	return v;
+}
+
+static inline f32 epilogue1(f32 v, f32 *aux, int epi) {
+	if (epi == EPI_GELU) {
+		*aux = v;
+		return v * gelu_sig(v);
+	}
+	if (epi == EPI_GELU_GRAD) return v * gelu_slope(*aux);
+	if (epi == EPI_ADD) return v + *aux;
+	return v;
+}
+
 // ---- products: C (batch, M, N) = alpha · op(A) op(B) (+ bias), op by strides ----
 // a[i, k] = A[b·aBatch + i·aRow + k·aCol]; b[k, j] = B[b·bBatch + k·bRow + j·bCol]. B is packed
 // into panels of 8 columns, each (K, 8) contiguous (the last zero-padded), so the inner loop reads
@@ -127,9 +179,10 @@ static void pack_panels(const f32 *B, f32 *pack, int K, int N, int bRow, int bCo
 }
 
 // stores `w` (≤ 8) columns of one row: alpha · sum (+ bias), added to what the row holds when
-// `acc` (a later block of K). No local arrays: the module uses no stack, so instances on one shared
-// memory (threads) never share one.
-static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f32 *bias, int w, int acc) {
+// `acc` (a later block of K), through the epilogue `epi` (aux: the same place in its array). No
+// local arrays: the module uses no stack, so instances on one shared memory (threads) never share one.
+static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f32 *bias, int w, int acc, f32 *aux,
+			     int epi) {
 	x0 = wasm_f32x4_mul(x0, alpha);
 	x1 = wasm_f32x4_mul(x1, alpha);
 	if (w == NR) {
@@ -141,13 +194,18 @@ static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f
 			x0 = wasm_f32x4_add(x0, wasm_v128_load(bias));
 			x1 = wasm_f32x4_add(x1, wasm_v128_load(bias + 4));
 		}
+		if (epi != EPI_NONE) {
+			x0 = epilogue4(x0, aux, epi);
+			x1 = epilogue4(x1, aux + 4, epi);
+		}
 		wasm_v128_store(c, x0);
 		wasm_v128_store(c + 4, x1);
 		return;
 	}
 	// w < 8: each lane by name (an indexed lane would need a buffer in memory)
 #define LANE(j, x, l) \
-	if (w > j) c[j] = (acc ? c[j] : 0.0f) + wasm_f32x4_extract_lane(x, l) + (bias ? bias[j] : 0.0f)
+	if (w > j) \
+	c[j] = epilogue1((acc ? c[j] : 0.0f) + wasm_f32x4_extract_lane(x, l) + (bias ? bias[j] : 0.0f), aux + j, epi)
 	LANE(0, x0, 0);
 	LANE(1, x0, 1);
 	LANE(2, x0, 2);
@@ -162,7 +220,7 @@ static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f
 
 // rows i … i+3 of C against one panel
 static inline void block4(const f32 *a, int aRow, int aCol, const f32 *panel, int K, f32 *c, int N, v128_t va,
-			  const f32 *bias, int w, int acc) {
+			  const f32 *bias, int w, int acc, f32 *aux, int epi) {
 	v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
 	const f32 *bk = panel;
 	if (aRow == 1) {
@@ -202,15 +260,15 @@ static inline void block4(const f32 *a, int aRow, int aCol, const f32 *panel, in
 			FMA(c31, x, b1);
 		}
 	}
-	store_row(c, c00, c01, va, bias, w, acc);
-	store_row(c + N, c10, c11, va, bias, w, acc);
-	store_row(c + 2 * N, c20, c21, va, bias, w, acc);
-	store_row(c + 3 * N, c30, c31, va, bias, w, acc);
+	store_row(c, c00, c01, va, bias, w, acc, aux, epi);
+	store_row(c + N, c10, c11, va, bias, w, acc, aux + N, epi);
+	store_row(c + 2 * N, c20, c21, va, bias, w, acc, aux + 2 * N, epi);
+	store_row(c + 3 * N, c30, c31, va, bias, w, acc, aux + 3 * N, epi);
 }
 
 // one row of C against one panel (the rows M % 4 leaves)
 static inline void block1(const f32 *a, int aCol, const f32 *panel, int K, f32 *c, v128_t va, const f32 *bias, int w,
-			  int acc) {
+			  int acc, f32 *aux, int epi) {
 	v128_t c0 = wasm_f32x4_splat(0), c1 = c0;
 	const f32 *bk = panel;
 	for (int k = 0; k < K; k++, bk += NR) {
@@ -218,7 +276,7 @@ static inline void block1(const f32 *a, int aCol, const f32 *panel, int K, f32 *
 		FMA(c0, x, wasm_v128_load(bk));
 		FMA(c1, x, wasm_v128_load(bk + 4));
 	}
-	store_row(c, c0, c1, va, bias, w, acc);
+	store_row(c, c0, c1, va, bias, w, acc, aux, epi);
 }
 
 // K in blocks of KC: a block's panels (KC × 8 values each) stay in L1, and so do the 4 rows of a
@@ -227,16 +285,18 @@ static inline void block1(const f32 *a, int aCol, const f32 *panel, int K, f32 *
 
 // columns c0 … c1 − 1 of every batch's C (a thread's share, c0 a multiple of 8; the whole product is
 // 0 … N): each thread packs only its own columns of B. `pack`: this thread's buffer for them
-// (min(K, KC) · ⌈(c1 − c0)/8⌉·8 values)
+// (min(K, KC) · ⌈(c1 − c0)/8⌉·8 values). `epi` applies once a value is finished (the last block of
+// K); `aux`: its array, laid out as C.
 EXPORT(matmul)
 void matmul(const f32 *A, const f32 *B, const f32 *bias, f32 *C, int batch, int M, int N, int K, int aBatch,
-	    int aRow, int aCol, int bBatch, int bRow, int bCol, f32 alpha, int c0, int c1, f32 *pack) {
+	    int aRow, int aCol, int bBatch, int bRow, int bCol, f32 alpha, f32 *aux, int epi, int c0, int c1, f32 *pack) {
 	const v128_t va = wasm_f32x4_splat(alpha);
 	if (c0 >= c1) return;
 	for (int b = 0; b < batch; b++) {
-		f32 *c = C + b * M * N;
+		f32 *c = C + b * M * N, *x = (aux ? aux : C) + b * M * N; // aux is never read with EPI_NONE
 		for (int k0 = 0; k0 < K; k0 += KC) {
 			int kc = K - k0 < KC ? K - k0 : KC, acc = k0 > 0; // later blocks add to C; the bias comes once
+			int e = k0 + kc >= K ? epi : EPI_NONE;
 			const f32 *a = A + b * aBatch + k0 * aCol;
 			pack_panels(B + b * bBatch + k0 * bRow + c0 * bCol, pack, kc, c1 - c0, bRow, bCol);
 			for (int j0 = c0; j0 < c1; j0 += NR) {
@@ -244,8 +304,9 @@ void matmul(const f32 *A, const f32 *B, const f32 *bias, f32 *C, int batch, int 
 				int w = c1 - j0 < NR ? c1 - j0 : NR;
 				const f32 *bj = bias && !acc ? bias + j0 : 0;
 				int i = 0;
-				for (; i + 4 <= M; i += 4) block4(a + i * aRow, aRow, aCol, panel, kc, c + i * N + j0, N, va, bj, w, acc);
-				for (; i < M; i++) block1(a + i * aRow, aCol, panel, kc, c + i * N + j0, va, bj, w, acc);
+				for (; i + 4 <= M; i += 4)
+					block4(a + i * aRow, aRow, aCol, panel, kc, c + i * N + j0, N, va, bj, w, acc, x + i * N + j0, e);
+				for (; i < M; i++) block1(a + i * aRow, aCol, panel, kc, c + i * N + j0, va, bj, w, acc, x + i * N + j0, e);
 			}
 		}
 	}
@@ -394,9 +455,9 @@ static inline void rows_by_panels(const f32 *a, int aRow, int aCol, int n, const
 		const f32 *panel = pack + j0 * Kp;
 		int w = N - j0 < NR ? N - j0 : NR;
 		if (n == 4)
-			block4(a, aRow, aCol, panel, K, c + j0, ldc, one, 0, w, 0);
+			block4(a, aRow, aCol, panel, K, c + j0, ldc, one, 0, w, 0, 0, EPI_NONE);
 		else
-			for (int i = 0; i < n; i++) block1(a + i * aRow, aCol, panel, K, c + i * ldc + j0, one, 0, w, 0);
+			for (int i = 0; i < n; i++) block1(a + i * aRow, aCol, panel, K, c + i * ldc + j0, one, 0, w, 0, 0, EPI_NONE);
 	}
 }
 
@@ -617,19 +678,6 @@ void token_nll_grad(const f32 *logits, const int *targets, const f32 *dy, f32 *o
 	}
 }
 
-// ---- GELU as x·σ(2u), u = √(2/π)(x + 0.044715x³), and its gradient ----
-
-static inline f32 gelu_sig(f32 x) {
-	return 1.0f / (1.0f + lab_exp(-2.0f * 0.7978845608028654f * (x + 0.044715f * x * x * x)));
-}
-
-static inline v128_t gelu_sig4(v128_t x) {
-	v128_t x3 = wasm_f32x4_mul(wasm_f32x4_mul(x, x), x);
-	v128_t u = wasm_f32x4_add(x, wasm_f32x4_mul(wasm_f32x4_splat(0.044715f), x3));
-	v128_t e = lab_exp4(wasm_f32x4_mul(wasm_f32x4_splat(-2.0f * 0.7978845608028654f), u));
-	return wasm_f32x4_div(wasm_f32x4_splat(1.0f), wasm_f32x4_add(wasm_f32x4_splat(1.0f), e));
-}
-
 // values r0 … r1 − 1 (r0 a multiple of 4)
 EXPORT(gelu)
 void gelu(const f32 *x, f32 *out, int n, int r0, int r1) {
@@ -647,18 +695,8 @@ EXPORT(gelu_grad)
 void gelu_grad(const f32 *x, const f32 *dy, f32 *out, int n, int r0, int r1) {
 	(void)n;
 	int n4 = r0 + ((r1 - r0) & ~3), i = r0;
-	const v128_t one = wasm_f32x4_splat(1.0f), k = wasm_f32x4_splat(2.0f * 0.7978845608028654f);
-	const v128_t c3 = wasm_f32x4_splat(3.0f * 0.044715f);
-	for (; i < n4; i += 4) {
-		v128_t v = wasm_v128_load(x + i), s = gelu_sig4(v);
-		v128_t inner = wasm_f32x4_add(one, wasm_f32x4_mul(c3, wasm_f32x4_mul(v, v)));
-		v128_t d = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(v, s), wasm_f32x4_sub(one, s)), wasm_f32x4_mul(k, inner)));
-		wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), d));
-	}
-	for (; i < r1; i++) {
-		f32 v = x[i], s = gelu_sig(v);
-		out[i] = dy[i] * (s + v * s * (1.0f - s) * 2.0f * 0.7978845608028654f * (1.0f + 3.0f * 0.044715f * v * v));
-	}
+	for (; i < n4; i += 4) wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), gelu_slope4(wasm_v128_load(x + i))));
+	for (; i < r1; i++) out[i] = dy[i] * gelu_slope(x[i]);
 }
 
 // ---- the optimizer: Σ x², and AdamW in place (src/lib/core/train/adamw.ts) ----

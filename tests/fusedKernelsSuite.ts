@@ -11,6 +11,8 @@ import {
 	fusedAttention,
 	fusedCausalSoftmax,
 	fusedEmbedding,
+	fusedLinearAdd,
+	fusedMlp,
 	fusedGelu,
 	fusedLinear,
 	fusedSumSquares
@@ -158,6 +160,51 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 					close(want, got);
 				});
 			}
+
+		// the MLP and a linear layer with their residuals, epilogues in the products (the wasm module
+		// only), against the composite; K = 515 and 300 put each epilogue after blocks of K
+		if (name === 'wasm')
+			for (const [N, C, H] of [
+				[7, 13, 21],
+				[33, 45, 515],
+				[9, 300, 21]
+			])
+				it(`MLP and linear layer with residual, values and gradients, N = ${N}, C = ${C}, hidden ${H}`, async () => {
+					const [x, w1, b1, w2, b2, r, dy] = [
+						randn(N * C),
+						randn(C * H),
+						randn(H),
+						randn(H * C),
+						randn(C),
+						randn(N * C),
+						randn(N * C)
+					];
+					const [want, got] = await both(() => {
+						const t = [tf.tensor2d(x, [N, C]), tf.tensor2d(w1, [C, H]), tf.tensor1d(b1), tf.tensor2d(w2, [H, C])];
+						const [bt, rt, dyt] = [tf.tensor1d(b2), tf.tensor2d(r, [N, C]), tf.tensor2d(dy, [N, C])];
+						const mlpOf = (a: tf.Tensor[]) => {
+							const [xa, w1a, b1a, w2a, b2a, ra] = a as [
+								tf.Tensor2D,
+								tf.Tensor2D,
+								tf.Tensor1D,
+								tf.Tensor2D,
+								tf.Tensor1D,
+								tf.Tensor2D
+							];
+							if (onFused()) return fusedMlp(xa, w1a, b1a, w2a, b2a, ra);
+							return tf.add(ra, tf.add(tf.matMul(gelu(tf.add(tf.matMul(xa, w1a), b1a)), w2a), b2a));
+						};
+						const linOf = (a: tf.Tensor[]) => {
+							const [ha, w2a, b2a, ra] = a as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
+							return onFused() ? fusedLinearAdd(ha, w2a, b2a, ra) : tf.add(ra, tf.add(tf.matMul(ha, w2a), b2a));
+						};
+						const hidden = tf.randomNormal([N, H], 0, 1, 'float32', 3);
+						const m = tf.valueAndGrads((...a: tf.Tensor[]) => tf.sum(tf.mul(mlpOf(a), dyt)))([...t, bt, rt]);
+						const l = tf.valueAndGrads((...a: tf.Tensor[]) => tf.sum(tf.mul(linOf(a), dyt)))([hidden, t[3], bt, rt]);
+						return [mlpOf([...t, bt, rt]), ...m.grads, linOf([hidden, t[3], bt, rt]), ...l.grads];
+					});
+					close(want, got);
+				});
 
 		// the token embedding (the wasm module only) against the one-hot product it replaces: tokens
 		// outside the table give zero rows there too; N = 1000, C = 45 splits rows and columns over threads

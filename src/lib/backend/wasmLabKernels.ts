@@ -55,6 +55,9 @@ const THREADED = [
 /** Values a thread's share of a row or elementwise kernel has at least: below it, one thread runs it. */
 const LEAST_SHARE = 16_384;
 
+/** A product's epilogue (lab_kernels.c EPI_*): what it does to each finished value. */
+const EPI = { none: 0, gelu: 1, geluGrad: 2, add: 3 } as const;
+
 /** Rows of K a product packs at a time (lab_kernels.c KC). */
 const PRODUCT_KC = 256;
 
@@ -181,44 +184,55 @@ function kernels(
 	const input = (args: Args, name: string) => args.inputs[name] as tf.TensorInfo;
 	const attr = (args: Args, name: string) => (args.attrs as unknown as Record<string, number | boolean>)[name];
 
-	return [
-		[
-			FUSED.matMul,
-			(args) => {
-				const [a, b, bias] = [input(args, 'a'), input(args, 'b'), args.inputs.bias as tf.TensorInfo | undefined];
-				const [transposeA, transposeB] = [attr(args, 'transposeA'), attr(args, 'transposeB')];
-				const {
-					batch,
-					M,
-					N,
-					K,
-					outputShape: shape,
-					strides: st
-				} = productLayout(a.shape, b.shape, Boolean(transposeA), Boolean(transposeB));
-				const ins = bias ? [a, b, bias] : [a, b];
-				const packSize = Math.min(K, PRODUCT_KC) * Math.ceil(N / 8) * 8; // a block of B in panels of 8 columns (at most), per thread
-				return one(
-					args,
-					ins,
-					shape,
-					(p) => {
-						const pbias = bias ? p[2] : 0;
-						const pc = p[ins.length];
-						const packs = p[ins.length + 1];
-						const strides = [st.aBatch, st.aRow, st.aCol, st.bBatch, st.bRow, st.bCol];
-						const alpha = Number(attr(args, 'alpha') ?? 1);
-						rt(args).pool.run(
-							'matmul',
-							[p[0], p[1], pbias, pc, batch, M, N, K, ...strides, alpha],
-							N, // threads split the columns, in panels of 8: each packs only its own part of B
-							8,
-							(part: number) => packs + part * packSize * 4
-						);
-					},
-					[packSize * rt(args).pool.size]
+	/**
+	 * A product op(a) @ op(b) · alpha (+ bias) through an epilogue: GELU (a second output, the
+	 * pre-activation h), GELU's gradient (input h), or a residual added (input r).
+	 */
+	const product = (args: Args, epi: number): tf.TensorInfo | tf.TensorInfo[] => {
+		const [a, b, bias] = [input(args, 'a'), input(args, 'b'), args.inputs.bias as tf.TensorInfo | undefined];
+		const auxIn = epi === EPI.geluGrad ? input(args, 'h') : epi === EPI.add ? input(args, 'r') : undefined;
+		const [transposeA, transposeB] = [attr(args, 'transposeA'), attr(args, 'transposeB')];
+		const {
+			batch,
+			M,
+			N,
+			K,
+			outputShape: shape,
+			strides: st
+		} = productLayout(a.shape, b.shape, Boolean(transposeA), Boolean(transposeB));
+		const ins = [a, b, ...(bias ? [bias] : []), ...(auxIn ? [auxIn] : [])];
+		const shapes = epi === EPI.gelu ? [shape, shape] : [shape]; // GELU also returns h
+		const { heap: h, pool } = rt(args);
+		const packSize = Math.min(K, PRODUCT_KC) * Math.ceil(N / 8) * 8; // a block of B in panels of 8 columns (at most), per thread
+		const outs = h.call(
+			heap(args.backend),
+			ins,
+			shapes,
+			(p) => {
+				const pbias = bias ? p[2] : 0;
+				const pc = p[ins.length];
+				const paux = epi === EPI.gelu ? p[ins.length + 1] : auxIn ? p[ins.length - 1] : 0;
+				const packs = p[ins.length + shapes.length];
+				const strides = [st.aBatch, st.aRow, st.aCol, st.bBatch, st.bRow, st.bCol];
+				const alpha = Number(attr(args, 'alpha') ?? 1);
+				pool.run(
+					'matmul',
+					[p[0], p[1], pbias, pc, batch, M, N, K, ...strides, alpha, paux, epi],
+					N, // threads split the columns, in panels of 8: each packs only its own part of B
+					8,
+					(part: number) => packs + part * packSize * 4
 				);
-			}
-		],
+			},
+			[packSize * pool.size]
+		);
+		return epi === EPI.gelu ? outs : outs[0];
+	};
+
+	return [
+		[FUSED.matMul, (args) => product(args, EPI.none)],
+		[FUSED.linearGelu, (args) => product(args, EPI.gelu)],
+		[FUSED.productGeluGrad, (args) => product(args, EPI.geluGrad)],
+		[FUSED.linearAdd, (args) => product(args, EPI.add)],
 		[
 			FUSED.columnSum,
 			(args) => {

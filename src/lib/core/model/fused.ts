@@ -9,6 +9,15 @@ import * as tf from '@tensorflow/tfjs-core';
 export const FUSED = {
 	/** op(a) @ op(b) · alpha (+ bias): a (M, K) or (N, M, K), transposes by attribute; no barriers. */
 	matMul: 'LabMatMul',
+	/**
+	 * x (N, in) @ w (in, out) + bias through GELU, inputs a, b, bias → [GELU's output, its input h],
+	 * both (N, out). Optional: only the wasm module has it (so the next two).
+	 */
+	linearGelu: 'LabLinearGelu',
+	/** a @ op(b) ⊙ gelu'(h), inputs a, b, h, attribute transposeB: a gradient through GELU. */
+	productGeluGrad: 'LabProductGeluGrad',
+	/** a @ b + bias + r, inputs a, b, bias, r: a linear layer and the residual it adds to. */
+	linearAdd: 'LabLinearAdd',
 	/** Column sums of x (R, C) → (C): the gradient of a bias. */
 	columnSum: 'LabColumnSum',
 	/** Row-wise softmax of scale·s (N, T, T), causal: future positions get exactly 0. */

@@ -10,19 +10,73 @@ export function fusedProduct<T extends tf.Tensor>(a: T, b: T, transposeA = false
 	return runFused(FUSED.matMul, { a, b }, { transposeA, transposeB, alpha }) as T;
 }
 
+/** The gradients of x @ w + b from dy (N, out): dx, dw, db. */
+const linearGrads = (dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor) => [
+	fusedProduct(dy, w, false, true), // dx (N, in) = dy @ wᵀ
+	fusedProduct(x, dy, true, false), // dw (in, out) = xᵀ @ dy
+	runFused(FUSED.columnSum, { x: dy }) // db (out) = Σ_rows dy
+];
+
+const PLAIN = { transposeA: false, transposeB: false, alpha: 1 };
+
 /** x (N, in) @ w (in, out) + b (out) → (N, out) in one dispatch; db is a column sum. */
 export const fusedLinear = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 	const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
 	save([x, w]);
 	return {
-		value: runFused(FUSED.matMul, { a: x, b: w, bias: b }, { transposeA: false, transposeB: false, alpha: 1 }),
-		gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => [
-			fusedProduct(dy, sw, false, true), // dx (N, in) = dy @ wᵀ
-			fusedProduct(sx, dy, true, false), // dw (in, out) = xᵀ @ dy
-			runFused(FUSED.columnSum, { x: dy }) // db (out) = Σ_rows dy
-		]
+		value: runFused(FUSED.matMul, { a: x, b: w, bias: b }, PLAIN),
+		gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => linearGrads(dy, sx, sw)
 	};
 }) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+
+/** r + x @ w + b: a linear layer and the residual it adds to, (N, out), in one product. */
+export const fusedLinearAdd = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+	const [x, w, b, r, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.GradSaveFunc];
+	save([x, w]);
+	return {
+		value: runFused(FUSED.linearAdd, { a: x, b: w, bias: b, r }, PLAIN),
+		gradFunc: (dy: tf.Tensor, [sx, sw]: tf.Tensor[]) => [...linearGrads(dy, sx, sw), tf.clone(dy)] // dr = dy
+	};
+}) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, r: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * r + gelu(x @ w1 + b1) @ w2 + b2: GPT-2's MLP and the residual it adds to, (N, C), in two
+ * products (GELU and the residual in their epilogues); backward, GELU's gradient is in the epilogue
+ * of the product that makes it. The same math as gpt.ts's composite.
+ */
+export function fusedMlp(
+	x: tf.Tensor2D,
+	w1: tf.Tensor2D,
+	b1: tf.Tensor1D,
+	w2: tf.Tensor2D,
+	b2: tf.Tensor1D,
+	r: tf.Tensor2D
+): tf.Tensor2D {
+	const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+		const [xi, w1i, b1i, w2i, b2i, ri, save] = args as [
+			tf.Tensor2D,
+			tf.Tensor2D,
+			tf.Tensor1D,
+			tf.Tensor2D,
+			tf.Tensor1D,
+			tf.Tensor2D,
+			tf.GradSaveFunc
+		];
+		const [a, h] = tf.engine().runKernel(FUSED.linearGelu, { a: xi, b: w1i, bias: b1i }, PLAIN) as tf.Tensor[]; // (N, 4C) each
+		save([xi, w1i, w2i, a, h]);
+		return {
+			value: runFused(FUSED.linearAdd, { a, b: w2i, bias: b2i, r: ri }, PLAIN), // (N, C)
+			gradFunc: (dy: tf.Tensor, [sx, sw1, sw2, sa, sh]: tf.Tensor[]) => {
+				const dh = runFused(FUSED.productGeluGrad, { a: dy, b: sw2, h: sh }, { ...PLAIN, transposeB: true }); // (N, 4C)
+				const [dx, dw1, db1] = linearGrads(dh, sx, sw1);
+				const dw2 = fusedProduct(sa, dy, true, false); // (4C, C) = aᵀ @ dy
+				const db2 = runFused(FUSED.columnSum, { x: dy }); // (C)
+				return [dx, dw1, db1, dw2, db2, tf.clone(dy)]; // dr = dy
+			}
+		};
+	});
+	return op(x, w1, b1, w2, b2, r) as tf.Tensor2D;
+}
 
 /** LayerNorm over the last axis of x (R, C): 2 dispatches forward, 3 backward. */
 export function fusedLayerNorm(x: tf.Tensor2D, w: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor2D {

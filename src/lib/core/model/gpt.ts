@@ -14,6 +14,8 @@ import {
 	fusedGelu,
 	fusedLayerNorm,
 	fusedLinear,
+	fusedLinearAdd,
+	fusedMlp,
 	fusedTokenNll
 } from './fusedOps';
 import { matMul, matMulTransposeB } from './ops';
@@ -142,18 +144,42 @@ class Dropout {
 }
 
 /**
- * Causal self-attention of one block: x (B, T, C) → (B, T, C). With a cache, queries attend to
- * the cached columns and the new ones (Tk = Tc + T keys), and the new keys and values are appended.
+ * residual + dropout(y @ w + b), y (..., in) → (..., out) as the residual: in one product with the
+ * residual added in its epilogue where a fused kernel has it.
  */
-function attention(x: tf.Tensor, p: Params, h: string, cfg: GptConfig, drop: Dropout, opts: ForwardOptions, l: number) {
-	const [B, T, C] = x.shape; // (B, T, C)
+function addLinear(residual: tf.Tensor, y: tf.Tensor, w: tf.Tensor, b: tf.Tensor, drop: Dropout): tf.Tensor {
+	if (!drop.active && fusedAvailable(FUSED.linearAdd)) {
+		const [inDim, outDim] = w.shape;
+		const y2 = tf.reshape(y, [-1, inDim]) as tf.Tensor2D; // (N, in)
+		const r2 = tf.reshape(residual, [-1, outDim]) as tf.Tensor2D; // (N, out)
+		return tf.reshape(fusedLinearAdd(y2, w as tf.Tensor2D, b as tf.Tensor1D, r2), residual.shape); // (..., out)
+	}
+	return tf.add(residual, drop.apply(linear(y, w, b)));
+}
+
+/**
+ * Causal self-attention of one block, added to the residual: x + attn(xn) with xn = ln(x), both
+ * (B, T, C). With a cache, queries attend to the cached columns and the new ones (Tk = Tc + T
+ * keys), and the new keys and values are appended.
+ */
+function attention(
+	x: tf.Tensor,
+	xn: tf.Tensor,
+	p: Params,
+	h: string,
+	cfg: GptConfig,
+	drop: Dropout,
+	opts: ForwardOptions,
+	l: number
+) {
+	const [B, T, C] = xn.shape; // (B, T, C)
 	const nh = cfg.n_head;
 	const hs = C / nh;
-	const qkv = linear(x, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]); // (B, T, 3C)
+	const [wProj, bProj] = [p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`]];
+	const qkv = linear(xn, p[`${h}.attn.c_attn.weight`], p[`${h}.attn.c_attn.bias`]); // (B, T, 3C)
 	if (!opts.cache && !opts.mask && !drop.active && fusedAvailable(FUSED.attention)) {
 		// every head in one kernel, causal, straight from qkv's layout: the same math as below
-		const merged = fusedAttention(qkv as tf.Tensor3D, nh); // (B, T, C)
-		return linear(merged, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`]);
+		return addLinear(x, fusedAttention(qkv as tf.Tensor3D, nh), wProj, bProj, drop); // (B, T, C)
 	}
 	const [q, kNew, vNew] = tf.split(qkv, 3, 2).map(
 		(t) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]), [B * nh, T, hs]) // (B*nh, T, hs)
@@ -162,7 +188,7 @@ function attention(x: tf.Tensor, p: Params, h: string, cfg: GptConfig, drop: Dro
 	const att = drop.apply(attentionWeights(q, k, B, opts.mask, 1 / Math.sqrt(hs))) as tf.Tensor3D; // (B*nh, T, Tk)
 	const y = tf.reshape(matMul(att, v), [B, nh, T, hs]); // (B, nh, T, hs)
 	const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]); // (B, T, C)
-	return drop.apply(linear(merged, p[`${h}.attn.c_proj.weight`], p[`${h}.attn.c_proj.bias`]));
+	return addLinear(x, merged, wProj, bProj, drop);
 }
 
 /** Layer l's keys and values with this pass's appended along the time axis: (B*nh, Tc + T, hs). */
@@ -191,9 +217,19 @@ function attentionWeights(q: tf.Tensor3D, k: tf.Tensor3D, B: number, mask: tf.Te
 	return tf.softmax(tf.add(tf.mul(scores, scale), causal)) as tf.Tensor3D;
 }
 
-function mlp(x: tf.Tensor, p: Params, h: string, drop: Dropout): tf.Tensor {
-	const hidden = gelu(linear(x, p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`])); // (B, T, 4C)
-	return drop.apply(linear(hidden, p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`])); // (B, T, C)
+/** The MLP of one block, added to the residual: x + mlp(xn), xn = ln(x), both (B, T, C). */
+function mlp(x: tf.Tensor, xn: tf.Tensor, p: Params, h: string, drop: Dropout): tf.Tensor {
+	const [w1, b1] = [p[`${h}.mlp.c_fc.weight`], p[`${h}.mlp.c_fc.bias`]];
+	const [w2, b2] = [p[`${h}.mlp.c_proj.weight`], p[`${h}.mlp.c_proj.bias`]];
+	if (!drop.active && fusedAvailable(FUSED.linearGelu)) {
+		// two products: GELU in the first's epilogue, the residual in the second's
+		const C = x.shape[x.rank - 1];
+		const [x2, xn2] = [tf.reshape(x, [-1, C]), tf.reshape(xn, [-1, C])] as tf.Tensor2D[]; // (B*T, C)
+		const y = fusedMlp(xn2, w1 as tf.Tensor2D, b1 as tf.Tensor1D, w2 as tf.Tensor2D, b2 as tf.Tensor1D, x2);
+		return tf.reshape(y, x.shape); // (B, T, C)
+	}
+	const hidden = gelu(linear(xn, w1, b1)); // (B, T, 4C)
+	return addLinear(x, hidden, w2, b2, drop); // (B, T, C)
 }
 
 /**
@@ -230,8 +266,8 @@ export function forward(p: Params, tokens: tf.Tensor2D, cfg: GptConfig, opts: Fo
 	let x = drop.apply(embed(tokens, p, cfg, opts.positions)); // (B, T, C)
 	for (let l = 0; l < cfg.n_layer; l++) {
 		const h = `transformer.h.${l}`;
-		x = tf.add(x, attention(layerNorm(x, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`]), p, h, cfg, drop, opts, l));
-		x = tf.add(x, mlp(layerNorm(x, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`]), p, h, drop));
+		x = attention(x, layerNorm(x, p[`${h}.ln_1.weight`], p[`${h}.ln_1.bias`]), p, h, cfg, drop, opts, l);
+		x = mlp(x, layerNorm(x, p[`${h}.ln_2.weight`], p[`${h}.ln_2.bias`]), p, h, drop);
 	}
 	const [B, T, C] = x.shape;
 	return tf.reshape(lmHead(tf.reshape(x, [B * T, C]), p), [B, T, cfg.vocab_size]); // (B, T, V)
