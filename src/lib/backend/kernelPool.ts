@@ -34,6 +34,8 @@ const FAILED = 4;
 const STARTED = 5;
 /** Float64 slots: the arguments, then (r0, r1, scratch) per share from SHARES on. */
 const SHARES = 48;
+/** Checks of the control block a waiting thread makes before it sleeps (about 50–100 µs here). */
+const SPIN = 20_000;
 
 /**
  * The helper's code, run as a Node worker (eval) or a Web Worker (blob URL). It gets the module,
@@ -52,6 +54,9 @@ const start = ({ module, memory, control, slots, names, part }) => {
 	Atomics.add(c, ${STARTED}, 1);
 	let seen = 0;
 	for (;;) {
+		// spin a little before sleeping: the next kernel usually follows within microseconds, and
+		// waking a sleeping thread takes longer than many a kernel's share
+		for (let i = 0; i < ${SPIN} && Atomics.load(c, ${SEQ}) === seen; i++);
 		Atomics.wait(c, ${SEQ}, seen);
 		seen = Atomics.load(c, ${SEQ});
 		const fn = c[${FN}];
@@ -129,6 +134,7 @@ export async function threadPool(
 			Atomics.add(c, SEQ, 1);
 			Atomics.notify(c, SEQ);
 			ex[fn](...args, a[SHARES], a[SHARES + 1], a[SHARES + 2]);
+			for (let i = 0; i < SPIN && Atomics.load(c, DONE) < threads - 1; i++);
 			for (let done = Atomics.load(c, DONE); done < threads - 1; done = Atomics.load(c, DONE))
 				Atomics.wait(c, DONE, done);
 		}
