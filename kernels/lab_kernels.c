@@ -1,11 +1,13 @@
 // The lab's own wasm kernels (docs/performance.md "wasm kernels"): the fused ops of
 // src/lib/core/model/fused.ts for the wasm backend, in C compiled for wasm32 with 128-bit SIMD
-// (kernels/build.sh). No libc: exp and log are below. Every pointer is an offset into this
-// module's own memory; the JS side (src/lib/backend/wasmLabKernels.ts) copies tensors in and out.
-// The math of each kernel is the WebGPU one's (src/lib/backend/webgpuKernels.ts), the same as the
-// composite tfjs ops in gpt.ts. Kernels that split over threads take a range of rows (r0, r1) as
-// their last arguments. Nothing here uses the stack or static data, so several instances (one per
-// thread) can run on one shared memory at once (kernels/build.sh checks it).
+// (kernels/build.sh). No libc: exp and log are below. Every pointer is an offset into the memory
+// the module runs on: tfjs's own, where tensors live (no copies), or its own, with tensors copied
+// in and out (src/lib/backend/wasmLabKernels.ts decides). The math of each kernel is that of the
+// composite tfjs ops in gpt.ts (and of WebGPU's kernels, src/lib/backend/webgpuKernels.ts, where
+// it has the op). Kernels that split over threads take a range (r0, r1) of rows, columns or
+// values, and a scratch pointer, as their last arguments. Nothing here uses the stack or static
+// data, so several instances (one per thread) can run on one shared memory at once
+// (kernels/build.sh checks it).
 
 #include <wasm_simd128.h>
 

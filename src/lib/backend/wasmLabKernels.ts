@@ -1,10 +1,11 @@
 // The fused kernels (src/lib/core/model/fused.ts) for the wasm backend, run by the lab's own wasm
-// module (kernels/lab_kernels.c → labKernels.wasm: 128-bit SIMD, no libc). Each kernel copies its
-// inputs from tfjs's wasm heap into the module's memory, runs, and copies the result into a tfjs
-// output (AdamW: back into p, m and v, in place). Products, softmax and GELU split their rows over
-// a pool of threads (kernelPool.ts) when there is shared memory. Registered once the module's bytes
-// are loaded: by the CLI from disk (src/cli/nodeBackend.ts), by the worker over fetch
-// (worker/backends.ts).
+// module (kernels/lab_kernels.c → labKernels.wasm: 128-bit SIMD, no libc). The module runs on
+// tfjs's own memory where it can (one thread, or threads where tfjs's memory is shared): kernels
+// read and write tensors where they are. Else (threads in Node) each kernel copies its inputs into
+// the module's memory and its results back (AdamW: into p, m and v, in place). Every kernel but Σx²
+// splits its rows, columns or values over a pool of threads (kernelPool.ts) when there is shared
+// memory and enough work. Registered once the module's bytes are loaded: by the CLI from disk
+// (src/cli/nodeBackend.ts), by the worker over fetch (worker/backends.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { FUSED, productLayout, rowsOf, sizeOf } from '../core/model/fused';

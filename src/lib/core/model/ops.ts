@@ -1,12 +1,13 @@
 // Matrix products for the GPT with hand-written gradients: the same math as tfjs's own matMul
 // gradient, laid out so that every backend runs its fast kernel (docs/performance.md).
 //
-// Why: the wasm backend runs a matmul on XNNPACK only when it is 2-D with no transpose flag. A
-// transposed or batched matmul falls to a scalar loop 10–20× slower, and autodiff's matMul
-// gradient is always transposed. So on wasm a transpose is materialised first (cheap), and a
-// batched product (attention) runs as a depthwise convolution, which XNNPACK does run fast.
-// WebGPU runs the lab's fused barrier-free product (fusedOps.ts). Other backends use tfjs's matMul
-// with transpose flags, exactly as autodiff did.
+// WebGPU and wasm run the lab's fused product (fusedOps.ts: WebGPU's barrier-free shader, wasm's
+// kernels/lab_kernels.c), which takes the transposes by strides. Without it, wasm runs tfjs's own
+// kernels: XNNPACK runs a matmul only when it is 2-D with no transpose flag (a transposed or
+// batched one falls to a scalar loop 10–20× slower, and autodiff's matMul gradient is always
+// transposed), so there a transpose is materialised first (cheap), and a batched product
+// (attention) runs as a depthwise convolution, which XNNPACK does run fast. Other backends use
+// tfjs's matMul with transpose flags, exactly as autodiff did.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedAvailable } from './fused';
