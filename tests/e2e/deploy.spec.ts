@@ -56,16 +56,16 @@ test('works offline after one visit: loads and trains with the server gone and t
 	}
 });
 
-test('reports cross-origin isolation and wasm threads; the service worker isolates a header-less host', async ({
+test('reports cross-origin isolation and the wasm kernels’ threads; the service worker isolates a header-less host', async ({
 	page
 }) => {
 	await page.goto(`${LAB}/`);
 	await page.getByTestId('backend').selectOption('wasm');
-	await expect(page.getByTestId('isolation')).toContainText('Cross-origin isolated: no; wasm threads: 1');
+	await expect(page.getByTestId('isolation')).toContainText('Cross-origin isolated: no; wasm kernel threads: 1');
 	await serviceWorkerInControl(page);
 	await page.reload();
 	await page.getByTestId('backend').selectOption('wasm');
-	await expect(page.getByTestId('isolation')).toContainText(/Cross-origin isolated: yes; wasm threads: [1-9]/);
+	await expect(page.getByTestId('isolation')).toContainText(/Cross-origin isolated: yes; wasm kernel threads: [1-9]/);
 	expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
 });
 
