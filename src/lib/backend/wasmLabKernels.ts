@@ -167,6 +167,11 @@ interface Runtime {
 	ex: LabKernelExports;
 	heap: Heap;
 	pool: KernelPool;
+	/**
+	 * Where the row and elementwise kernels run, when not here: with threads that copy (Node), on
+	 * one thread in tfjs's own memory, since a copy costs them more than a thread saves.
+	 */
+	light?: Runtime;
 }
 
 /** The kernels, run by the runtime `runtimeFor` gives for the backend of each call. */
@@ -177,11 +182,22 @@ function kernels(
 	/** Rows (or columns) a thread's share needs for LEAST_SHARE values, `per` values each. */
 	const rowsFor = (per: number) => Math.ceil(LEAST_SHARE / per);
 	const heap = (b: unknown) => b as WasmBackendInternals;
+	/** The runtime for products and attention, and for the row and elementwise kernels. */
 	const rt = (args: Args) => runtimeFor(heap(args.backend));
+	const lt = (args: Args) => rt(args).light ?? rt(args);
 
-	/** A kernel with one output of `shape`: `body` gets pointers to the inputs, the output, then `extra`. */
+	/** A kernel with one output of `shape` on runtime `r`: `body` gets pointers to the inputs, the output, then `extra`. */
+	const oneOn = (
+		r: Runtime,
+		args: Args,
+		ins: tf.TensorInfo[],
+		shape: number[],
+		body: (p: Ptr[]) => void,
+		extra: number[] = []
+	) => r.heap.call(heap(args.backend), ins, [shape], body, extra)[0];
+	/** The same for a row or elementwise kernel. */
 	const one = (args: Args, ins: tf.TensorInfo[], shape: number[], body: (p: Ptr[]) => void, extra: number[] = []) =>
-		rt(args).heap.call(heap(args.backend), ins, [shape], body, extra)[0];
+		oneOn(lt(args), args, ins, shape, body, extra);
 	const input = (args: Args, name: string) => args.inputs[name] as tf.TensorInfo;
 	const attr = (args: Args, name: string) => (args.attrs as unknown as Record<string, number | boolean>)[name];
 
@@ -240,7 +256,7 @@ function kernels(
 				const x = input(args, 'x');
 				const [R, C] = rowsOf(x);
 				return one(args, [x], [C], ([px, out]) =>
-					rt(args).pool.run('column_sum', [px, out, R, C], C, 16, none, rowsFor(R))
+					lt(args).pool.run('column_sum', [px, out, R, C], C, 16, none, rowsFor(R))
 				);
 			}
 		],
@@ -250,7 +266,7 @@ function kernels(
 				const s = input(args, 's');
 				const [N, T, Tk] = s.shape; // (N, T, Tk)
 				return one(args, [s], s.shape, ([ps, out]) =>
-					rt(args).pool.run('causal_softmax', [ps, out, N, T, Tk, Number(attr(args, 'scale'))], N * T, 1, none)
+					lt(args).pool.run('causal_softmax', [ps, out, N, T, Tk, Number(attr(args, 'scale'))], N * T, 1, none)
 				);
 			}
 		],
@@ -260,7 +276,7 @@ function kernels(
 				const [p, dp] = [input(args, 'p'), input(args, 'dp')];
 				const [rows, L] = rowsOf(p);
 				return one(args, [p, dp], p.shape, ([pp, pdp, out]) =>
-					rt(args).pool.run('softmax_grad', [pp, pdp, out, rows, L, Number(attr(args, 'scale'))], rows, 1, none)
+					lt(args).pool.run('softmax_grad', [pp, pdp, out, rows, L, Number(attr(args, 'scale'))], rows, 1, none)
 				);
 			}
 		],
@@ -296,9 +312,11 @@ function kernels(
 			(args) => {
 				const [qkv, p, dy] = [input(args, 'qkv'), input(args, 'p'), input(args, 'dy')];
 				const { B, T, nh, hs, pack } = attentionSizes(qkv.shape, Number(attr(args, 'nHead')));
-				const { pool } = rt(args);
+				const r = rt(args);
+				const { pool } = r;
 				const scratch = T * T + 4 * pack; // dS, and dY, Vᵀ, K, Q of one head, per thread
-				return one(
+				return oneOn(
+					r,
 					args,
 					[qkv, p, dy],
 					qkv.shape,
@@ -321,7 +339,7 @@ function kernels(
 				const [V, C] = table.shape; // (V, C)
 				const N = sizeOf(tokens.shape);
 				return one(args, [tokens, table], [N, C], ([pt, pw, out]) =>
-					rt(args).pool.run('embedding', [pt, pw, out, N, V, C], N, 1, none, rowsFor(C))
+					lt(args).pool.run('embedding', [pt, pw, out, N, V, C], N, 1, none, rowsFor(C))
 				);
 			}
 		],
@@ -332,7 +350,7 @@ function kernels(
 				const [N, C] = rowsOf(dy); // (N, C)
 				const V = Number(attr(args, 'vocab'));
 				return one(args, [tokens, dy], [V, C], ([pt, pd, out]) =>
-					rt(args).pool.run('embedding_grad', [pt, pd, out, N, V, C], C, 16, none, rowsFor(N))
+					lt(args).pool.run('embedding_grad', [pt, pd, out, N, V, C], C, 16, none, rowsFor(N))
 				);
 			}
 		],
@@ -342,7 +360,7 @@ function kernels(
 				const x = input(args, 'x');
 				const [R, C] = rowsOf(x);
 				return one(args, [x], [R, 2], ([px, out]) =>
-					rt(args).pool.run('row_stats', [px, out, R, C, Number(attr(args, 'eps'))], R, 1, none, rowsFor(C))
+					lt(args).pool.run('row_stats', [px, out, R, C, Number(attr(args, 'eps'))], R, 1, none, rowsFor(C))
 				);
 			}
 		],
@@ -352,7 +370,7 @@ function kernels(
 				const [x, stats, w, b] = ['x', 'stats', 'w', 'b'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
 				return one(args, [x, stats, w, b], x.shape, ([px, ps, pw, pb, out]) =>
-					rt(args).pool.run('layer_norm', [px, ps, pw, pb, out, R, C], R, 1, none, rowsFor(C))
+					lt(args).pool.run('layer_norm', [px, ps, pw, pb, out, R, C], R, 1, none, rowsFor(C))
 				);
 			}
 		],
@@ -362,7 +380,7 @@ function kernels(
 				const [x, stats, w, dy] = ['x', 'stats', 'w', 'dy'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
 				return one(args, [x, stats, w, dy], x.shape, ([px, ps, pw, pd, out]) =>
-					rt(args).pool.run('layer_norm_grad_x', [px, ps, pw, pd, out, R, C], R, 1, none, rowsFor(C))
+					lt(args).pool.run('layer_norm_grad_x', [px, ps, pw, pd, out, R, C], R, 1, none, rowsFor(C))
 				);
 			}
 		],
@@ -372,7 +390,7 @@ function kernels(
 				const [x, stats, dy] = ['x', 'stats', 'dy'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
 				return one(args, [x, stats, dy], [C], ([px, ps, pd, out]) =>
-					rt(args).pool.run('layer_norm_grad_w', [px, ps, pd, out, R, C], C, 16, none, rowsFor(R))
+					lt(args).pool.run('layer_norm_grad_w', [px, ps, pd, out, R, C], C, 16, none, rowsFor(R))
 				);
 			}
 		],
@@ -382,7 +400,7 @@ function kernels(
 				const [logits, targets] = [input(args, 'logits'), input(args, 'targets')];
 				const [N, V] = logits.shape; // (N, V), targets (N) int32
 				return one(args, [logits, targets], [N], ([pl, pt, out]) =>
-					rt(args).pool.run('token_nll', [pl, pt, out, N, V], N, 1, none, rowsFor(V))
+					lt(args).pool.run('token_nll', [pl, pt, out, N, V], N, 1, none, rowsFor(V))
 				);
 			}
 		],
@@ -392,7 +410,7 @@ function kernels(
 				const [logits, targets, dy] = [input(args, 'logits'), input(args, 'targets'), input(args, 'dy')];
 				const [N, V] = logits.shape;
 				return one(args, [logits, targets, dy], [N, V], ([pl, pt, pd, out]) =>
-					rt(args).pool.run('token_nll_grad', [pl, pt, pd, out, N, V], N, 1, none, rowsFor(V))
+					lt(args).pool.run('token_nll_grad', [pl, pt, pd, out, N, V], N, 1, none, rowsFor(V))
 				);
 			}
 		],
@@ -401,7 +419,7 @@ function kernels(
 			(args) => {
 				const x = input(args, 'x');
 				const n = sizeOf(x.shape);
-				return one(args, [x], x.shape, ([px, out]) => rt(args).pool.run('gelu', [px, out, n], n, 4, none, LEAST_SHARE));
+				return one(args, [x], x.shape, ([px, out]) => lt(args).pool.run('gelu', [px, out, n], n, 4, none, LEAST_SHARE));
 			}
 		],
 		[
@@ -410,7 +428,7 @@ function kernels(
 				const [x, dy] = [input(args, 'x'), input(args, 'dy')];
 				const n = sizeOf(x.shape);
 				return one(args, [x, dy], x.shape, ([px, pd, out]) =>
-					rt(args).pool.run('gelu_grad', [px, pd, out, n], n, 4, none, LEAST_SHARE)
+					lt(args).pool.run('gelu_grad', [px, pd, out, n], n, 4, none, LEAST_SHARE)
 				);
 			}
 		],
@@ -420,7 +438,7 @@ function kernels(
 				const xs = Object.keys(args.inputs)
 					.sort()
 					.map((k) => args.inputs[k] as tf.TensorInfo);
-				const { ex, heap: h } = rt(args);
+				const { ex, heap: h } = lt(args);
 				return one(args, xs, [xs.length], (p) => {
 					const sums = xs.map((x, i) => ex.sum_squares(p[i], sizeOf(x.shape)));
 					h.f32(p[xs.length], xs.length).set(sums);
@@ -437,7 +455,7 @@ function kernels(
 						throw new Error('LabAdamW (wasm): a tensor updated in place shares its buffer with another tensor');
 				const n = sizeOf(p.shape);
 				const h = ['lr', 'beta1', 'beta2', 'eps', 'bc1', 'bc2', 'decay', 'gradScale'].map((k) => Number(attr(args, k)));
-				const { pool, heap: where } = rt(args);
+				const { pool, heap: where } = lt(args);
 				where.inPlace(backend, [p, g, m, v], [0, 2, 3], (q) =>
 					pool.run('adamw', [q[0], q[1], q[2], q[3], n, ...h], n, 4, none, LEAST_SHARE)
 				);
@@ -466,7 +484,14 @@ export interface KernelThreads {
 }
 
 /** How the kernels run: on tfjs's memory or their own, on how many threads; why not on more. */
-export type KernelMode = { direct: boolean; threads: number; fallback?: string };
+export type KernelMode = {
+	/** Products and attention run in tfjs's memory (else they copy tensors into their own). */
+	direct: boolean;
+	threads: number;
+	/** With copies: the row and elementwise kernels run on one thread in tfjs's memory instead. */
+	lightDirect?: boolean;
+	fallback?: string;
+};
 
 /**
  * Registers the lab's kernels for the wasm backend (once). The module is instantiated for the
@@ -489,16 +514,20 @@ export async function registerWasmLabKernels(
 	let mode: KernelMode = { direct: false, threads: 1 };
 	const exportsOf = (i: WebAssembly.Instance) => i.exports as unknown as LabKernelExports;
 	const all = (i: WebAssembly.Instance) => i.exports as unknown as Record<string, (...a: number[]) => unknown>;
-	/** One thread: on tfjs's own (plain) memory when it is reachable, else on its own memory. */
-	const oneThread = (backend: WasmBackendInternals): Runtime => {
+	/** One thread: on tfjs's own (plain) memory when it is reachable (`direct`), else on its own memory. */
+	const oneThreadRuntime = (backend: WasmBackendInternals): { runtime: Runtime; direct: boolean } => {
 		const tfjsMemory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
 		const plain =
 			tfjsMemory && !(typeof SharedArrayBuffer !== 'undefined' && tfjsMemory.buffer instanceof SharedArrayBuffer);
 		const memory = plain ? tfjsMemory : new WebAssembly.Memory({ initial: 2 });
 		const instance = new WebAssembly.Instance(one, { env: { memory } });
-		mode = { direct: !!plain, threads: 1 };
 		const heap = plain ? directHeap(memory) : copyHeap(exportsOf(instance), memory);
-		return { ex: exportsOf(instance), heap, pool: onePool(all(instance)) };
+		return { runtime: { ex: exportsOf(instance), heap, pool: onePool(all(instance)) }, direct: !!plain };
+	};
+	const oneThread = (backend: WasmBackendInternals): Runtime => {
+		const { runtime: r, direct } = oneThreadRuntime(backend);
+		mode = { direct, threads: 1 };
+		return r;
 	};
 	// a kernel before prepare() (never in the lab: both entries prepare first) runs on one thread
 	const runtimeFor = (backend: WasmBackendInternals): Runtime => (runtime ??= oneThread(backend));
@@ -518,8 +547,11 @@ export async function registerWasmLabKernels(
 			try {
 				const pool = await threadPool(all(instance), shared, memory, THREADED, threads.count, threads.spawn);
 				const heap = direct ? directHeap(memory) : copyHeap(exportsOf(instance), memory);
-				runtime = { ex: exportsOf(instance), heap, pool };
-				mode = { direct, threads: threads.count };
+				// copying: the row and elementwise kernels run on one thread in tfjs's memory where they can
+				const single = direct ? null : oneThreadRuntime(b);
+				const light = single?.direct ? single.runtime : undefined;
+				runtime = { ex: exportsOf(instance), heap, pool, light };
+				mode = { direct, threads: threads.count, lightDirect: !!light };
 				return mode;
 			} catch (err) {
 				runtime = oneThread(backend as WasmBackendInternals);
@@ -534,9 +566,14 @@ export async function registerWasmLabKernels(
 
 /** A run's provenance line for a kernel mode. */
 export function kernelModeNote(mode: KernelMode): string {
-	const where = mode.direct ? "in tfjs's memory" : 'copying tensors into their own memory';
+	const threads = `${mode.threads} thread${mode.threads === 1 ? '' : 's'}`;
+	const how = mode.direct
+		? `in tfjs's memory, on ${threads}`
+		: mode.lightDirect
+			? `products and attention on ${threads} copying tensors into their own memory, the other kernels on 1 thread in tfjs's memory`
+			: `copying tensors into their own memory, on ${threads}`;
 	const fallback = mode.fallback ? ` (threads could not start: ${mode.fallback})` : '';
-	return `wasm: the lab's fused kernels (kernels/lab_kernels.c), ${where}, on ${mode.threads} thread${mode.threads === 1 ? '' : 's'}${fallback}`;
+	return `wasm: the lab's fused kernels (kernels/lab_kernels.c), ${how}${fallback}`;
 }
 
 /** Where the modules are, for a loader that fetches or reads them. */
