@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { registerWebgpuKernels } from '../lib/backend/webgpuKernels';
 import type { Provenance } from '../lib/core/run/record';
 import { APP_VERSION } from './appVersion';
+import { withThreadedBuild } from './wasmThreadedBuild';
 
 export const NODE_BACKENDS = ['wasm', 'cpu', 'webgpu'] as const;
 export type NodeBackend = (typeof NODE_BACKENDS)[number];
@@ -80,7 +81,8 @@ function labKernelsPath(file: string): string {
 
 /**
  * Threads for the lab's wasm kernels: LAB_WASM_THREADS, else one per core up to 4. Node always
- * has shared memory; the helpers are worker_threads.
+ * has shared memory; the helpers are worker_threads. With more than one, tfjs's threaded build is
+ * used, whose memory is shared (wasmThreadedBuild.ts).
  */
 function kernelThreads(): number {
 	const wanted = process.env.LAB_WASM_THREADS;
@@ -98,6 +100,7 @@ let prepareKernels: ((backend: unknown) => Promise<KernelMode>) | null = null;
 export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 	tf.enableProdMode(); // no debug checks, no "install tfjs-node" banner
 	let adapter: Provenance['adapter'] = null;
+	const threads = name === 'wasm' ? kernelThreads() : 1;
 	if (name === 'wasm') {
 		await import('@tensorflow/tfjs-backend-wasm');
 		const pkg = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
@@ -105,14 +108,15 @@ export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 		registerWasmKernelOverrides();
 		prepareKernels ??= await registerWasmLabKernels(readFileSync(labKernelsPath('labKernels.wasm')), {
 			bytes: readFileSync(labKernelsPath('labKernelsThreads.wasm')),
-			count: kernelThreads(),
+			count: threads,
 			// unref: the helpers never keep the process alive
 			spawn: (data: HelperData) => void new Worker(HELPER_SOURCE, { eval: true, workerData: data }).unref()
 		});
 	} else if (name === 'webgpu') {
 		adapter = await registerWebgpu();
 	}
-	const ok = await tf.setBackend(name);
+	// threads: tfjs's threaded build, for its shared memory (the kernels then run in tfjs's memory)
+	const ok = await (threads > 1 ? withThreadedBuild(() => tf.setBackend(name)) : tf.setBackend(name));
 	await tf.ready();
 	if (!ok || tf.getBackend() !== name) throw new BackendError(`backend ${name} failed to initialise`);
 	// the lab's wasm kernels, started for this backend before any kernel runs

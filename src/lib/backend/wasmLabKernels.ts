@@ -1,10 +1,8 @@
 // The fused kernels (src/lib/core/model/fused.ts) for the wasm backend, run by the lab's own wasm
 // module (kernels/lab_kernels.c → labKernels.wasm: 128-bit SIMD, no libc). The module runs on
-// tfjs's own memory where it can (one thread, or threads where tfjs's memory is shared): kernels
-// read and write tensors where they are. Else (threads in Node) each kernel copies its inputs into
-// the module's memory and its results back (AdamW: into p, m and v, in place). Every kernel but Σx²
-// splits its rows, columns or values over a pool of threads (kernelPool.ts) when there is shared
-// memory and enough work. Registered once the module's bytes are loaded: by the CLI from disk
+// tfjs's own WebAssembly.Memory: kernels read and write tensors where they are (AdamW updates p, m
+// and v in place). Every kernel but Σx² splits its rows, columns or values over a pool of threads
+// (kernelPool.ts) when tfjs's memory is shared and there is enough work. Registered once the module's bytes are loaded: by the CLI from disk
 // (src/cli/nodeBackend.ts), by the worker over fetch (worker/backends.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -55,6 +53,8 @@ const THREADED = [
 
 /** Values a thread's share of a row or elementwise kernel has at least: below it, one thread runs it. */
 const LEAST_SHARE = 16_384;
+/** Multiply-adds a thread's share of a product has at least (a decoding step's are far fewer). */
+const LEAST_PRODUCT_SHARE = 131_072;
 
 /** A product's epilogue (lab_kernels.c EPI_*): what it does to each finished value. */
 const EPI = { none: 0, gelu: 1, geluGrad: 2, add: 3 } as const;
@@ -62,44 +62,9 @@ const EPI = { none: 0, gelu: 1, geluGrad: 2, add: 3 } as const;
 /** Rows of K a product packs at a time (lab_kernels.c KC). */
 const PRODUCT_KC = 256;
 
-/** The module's memory from __heap_base up, laid out afresh for each kernel call. */
-class Scratch {
-	private readonly base: number;
-	constructor(
-		ex: LabKernelExports,
-		private readonly memory: WebAssembly.Memory
-	) {
-		this.base = (Number(ex.__heap_base.value) + 15) & ~15;
-	}
-
-	/** Offsets for arrays of these element counts (4 bytes each), 16-byte aligned; grows the memory. */
-	layout(counts: number[]): Ptr[] {
-		let at = this.base;
-		const out = counts.map((n) => {
-			const p = at;
-			at += (n * 4 + 15) & ~15;
-			return p;
-		});
-		const need = at - this.memory.buffer.byteLength;
-		if (need > 0) this.memory.grow(Math.ceil(need / 65536));
-		return out;
-	}
-
-	f32(p: Ptr, n: number): Float32Array {
-		return new Float32Array(this.memory.buffer, p, n);
-	}
-
-	i32(p: Ptr, n: number): Int32Array {
-		return new Int32Array(this.memory.buffer, p, n);
-	}
-}
-
 type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-/**
- * How the kernels reach tensors: in tfjs's own memory, where the module runs on it (direct: no
- * copies), or copied into the module's own memory and back.
- */
+/** How the kernels reach tensors: in tfjs's own memory, where they live. */
 interface Heap {
 	/** Runs `body` on pointers to the inputs, new outputs of `shapes`, and `extra` scratch arrays (counts of f32). */
 	call(
@@ -109,14 +74,14 @@ interface Heap {
 		body: (p: Ptr[]) => void,
 		extra: number[]
 	): tf.TensorInfo[];
-	/** Runs `body` on pointers to tensors updated in place. */
-	inPlace(backend: WasmBackendInternals, ts: tf.TensorInfo[], written: number[], body: (p: Ptr[]) => void): void;
-	/** A view of the memory the kernels run on. */
+	/** Pointers to tensors (updated in place). */
+	at(backend: WasmBackendInternals, ts: tf.TensorInfo[]): Ptr[];
+	/** A view of the memory. */
 	f32(p: Ptr, n: number): Float32Array;
 }
 
 /** The module on tfjs's own memory: pointers are the tensors' offsets; scratch from tfjs's allocator. */
-function directHeap(memory: WebAssembly.Memory): Heap {
+function tfjsHeap(memory: WebAssembly.Memory): Heap {
 	const offset = (b: WasmBackendInternals, t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
 	return {
 		call(backend, ins, shapes, body, extra) {
@@ -129,36 +94,8 @@ function directHeap(memory: WebAssembly.Memory): Heap {
 			}
 			return results;
 		},
-		inPlace: (backend, ts, _written, body) => body(ts.map((t) => offset(backend, t))),
+		at: (backend, ts) => ts.map((t) => offset(backend, t)),
 		f32: (p, n) => new Float32Array(memory.buffer, p, n)
-	};
-}
-
-/** The module on its own memory: inputs copied in, outputs copied out. */
-function copyHeap(ex: LabKernelExports, memory: WebAssembly.Memory): Heap {
-	const scratch = new Scratch(ex, memory);
-	return {
-		call(backend, ins, shapes, body, extra) {
-			const results = shapes.map((shape) => backend.makeOutput(shape, 'float32')); // before any heap view
-			const ptrs = scratch.layout([...ins.map((t) => sizeOf(t.shape)), ...shapes.map(sizeOf), ...extra]);
-			ins.forEach((t, i) => {
-				const src = backend.typedArrayFromHeap(t);
-				(t.dtype === 'int32' ? scratch.i32(ptrs[i], src.length) : scratch.f32(ptrs[i], src.length)).set(src);
-			});
-			body(ptrs);
-			results.forEach((result, i) =>
-				(backend.typedArrayFromHeap(result) as Float32Array).set(scratch.f32(ptrs[ins.length + i], sizeOf(shapes[i])))
-			);
-			return results;
-		},
-		inPlace(backend, ts, written, body) {
-			const ptrs = scratch.layout(ts.map((t) => sizeOf(t.shape)));
-			ts.forEach((t, i) => scratch.f32(ptrs[i], sizeOf(t.shape)).set(backend.typedArrayFromHeap(t)));
-			body(ptrs);
-			for (const i of written)
-				(backend.typedArrayFromHeap(ts[i]) as Float32Array).set(scratch.f32(ptrs[i], sizeOf(ts[i].shape)));
-		},
-		f32: (p, n) => scratch.f32(p, n)
 	};
 }
 
@@ -167,11 +104,6 @@ interface Runtime {
 	ex: LabKernelExports;
 	heap: Heap;
 	pool: KernelPool;
-	/**
-	 * Where the row and elementwise kernels run, when not here: with threads that copy (Node), on
-	 * one thread in tfjs's own memory, since a copy costs them more than a thread saves.
-	 */
-	light?: Runtime;
 }
 
 /** The kernels, run by the runtime `runtimeFor` gives for the backend of each call. */
@@ -182,22 +114,11 @@ function kernels(
 	/** Rows (or columns) a thread's share needs for LEAST_SHARE values, `per` values each. */
 	const rowsFor = (per: number) => Math.ceil(LEAST_SHARE / per);
 	const heap = (b: unknown) => b as WasmBackendInternals;
-	/** The runtime for products and attention, and for the row and elementwise kernels. */
 	const rt = (args: Args) => runtimeFor(heap(args.backend));
-	const lt = (args: Args) => rt(args).light ?? rt(args);
 
-	/** A kernel with one output of `shape` on runtime `r`: `body` gets pointers to the inputs, the output, then `extra`. */
-	const oneOn = (
-		r: Runtime,
-		args: Args,
-		ins: tf.TensorInfo[],
-		shape: number[],
-		body: (p: Ptr[]) => void,
-		extra: number[] = []
-	) => r.heap.call(heap(args.backend), ins, [shape], body, extra)[0];
-	/** The same for a row or elementwise kernel. */
+	/** A kernel with one output of `shape`: `body` gets pointers to the inputs, the output, then `extra`. */
 	const one = (args: Args, ins: tf.TensorInfo[], shape: number[], body: (p: Ptr[]) => void, extra: number[] = []) =>
-		oneOn(lt(args), args, ins, shape, body, extra);
+		rt(args).heap.call(heap(args.backend), ins, [shape], body, extra)[0];
 	const input = (args: Args, name: string) => args.inputs[name] as tf.TensorInfo;
 	const attr = (args: Args, name: string) => (args.attrs as unknown as Record<string, number | boolean>)[name];
 
@@ -237,7 +158,8 @@ function kernels(
 					[p[0], p[1], pbias, pc, batch, M, N, K, ...strides, alpha, paux, epi],
 					N, // threads split the columns, in panels of 8: each packs only its own part of B
 					8,
-					(part: number) => packs + part * packSize * 4
+					(part: number) => packs + part * packSize * 4,
+					Math.ceil(LEAST_PRODUCT_SHARE / (batch * M * K)) // columns a share needs to be worth a thread
 				);
 			},
 			[packSize * pool.size]
@@ -256,7 +178,7 @@ function kernels(
 				const x = input(args, 'x');
 				const [R, C] = rowsOf(x);
 				return one(args, [x], [C], ([px, out]) =>
-					lt(args).pool.run('column_sum', [px, out, R, C], C, 16, none, rowsFor(R))
+					rt(args).pool.run('column_sum', [px, out, R, C], C, 16, none, rowsFor(R))
 				);
 			}
 		],
@@ -266,7 +188,7 @@ function kernels(
 				const s = input(args, 's');
 				const [N, T, Tk] = s.shape; // (N, T, Tk)
 				return one(args, [s], s.shape, ([ps, out]) =>
-					lt(args).pool.run('causal_softmax', [ps, out, N, T, Tk, Number(attr(args, 'scale'))], N * T, 1, none)
+					rt(args).pool.run('causal_softmax', [ps, out, N, T, Tk, Number(attr(args, 'scale'))], N * T, 1, none)
 				);
 			}
 		],
@@ -276,7 +198,7 @@ function kernels(
 				const [p, dp] = [input(args, 'p'), input(args, 'dp')];
 				const [rows, L] = rowsOf(p);
 				return one(args, [p, dp], p.shape, ([pp, pdp, out]) =>
-					lt(args).pool.run('softmax_grad', [pp, pdp, out, rows, L, Number(attr(args, 'scale'))], rows, 1, none)
+					rt(args).pool.run('softmax_grad', [pp, pdp, out, rows, L, Number(attr(args, 'scale'))], rows, 1, none)
 				);
 			}
 		],
@@ -312,11 +234,9 @@ function kernels(
 			(args) => {
 				const [qkv, p, dy] = [input(args, 'qkv'), input(args, 'p'), input(args, 'dy')];
 				const { B, T, nh, hs, pack } = attentionSizes(qkv.shape, Number(attr(args, 'nHead')));
-				const r = rt(args);
-				const { pool } = r;
+				const { pool } = rt(args);
 				const scratch = T * T + 4 * pack; // dS, and dY, Vᵀ, K, Q of one head, per thread
-				return oneOn(
-					r,
+				return one(
 					args,
 					[qkv, p, dy],
 					qkv.shape,
@@ -339,7 +259,7 @@ function kernels(
 				const [V, C] = table.shape; // (V, C)
 				const N = sizeOf(tokens.shape);
 				return one(args, [tokens, table], [N, C], ([pt, pw, out]) =>
-					lt(args).pool.run('embedding', [pt, pw, out, N, V, C], N, 1, none, rowsFor(C))
+					rt(args).pool.run('embedding', [pt, pw, out, N, V, C], N, 1, none, rowsFor(C))
 				);
 			}
 		],
@@ -350,7 +270,7 @@ function kernels(
 				const [N, C] = rowsOf(dy); // (N, C)
 				const V = Number(attr(args, 'vocab'));
 				return one(args, [tokens, dy], [V, C], ([pt, pd, out]) =>
-					lt(args).pool.run('embedding_grad', [pt, pd, out, N, V, C], C, 16, none, rowsFor(N))
+					rt(args).pool.run('embedding_grad', [pt, pd, out, N, V, C], C, 16, none, rowsFor(N))
 				);
 			}
 		],
@@ -360,7 +280,7 @@ function kernels(
 				const x = input(args, 'x');
 				const [R, C] = rowsOf(x);
 				return one(args, [x], [R, 2], ([px, out]) =>
-					lt(args).pool.run('row_stats', [px, out, R, C, Number(attr(args, 'eps'))], R, 1, none, rowsFor(C))
+					rt(args).pool.run('row_stats', [px, out, R, C, Number(attr(args, 'eps'))], R, 1, none, rowsFor(C))
 				);
 			}
 		],
@@ -370,7 +290,7 @@ function kernels(
 				const [x, stats, w, b] = ['x', 'stats', 'w', 'b'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
 				return one(args, [x, stats, w, b], x.shape, ([px, ps, pw, pb, out]) =>
-					lt(args).pool.run('layer_norm', [px, ps, pw, pb, out, R, C], R, 1, none, rowsFor(C))
+					rt(args).pool.run('layer_norm', [px, ps, pw, pb, out, R, C], R, 1, none, rowsFor(C))
 				);
 			}
 		],
@@ -380,7 +300,7 @@ function kernels(
 				const [x, stats, w, dy] = ['x', 'stats', 'w', 'dy'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
 				return one(args, [x, stats, w, dy], x.shape, ([px, ps, pw, pd, out]) =>
-					lt(args).pool.run('layer_norm_grad_x', [px, ps, pw, pd, out, R, C], R, 1, none, rowsFor(C))
+					rt(args).pool.run('layer_norm_grad_x', [px, ps, pw, pd, out, R, C], R, 1, none, rowsFor(C))
 				);
 			}
 		],
@@ -390,7 +310,7 @@ function kernels(
 				const [x, stats, dy] = ['x', 'stats', 'dy'].map((k) => input(args, k));
 				const [R, C] = rowsOf(x);
 				return one(args, [x, stats, dy], [C], ([px, ps, pd, out]) =>
-					lt(args).pool.run('layer_norm_grad_w', [px, ps, pd, out, R, C], C, 16, none, rowsFor(R))
+					rt(args).pool.run('layer_norm_grad_w', [px, ps, pd, out, R, C], C, 16, none, rowsFor(R))
 				);
 			}
 		],
@@ -400,7 +320,7 @@ function kernels(
 				const [logits, targets] = [input(args, 'logits'), input(args, 'targets')];
 				const [N, V] = logits.shape; // (N, V), targets (N) int32
 				return one(args, [logits, targets], [N], ([pl, pt, out]) =>
-					lt(args).pool.run('token_nll', [pl, pt, out, N, V], N, 1, none, rowsFor(V))
+					rt(args).pool.run('token_nll', [pl, pt, out, N, V], N, 1, none, rowsFor(V))
 				);
 			}
 		],
@@ -410,7 +330,7 @@ function kernels(
 				const [logits, targets, dy] = [input(args, 'logits'), input(args, 'targets'), input(args, 'dy')];
 				const [N, V] = logits.shape;
 				return one(args, [logits, targets, dy], [N, V], ([pl, pt, pd, out]) =>
-					lt(args).pool.run('token_nll_grad', [pl, pt, pd, out, N, V], N, 1, none, rowsFor(V))
+					rt(args).pool.run('token_nll_grad', [pl, pt, pd, out, N, V], N, 1, none, rowsFor(V))
 				);
 			}
 		],
@@ -419,7 +339,7 @@ function kernels(
 			(args) => {
 				const x = input(args, 'x');
 				const n = sizeOf(x.shape);
-				return one(args, [x], x.shape, ([px, out]) => lt(args).pool.run('gelu', [px, out, n], n, 4, none, LEAST_SHARE));
+				return one(args, [x], x.shape, ([px, out]) => rt(args).pool.run('gelu', [px, out, n], n, 4, none, LEAST_SHARE));
 			}
 		],
 		[
@@ -428,7 +348,7 @@ function kernels(
 				const [x, dy] = [input(args, 'x'), input(args, 'dy')];
 				const n = sizeOf(x.shape);
 				return one(args, [x, dy], x.shape, ([px, pd, out]) =>
-					lt(args).pool.run('gelu_grad', [px, pd, out, n], n, 4, none, LEAST_SHARE)
+					rt(args).pool.run('gelu_grad', [px, pd, out, n], n, 4, none, LEAST_SHARE)
 				);
 			}
 		],
@@ -438,7 +358,7 @@ function kernels(
 				const xs = Object.keys(args.inputs)
 					.sort()
 					.map((k) => args.inputs[k] as tf.TensorInfo);
-				const { ex, heap: h } = lt(args);
+				const { ex, heap: h } = rt(args);
 				return one(args, xs, [xs.length], (p) => {
 					const sums = xs.map((x, i) => ex.sum_squares(p[i], sizeOf(x.shape)));
 					h.f32(p[xs.length], xs.length).set(sums);
@@ -455,10 +375,9 @@ function kernels(
 						throw new Error('LabAdamW (wasm): a tensor updated in place shares its buffer with another tensor');
 				const n = sizeOf(p.shape);
 				const h = ['lr', 'beta1', 'beta2', 'eps', 'bc1', 'bc2', 'decay', 'gradScale'].map((k) => Number(attr(args, k)));
-				const { pool, heap: where } = lt(args);
-				where.inPlace(backend, [p, g, m, v], [0, 2, 3], (q) =>
-					pool.run('adamw', [q[0], q[1], q[2], q[3], n, ...h], n, 4, none, LEAST_SHARE)
-				);
+				const { pool, heap: where } = rt(args);
+				const q = where.at(backend, [p, g, m, v]);
+				pool.run('adamw', [q[0], q[1], q[2], q[3], n, ...h], n, 4, none, LEAST_SHARE);
 				return [];
 			}
 		]
@@ -483,25 +402,18 @@ export interface KernelThreads {
 	spawn: SpawnHelper;
 }
 
-/** How the kernels run: on tfjs's memory or their own, on how many threads; why not on more. */
-export type KernelMode = {
-	/** Products and attention run in tfjs's memory (else they copy tensors into their own). */
-	direct: boolean;
-	threads: number;
-	/** With copies: the row and elementwise kernels run on one thread in tfjs's memory instead. */
-	lightDirect?: boolean;
-	fallback?: string;
-};
+/** How the kernels run (always in tfjs's memory): on how many threads; why not on more. */
+export type KernelMode = { threads: number; fallback?: string };
 
 /**
- * Registers the lab's kernels for the wasm backend (once). The module is instantiated for the
- * backend's instance, when tfjs's memory is known: on tfjs's own memory (no copies) with one
- * thread, or with threads when that memory is shared (tfjs's threaded build); else, with threads,
- * on its own shared memory, copying tensors in and out.
+ * Registers the lab's kernels for the wasm backend (once). The module runs on tfjs's own
+ * WebAssembly.Memory, on the tensors where they are: the one-thread build where that memory is
+ * plain, the shared-memory build where it is shared (tfjs's threaded build: isolated pages, and
+ * Node with threads, src/cli/wasmThreadedBuild.ts), with `threads.count` threads.
  * Returns `prepare(backend)`, which both entries await right after the wasm backend starts: it
  * instantiates the module for that backend, starts the helper threads (waiting until they run),
- * and says how it runs (for the run's provenance). Threads that cannot start leave one thread,
- * and the note says why.
+ * and says how it runs (for the run's provenance). Threads that cannot start, or a memory that is
+ * not shared, leave one thread, and the note says why.
  */
 export async function registerWasmLabKernels(
 	bytes: BufferSource,
@@ -509,56 +421,49 @@ export async function registerWasmLabKernels(
 ): Promise<(backend: unknown) => Promise<KernelMode>> {
 	if (registered) return registered;
 	const one = await WebAssembly.compile(bytes);
-	const shared = threads && threads.count > 1 ? await WebAssembly.compile(threads.bytes) : null;
+	const shared = threads ? await WebAssembly.compile(threads.bytes) : null;
 	let runtime: Runtime | null = null;
-	let mode: KernelMode = { direct: false, threads: 1 };
+	let mode: KernelMode = { threads: 1 };
 	const exportsOf = (i: WebAssembly.Instance) => i.exports as unknown as LabKernelExports;
 	const all = (i: WebAssembly.Instance) => i.exports as unknown as Record<string, (...a: number[]) => unknown>;
-	/** One thread: on tfjs's own (plain) memory when it is reachable (`direct`), else on its own memory. */
-	const oneThreadRuntime = (backend: WasmBackendInternals): { runtime: Runtime; direct: boolean } => {
-		const tfjsMemory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
-		const plain =
-			tfjsMemory && !(typeof SharedArrayBuffer !== 'undefined' && tfjsMemory.buffer instanceof SharedArrayBuffer);
-		const memory = plain ? tfjsMemory : new WebAssembly.Memory({ initial: 2 });
-		const instance = new WebAssembly.Instance(one, { env: { memory } });
-		const heap = plain ? directHeap(memory) : copyHeap(exportsOf(instance), memory);
-		return { runtime: { ex: exportsOf(instance), heap, pool: onePool(all(instance)) }, direct: !!plain };
+	/** tfjs's memory, and whether it is shared. */
+	const memoryOf = (backend: WasmBackendInternals) => {
+		const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
+		if (!memory)
+			throw new Error("the lab's wasm kernels need tfjs's WebAssembly.Memory, which this tfjs does not expose");
+		return { memory, isShared: typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer };
 	};
+	/** The module on tfjs's memory, on the calling thread alone. */
 	const oneThread = (backend: WasmBackendInternals): Runtime => {
-		const { runtime: r, direct } = oneThreadRuntime(backend);
-		mode = { direct, threads: 1 };
-		return r;
+		const { memory, isShared } = memoryOf(backend);
+		const module = isShared ? shared : one;
+		if (!module) throw new Error("tfjs's wasm memory is shared, and the lab's shared-memory kernels were not loaded");
+		const instance = new WebAssembly.Instance(module, { env: { memory } });
+		return { ex: exportsOf(instance), heap: tfjsHeap(memory), pool: onePool(all(instance)) };
 	};
 	// a kernel before prepare() (never in the lab: both entries prepare first) runs on one thread
 	const runtimeFor = (backend: WasmBackendInternals): Runtime => (runtime ??= oneThread(backend));
 	for (const [kernelName, kernelFunc] of kernels(runtimeFor))
 		tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-	registered = async (backend: unknown) => {
-		if (runtime) return mode;
-		if (shared && threads) {
-			// threads: on tfjs's memory when it is shared (its threaded build), else on the module's
-			// own shared memory with tensors copied in and out
-			const b = backend as WasmBackendInternals;
-			const tfjsMemory = b.wasm.asm?.memory ?? b.wasm.wasmMemory;
-			const direct =
-				!!tfjsMemory && typeof SharedArrayBuffer !== 'undefined' && tfjsMemory.buffer instanceof SharedArrayBuffer;
-			const memory = direct ? tfjsMemory! : new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
-			const instance = new WebAssembly.Instance(shared, { env: { memory } });
-			try {
-				const pool = await threadPool(all(instance), shared, memory, THREADED, threads.count, threads.spawn);
-				const heap = direct ? directHeap(memory) : copyHeap(exportsOf(instance), memory);
-				// copying: the row and elementwise kernels run on one thread in tfjs's memory where they can
-				const single = direct ? null : oneThreadRuntime(b);
-				const light = single?.direct ? single.runtime : undefined;
-				runtime = { ex: exportsOf(instance), heap, pool, light };
-				mode = { direct, threads: threads.count, lightDirect: !!light };
-				return mode;
-			} catch (err) {
-				runtime = oneThread(backend as WasmBackendInternals);
-				return { ...mode, fallback: (err as Error).message };
-			}
+	/** How the module runs for `backend`: on one thread, or on `threads.count` where tfjs's memory is shared. */
+	const start = async (b: WasmBackendInternals): Promise<[Runtime, KernelMode]> => {
+		const { memory, isShared } = memoryOf(b);
+		if (!threads || threads.count === 1 || !shared) return [oneThread(b), { threads: 1 }];
+		if (!isShared)
+			return [
+				oneThread(b),
+				{ threads: 1, fallback: "tfjs's wasm memory is not shared (its threaded build did not start)" }
+			];
+		const instance = new WebAssembly.Instance(shared, { env: { memory } });
+		try {
+			const pool = await threadPool(all(instance), shared, memory, THREADED, threads.count, threads.spawn);
+			return [{ ex: exportsOf(instance), heap: tfjsHeap(memory), pool }, { threads: threads.count }];
+		} catch (err) {
+			return [oneThread(b), { threads: 1, fallback: (err as Error).message }];
 		}
-		runtime = oneThread(backend as WasmBackendInternals);
+	};
+	registered = async (backend: unknown) => {
+		if (!runtime) [runtime, mode] = await start(backend as WasmBackendInternals);
 		return mode;
 	};
 	return registered;
@@ -567,13 +472,8 @@ export async function registerWasmLabKernels(
 /** A run's provenance line for a kernel mode. */
 export function kernelModeNote(mode: KernelMode): string {
 	const threads = `${mode.threads} thread${mode.threads === 1 ? '' : 's'}`;
-	const how = mode.direct
-		? `in tfjs's memory, on ${threads}`
-		: mode.lightDirect
-			? `products and attention on ${threads} copying tensors into their own memory, the other kernels on 1 thread in tfjs's memory`
-			: `copying tensors into their own memory, on ${threads}`;
 	const fallback = mode.fallback ? ` (threads could not start: ${mode.fallback})` : '';
-	return `wasm: the lab's fused kernels (kernels/lab_kernels.c), ${how}${fallback}`;
+	return `wasm: the lab's fused kernels (kernels/lab_kernels.c), in tfjs's memory, on ${threads}${fallback}`;
 }
 
 /** Where the modules are, for a loader that fetches or reads them. */

@@ -60,7 +60,8 @@ function spawnHelper(data: HelperData): void {
 function loadLabKernels(): Promise<((backend: unknown) => Promise<KernelMode>) | string> {
 	const isolated = self.crossOriginIsolated === true;
 	const count = isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
-	labKernels ??= Promise.all([fetchBytes(LAB_KERNELS_URL), count > 1 ? fetchBytes(LAB_KERNELS_THREADS_URL) : null])
+	// isolated: tfjs's memory is shared (its threaded build), which only the shared-memory build imports
+	labKernels ??= Promise.all([fetchBytes(LAB_KERNELS_URL), isolated ? fetchBytes(LAB_KERNELS_THREADS_URL) : null])
 		.then(([one, threaded]) =>
 			registerWasmLabKernels(one, threaded ? { bytes: threaded, count, spawn: spawnHelper } : undefined)
 		)

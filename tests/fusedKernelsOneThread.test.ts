@@ -1,4 +1,4 @@
-// The lab's wasm kernels on one thread, run in tfjs's own memory (no copies): the mode a page that
+// The lab's wasm kernels on one thread, in tfjs's plain (unshared) memory: the mode a page that
 // is not cross-origin isolated gets, and Node with LAB_WASM_THREADS=1 (tests/fusedKernelsSuite.ts).
 import { expect, it } from 'vitest';
 import { useNodeBackend } from '../src/cli/nodeBackend';
