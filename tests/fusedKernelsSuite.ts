@@ -44,8 +44,12 @@ function close(want: Float32Array[], got: Float32Array[], tol = 1e-5) {
 	expect(got.length).toBe(want.length);
 	want.forEach((w, i) => {
 		expect(got[i].length).toBe(w.length);
-		const scale = Math.max(1e-6, ...w.map(Math.abs));
-		const worst = Math.max(...w.map((v, j) => Math.abs(v - got[i][j])));
+		// loops, not Math.max(...): a spread of half a million arguments overflows the stack
+		let [scale, worst] = [1e-6, 0];
+		w.forEach((v, j) => {
+			scale = Math.max(scale, Math.abs(v));
+			worst = Math.max(worst, Math.abs(v - got[i][j]));
+		});
 		expect(worst / scale, `output ${i}`).toBeLessThan(tol);
 	});
 }
@@ -207,11 +211,11 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 				});
 
 		// the token embedding (the wasm module only) against the one-hot product it replaces: tokens
-		// outside the table give zero rows there too; N = 1000, C = 45 splits rows and columns over threads
+		// outside the table give zero rows there too; N = 12000, C = 45 splits rows and columns over threads (wasmLabKernels.ts LEAST_SHARE)
 		if (name === 'wasm')
 			for (const [N, V, C] of [
 				[7, 11, 13],
-				[1000, 11, 45]
+				[12000, 11, 45]
 			])
 				it(`the token embedding and its gradient, N = ${N}, V = ${V}, C = ${C}`, async () => {
 					const ids = Int32Array.from({ length: N }, (_, i) => (i % 17 === 5 ? V : i % 13 === 3 ? -1 : (i * 7) % V));
@@ -231,11 +235,8 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 					close(want, got);
 				});
 
-		// the second shape is large enough that the wasm kernels split rows and columns over threads
-		for (const [R, C, V] of [
-			[7, 13, 11],
-			[1000, 45, 45]
-		])
+		// wasm: a second shape large enough that its kernels split rows and columns over threads
+		for (const [R, C, V] of [[7, 13, 11], ...(name === 'wasm' ? [[12000, 45, 45]] : [])])
 			it(`LayerNorm, GELU, cross-entropy and Σx², values and gradients (R = ${R}, C = ${C}, V = ${V})`, async () => {
 				const [x, w, b, dy, logits] = [randn(R * C), randn(C), randn(C), randn(R * C), randn(R * V)];
 				const targets = Int32Array.from({ length: R }, (_, i) => (i * 5) % V);
@@ -262,7 +263,9 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 						ss
 					];
 				});
-				close(want, got);
+				close(want.slice(0, -1), got.slice(0, -1));
+				// Σx² over half a million float32 values: the two sums' orders differ by ~√n rounding steps
+				close(want.slice(-1), got.slice(-1), R > 1000 ? 1e-4 : 1e-5);
 			});
 
 		it('AdamW updates p, m and v in place like the composite update, with decay and clipping', async () => {

@@ -52,7 +52,7 @@ const THREADED = [
 ];
 
 /** Values a thread's share of a row or elementwise kernel has at least: below it, one thread runs it. */
-const LEAST_SHARE = 16_384;
+const LEAST_SHARE = 262_144;
 /** Multiply-adds a thread's share of a product has at least (a decoding step's are far fewer). */
 const LEAST_PRODUCT_SHARE = 131_072;
 
