@@ -58,9 +58,9 @@ for (const k of info.kernels) {
 }
 console.log(`${backend}: ${info.kernels.length} kernels in one step`);
 const all = [...byName].filter(([name]) => PRODUCTS.has(name)).map(([, v]) => v);
-const [productMs, productFlops] = [all.reduce((t, v) => t + v.ms, 0), all.reduce((t, v) => t + v.flops, 0)];
+const [productMs, productTotal] = [all.reduce((t, v) => t + v.ms, 0), all.reduce((t, v) => t + v.flops, 0)];
 console.log(
-	`every product: ${productMs.toFixed(1)} ms, ${(productFlops / 1e9).toFixed(2)} GFLOP, ${(productFlops / productMs / 1e6).toFixed(1)} GFLOP/s`
+	`every product: ${productMs.toFixed(1)} ms, ${(productTotal / 1e9).toFixed(2)} GFLOP, ${(productTotal / productMs / 1e6).toFixed(1)} GFLOP/s`
 );
 for (const [name, { ms, n, flops }] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) {
 	const rate = flops ? `  ${(flops / ms / 1e6).toFixed(1)} GFLOP/s (${(flops / 1e9).toFixed(2)} GFLOP)` : '';
