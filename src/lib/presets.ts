@@ -41,11 +41,12 @@ export function withDataset(yaml: string, key: string): string {
 /**
  * Rough training time: seconds per step measured for the full-run model (2 layers, 64 wide,
  * batch 16 × ~127 tokens) on a 2-core CPU, scaled by n_layer · n_embd² · batch_size. wasm: the
- * full run with its evaluation took 1.6–2.0 min in the browser with the lab's kernels
- * (docs/performance.md), about 0.055 s a step. GPU (webgpu/webgl) speed depends on the GPU, so no
- * figure is given for them.
+ * full run with its evaluation took 0.87 min in the browser with the lab's kernels on 2 threads
+ * (docs/performance.md), about 0.026 s a step; 0.03 leaves room for the rest of a machine's load.
+ * On one thread (a page that is not cross-origin isolated) a step takes about 0.042 s. GPU
+ * (webgpu/webgl) speed depends on the GPU, so no figure is given for them.
  */
-const SECONDS_PER_FULL_STEP: Record<string, number> = { wasm: 0.055, cpu: 9 };
+const SECONDS_PER_FULL_STEP: Record<string, number> = { wasm: 0.03, cpu: 9 };
 
 export function estimateSeconds(
 	c: { model: { n_layer: number; n_embd: number }; train: { steps: number; batch_size: number } },
