@@ -107,10 +107,11 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 			close(want, got);
 		});
 
-		for (const T of [1, 7, 127]) {
-			it(`causal attention weights and gradients, T = ${T}`, async () => {
+		// wasm: 33 × 127 rows as well, enough that the softmax and its gradient split over threads
+		for (const [N, T] of [[2, 1], [2, 7], [2, 127], ...(name === 'wasm' ? [[33, 127]] : [])]) {
+			it(`causal attention weights and gradients, N = ${N}, T = ${T}`, async () => {
 				const hs = 5;
-				const [q, k, dy] = [randn(2 * T * hs), randn(2 * T * hs), randn(2 * T * T)];
+				const [q, k, dy] = [randn(N * T * hs), randn(N * T * hs), randn(N * T * T)];
 				const scale = 1 / Math.sqrt(hs);
 				const mask = new Float32Array(T * T);
 				for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e9;
@@ -121,10 +122,10 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 							: (tf.softmax(
 									tf.add(tf.mul(tf.matMul(a, c, false, true), scale), tf.tensor3d(mask, [1, T, T]))
 								) as tf.Tensor3D);
-					const qt = tf.tensor3d(q, [2, T, hs]);
-					const kt = tf.tensor3d(k, [2, T, hs]);
+					const qt = tf.tensor3d(q, [N, T, hs]);
+					const kt = tf.tensor3d(k, [N, T, hs]);
 					const { grads } = tf.valueAndGrads((a: tf.Tensor, c: tf.Tensor) =>
-						tf.sum(tf.mul(f(a as tf.Tensor3D, c as tf.Tensor3D), tf.tensor3d(dy, [2, T, T])))
+						tf.sum(tf.mul(f(a as tf.Tensor3D, c as tf.Tensor3D), tf.tensor3d(dy, [N, T, T])))
 					)([qt, kt]);
 					return [f(qt, kt), ...grads];
 				});
@@ -221,11 +222,14 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 					const ids = Int32Array.from({ length: N }, (_, i) => (i % 17 === 5 ? V : i % 13 === 3 ? -1 : (i * 7) % V));
 					const [w, dy] = [randn(V * C), randn(N * C)];
 					const [want, got] = await both(() => {
-						const tokens = tf.tensor1d(ids, 'int32');
-						const f = (table: tf.Tensor2D) =>
-							onFused()
+						// the tokens are made inside the function differentiated: the forward pass's tensors
+						// are freed before its gradient runs, so the op must keep them itself
+						const f = (table: tf.Tensor2D) => {
+							const tokens = tf.tensor1d(ids, 'int32');
+							return onFused()
 								? fusedEmbedding(tokens, table)
 								: tf.matMul(tf.cast(tf.oneHot(tokens, V), 'float32') as tf.Tensor2D, table);
+						};
 						const wt = tf.tensor2d(w, [V, C]);
 						const { grads } = tf.valueAndGrads((t: tf.Tensor) =>
 							tf.sum(tf.mul(f(t as tf.Tensor2D), tf.tensor2d(dy, [N, C])))
@@ -250,7 +254,10 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 					const ge = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tf.mul(g(a), dyt)))([xt]);
 					const lt = tf.tensor3d(logits, [1, R, V]);
 					const tt = tf.tensor2d(targets, [1, R], 'int32');
-					const ce = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tokenNll(a as tf.Tensor3D, tt)))([lt]);
+					// targets made inside the function differentiated (freed before its gradient runs)
+					const ce = tf.valueAndGrads((a: tf.Tensor) =>
+						tf.sum(tokenNll(a as tf.Tensor3D, tf.tensor2d(targets, [1, R], 'int32')))
+					)([lt]);
 					const parts = [xt, dyt, lt, tf.tensor1d(w)]; // Σx² of several tensors of different sizes
 					const ss = onFused() ? fusedSumSquares(parts) : tf.stack(parts.map((t) => tf.sum(tf.square(t))));
 					return [

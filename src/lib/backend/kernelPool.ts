@@ -6,8 +6,9 @@
 // page that is not cross-origin isolated) the pool is the caller alone.
 
 /**
- * Runs kernel `fn` of the module over `rows`, split into shares of a multiple of `align` rows; on
- * the caller alone when there are fewer than 2 × `least` rows (waking a helper costs more).
+ * Runs kernel `fn` of the module over `rows`, split into shares of a multiple of `align` rows, each
+ * of at least `least` rows (waking a helper for less costs more than it saves): on the caller alone
+ * when there are fewer than 2 × `least`.
  */
 export interface KernelPool {
 	/** Threads, the caller included. */
@@ -32,6 +33,8 @@ const NARGS = 3;
 const FAILED = 4;
 /** Helpers started (instantiated, or failed to): the pool is used only once all have. */
 const STARTED = 5;
+/** Helper shares that trapped (a job still counts as done for them: the caller throws instead of waiting forever). */
+const TRAPPED = 6;
 /** Float64 slots: the arguments, then (r0, r1, scratch) per share from SHARES on. */
 const SHARES = 48;
 /** Checks of the control block a waiting thread makes before it sleeps (about 50–100 µs here). */
@@ -63,7 +66,11 @@ const start = ({ module, memory, control, slots, names, part }) => {
 		if (fn < 0) return;
 		const args = Array.from(a.subarray(0, c[${NARGS}]));
 		const at = ${SHARES} + 3 * part;
-		if (ex) ex[names[fn]](...args, a[at], a[at + 1], a[at + 2]);
+		try {
+			if (ex) ex[names[fn]](...args, a[at], a[at + 1], a[at + 2]);
+		} catch (err) {
+			Atomics.add(c, ${TRAPPED}, 1);
+		}
 		Atomics.add(c, ${DONE}, 1);
 		Atomics.notify(c, ${DONE});
 	}
@@ -123,20 +130,30 @@ export async function threadPool(
 	return {
 		size: threads,
 		run(fn, args, rows, align, scratch, least = align) {
-			const share = Math.ceil(rows / threads / align) * align;
-			if (rows < 2 * Math.max(align, least) || share === 0) return void ex[fn](...args, 0, rows, scratch(0));
+			// as many shares as have `least` rows each (helpers past them get an empty range)
+			const used = Math.min(threads, Math.floor(rows / Math.max(align, least)));
+			if (used < 2) return void ex[fn](...args, 0, rows, scratch(0));
+			const share = Math.ceil(rows / used / align) * align;
 			a.set(args);
 			for (let part = 0; part < threads; part++)
 				a.set([Math.min(rows, part * share), Math.min(rows, (part + 1) * share), scratch(part)], SHARES + 3 * part);
 			c[FN] = names.indexOf(fn);
 			c[NARGS] = args.length;
 			Atomics.store(c, DONE, 0);
+			Atomics.store(c, TRAPPED, 0);
 			Atomics.add(c, SEQ, 1);
 			Atomics.notify(c, SEQ);
-			ex[fn](...args, a[SHARES], a[SHARES + 1], a[SHARES + 2]);
-			for (let i = 0; i < SPIN && Atomics.load(c, DONE) < threads - 1; i++);
-			for (let done = Atomics.load(c, DONE); done < threads - 1; done = Atomics.load(c, DONE))
-				Atomics.wait(c, DONE, done);
+			try {
+				ex[fn](...args, a[SHARES], a[SHARES + 1], a[SHARES + 2]);
+			} finally {
+				// always wait for the helpers, even when this share trapped: the next job must not
+				// start while one of them still runs this one
+				for (let i = 0; i < SPIN && Atomics.load(c, DONE) < threads - 1; i++);
+				for (let done = Atomics.load(c, DONE); done < threads - 1; done = Atomics.load(c, DONE))
+					Atomics.wait(c, DONE, done);
+			}
+			const trapped = Atomics.load(c, TRAPPED);
+			if (trapped > 0) throw new Error(`${fn}: ${trapped} helper thread share(s) trapped in kernels/lab_kernels.c`);
 		}
 	};
 }

@@ -188,7 +188,14 @@ function kernels(
 				const s = input(args, 's');
 				const [N, T, Tk] = s.shape; // (N, T, Tk)
 				return one(args, [s], s.shape, ([ps, out]) =>
-					rt(args).pool.run('causal_softmax', [ps, out, N, T, Tk, Number(attr(args, 'scale'))], N * T, 1, none)
+					rt(args).pool.run(
+						'causal_softmax',
+						[ps, out, N, T, Tk, Number(attr(args, 'scale'))],
+						N * T,
+						1,
+						none,
+						rowsFor(Tk)
+					)
 				);
 			}
 		],
@@ -198,7 +205,14 @@ function kernels(
 				const [p, dp] = [input(args, 'p'), input(args, 'dp')];
 				const [rows, L] = rowsOf(p);
 				return one(args, [p, dp], p.shape, ([pp, pdp, out]) =>
-					rt(args).pool.run('softmax_grad', [pp, pdp, out, rows, L, Number(attr(args, 'scale'))], rows, 1, none)
+					rt(args).pool.run(
+						'softmax_grad',
+						[pp, pdp, out, rows, L, Number(attr(args, 'scale'))],
+						rows,
+						1,
+						none,
+						rowsFor(L)
+					)
 				);
 			}
 		],

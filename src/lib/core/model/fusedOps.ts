@@ -129,17 +129,25 @@ export function fusedAttention(qkv: tf.Tensor3D, nHead: number): tf.Tensor3D {
 	return op(qkv) as tf.Tensor3D;
 }
 
+/** Refuses index tensors that are not int32 (a kernel would read float bits as indices). */
+function assertInt32(t: tf.Tensor, what: string): void {
+	if (t.dtype !== 'int32') throw new Error(`${what} must be an int32 tensor, got ${t.dtype}`);
+}
+
 /**
  * The token embedding: rows of table (V, C) by token → (N, C), the same values as gpt.ts's one-hot
  * product and the same gradient (dy's rows summed by token, in order), without the product. The
- * tokens are not an input of the gradient: they must live until it is computed (a batch does).
+ * tokens are saved for the gradient (not an input of it), so they outlive a forward pass that made them.
  */
 export function fusedEmbedding(tokens: tf.Tensor, table: tf.Tensor2D): tf.Tensor2D {
+	assertInt32(tokens, 'fusedEmbedding: tokens');
 	const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-		const [w] = args as [tf.Tensor2D];
+		const [w, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+		save([tokens]);
 		return {
 			value: runFused(FUSED.embedding, { tokens, table: w }),
-			gradFunc: (dy: tf.Tensor) => runFused(FUSED.embeddingGrad, { tokens, dy }, { vocab: w.shape[0] })
+			gradFunc: (dy: tf.Tensor, [st]: tf.Tensor[]) =>
+				runFused(FUSED.embeddingGrad, { tokens: st, dy }, { vocab: w.shape[0] })
 		};
 	});
 	return op(table) as tf.Tensor2D;
@@ -147,12 +155,13 @@ export function fusedEmbedding(tokens: tf.Tensor, table: tf.Tensor2D): tf.Tensor
 
 /** −log p(target) per row: logits (N, V), targets (N) int32 → (N); 1 dispatch each way. */
 export function fusedTokenNll(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+	assertInt32(targets, 'fusedTokenNll: targets');
 	const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 		const [l, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-		save([l]);
+		save([l, targets]); // the targets too: they must outlive a forward pass that made them
 		return {
 			value: runFused(FUSED.tokenNll, { logits: l, targets }),
-			gradFunc: (dy: tf.Tensor, [sl]: tf.Tensor[]) => runFused(FUSED.tokenNllGrad, { logits: sl, targets, dy })
+			gradFunc: (dy: tf.Tensor, [sl, st]: tf.Tensor[]) => runFused(FUSED.tokenNllGrad, { logits: sl, targets: st, dy })
 		};
 	});
 	return op(logits) as tf.Tensor1D;
