@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COMMON=(--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin-memset -fno-builtin-memcpy
-	-Wl,--no-entry -Wl,--export=__heap_base -Wl,--strip-all -Wl,--import-memory -Wl,-z,stack-size=4096)
+	-Wl,--no-entry -Wl,--strip-all -Wl,--import-memory -Wl,-z,stack-size=4096)
 build_one() { clang "${COMMON[@]}" -o "$1" kernels/lab_kernels.c; }
 build_threads() {
 	clang "${COMMON[@]}" -matomics -mbulk-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 \

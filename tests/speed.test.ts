@@ -17,8 +17,12 @@ const reference = JSON.parse(readFileSync('tests/fixtures/cpu-losses-reference.j
 	grad_norms: number[];
 };
 
-async function trainReference(): Promise<{ losses: number[]; norms: number[] }> {
-	const trainer = new Trainer(smokeConfig(reference.config), goldenV2());
+/**
+ * Trains `config` (the recorded reference's by default) on golden-v2 on the active backend: each
+ * step's loss and gradient norm.
+ */
+async function trainReference(config = smokeConfig(reference.config)): Promise<{ losses: number[]; norms: number[] }> {
+	const trainer = new Trainer(config, goldenV2());
 	const losses: number[] = [];
 	const norms: number[] = [];
 	try {
@@ -134,14 +138,7 @@ describe('the loss sequence is unchanged by the speed work', () => {
 		const config = smokeConfig({ train: { steps: 100, warmup_steps: 10 } });
 		const run = async (name: 'cpu' | 'wasm') => {
 			await backend(name);
-			const trainer = new Trainer(config, goldenV2());
-			const losses: number[] = [];
-			try {
-				await trainer.run({ onStep: (m) => void losses.push(m.loss) });
-			} finally {
-				trainer.dispose();
-			}
-			return losses;
+			return (await trainReference(config)).losses;
 		};
 		const cpu = await run('cpu');
 		const wasm = await run('wasm');

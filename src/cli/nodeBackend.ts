@@ -106,12 +106,18 @@ export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 		const pkg = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
 		setWasmPaths(join(dirname(pkg), 'dist') + '/');
 		registerWasmKernelOverrides();
-		prepareKernels ??= await registerWasmLabKernels(readFileSync(labKernelsPath('labKernels.wasm')), {
-			bytes: readFileSync(labKernelsPath('labKernelsThreads.wasm')),
-			count: threads,
-			// unref: the helpers never keep the process alive
-			spawn: (data: HelperData) => void new Worker(HELPER_SOURCE, { eval: true, workerData: data }).unref()
-		});
+		// one thread: tfjs's plain build, which only the one-thread module imports
+		prepareKernels ??= await registerWasmLabKernels(
+			readFileSync(labKernelsPath('labKernels.wasm')),
+			threads > 1
+				? {
+						bytes: readFileSync(labKernelsPath('labKernelsThreads.wasm')),
+						count: threads,
+						// unref: the helpers never keep the process alive
+						spawn: (data: HelperData) => void new Worker(HELPER_SOURCE, { eval: true, workerData: data }).unref()
+					}
+				: undefined
+		);
 	} else if (name === 'webgpu') {
 		adapter = await registerWebgpu();
 	}

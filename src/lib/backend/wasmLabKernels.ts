@@ -2,8 +2,9 @@
 // module (kernels/lab_kernels.c → labKernels.wasm: 128-bit SIMD, no libc). The module runs on
 // tfjs's own WebAssembly.Memory: kernels read and write tensors where they are (AdamW updates p, m
 // and v in place). Every kernel but Σx² splits its rows, columns or values over a pool of threads
-// (kernelPool.ts) when tfjs's memory is shared and there is enough work. Registered once the module's bytes are loaded: by the CLI from disk
-// (src/cli/nodeBackend.ts), by the worker over fetch (worker/backends.ts).
+// (kernelPool.ts) when tfjs's memory is shared and there is enough work. Registered once the
+// module's bytes are loaded: by the CLI from disk (src/cli/nodeBackend.ts), by the worker over
+// fetch (worker/backends.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { FUSED, productLayout, rowsOf, sizeOf } from '../core/model/fused';
@@ -11,7 +12,6 @@ import { onePool, threadPool, type KernelPool, type SpawnHelper } from './kernel
 
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
 interface WasmBackendInternals {
-	typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
 	makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 	dataIdMap: { get(dataId: tf.DataId): { refCount: number; memoryOffset: number } };
 	/** tfjs's emscripten module: its allocator, and its memory (`asm.memory`, or `wasmMemory` when threaded). */
@@ -26,7 +26,6 @@ interface WasmBackendInternals {
 type Ptr = number;
 /** labKernels.wasm's exports (kernels/lab_kernels.c). */
 interface LabKernelExports {
-	__heap_base: WebAssembly.Global;
 	sum_squares(x: Ptr, n: number): number;
 }
 
@@ -485,10 +484,12 @@ export async function registerWasmLabKernels(
 
 /** A run's provenance line for a kernel mode. */
 export function kernelModeNote(mode: KernelMode): string {
-	const threads = `${mode.threads} thread${mode.threads === 1 ? '' : 's'}`;
 	const fallback = mode.fallback ? ` (threads could not start: ${mode.fallback})` : '';
-	return `wasm: the lab's fused kernels (kernels/lab_kernels.c), in tfjs's memory, on ${threads}${fallback}`;
+	return `wasm: the lab's fused kernels (kernels/lab_kernels.c), in tfjs's memory, on ${threadCount(mode.threads)}${fallback}`;
 }
+
+/** "1 thread", "2 threads". */
+export const threadCount = (n: number) => `${n} thread${n === 1 ? '' : 's'}`;
 
 /** Where the modules are, for a loader that fetches or reads them. */
 export const LAB_KERNELS_URL = new URL('./labKernels.wasm', import.meta.url);

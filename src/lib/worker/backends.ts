@@ -17,6 +17,7 @@ import {
 	LAB_KERNELS_THREADS_URL,
 	LAB_KERNELS_URL,
 	registerWasmLabKernels,
+	threadCount,
 	type KernelMode
 } from '../backend/wasmLabKernels';
 import { registerWebgpuKernels } from '../backend/webgpuKernels';
@@ -32,9 +33,11 @@ setWasmPaths({
 });
 registerWasmKernelOverrides();
 registerWebgpuKernels();
-// Threads for the wasm backend when the page is cross-origin isolated: one per core, up to 4
-// (tfjs's default takes half the cores; the UI thread is mostly idle while training).
-setThreadsCount(Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)));
+// Threads for the wasm backend (tfjs's and the lab's kernels) when the page is cross-origin
+// isolated: one per core, up to 4 (tfjs's default takes half the cores; the UI thread is mostly
+// idle while training).
+const CORE_THREADS = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+setThreadsCount(CORE_THREADS);
 
 let labKernels: Promise<((backend: unknown) => Promise<KernelMode>) | string> | null = null;
 
@@ -59,7 +62,7 @@ function spawnHelper(data: HelperData): void {
  */
 function loadLabKernels(): Promise<((backend: unknown) => Promise<KernelMode>) | string> {
 	const isolated = self.crossOriginIsolated === true;
-	const count = isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+	const count = isolated ? CORE_THREADS : 1;
 	// isolated: tfjs's memory is shared (its threaded build), which only the shared-memory build imports
 	labKernels ??= Promise.all([fetchBytes(LAB_KERNELS_URL), isolated ? fetchBytes(LAB_KERNELS_THREADS_URL) : null])
 		.then(([one, threaded]) =>
@@ -119,7 +122,7 @@ function adapterOf(name: BackendName): BackendReport['adapter'] {
 }
 
 function threadsNote(threads: number, isolated: boolean): string {
-	const t = `${threads} thread${threads === 1 ? '' : 's'}`;
+	const t = threadCount(threads);
 	if (isolated) return `wasm: tfjs's own kernels on ${t} (page cross-origin isolated)`;
 	return `wasm: ${t} (page not cross-origin isolated, so no SharedArrayBuffer: serve it with COOP/COEP headers or load it again once the service worker is active; see docs/deploy.md)`;
 }

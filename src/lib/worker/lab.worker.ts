@@ -8,6 +8,7 @@ import { parseConfig, type BackendName, type LabConfig } from '../core/config';
 import type { Dataset } from '../core/data/manifest';
 import { useFusedKernels } from '../core/model/fused';
 import { benchTraining, timeCoreRun } from '../core/train/bench';
+import { threadCount } from '../backend/wasmLabKernels';
 import { decodeTraceFile, TraceFileError } from '../core/data/traces';
 import { importBundle } from '../storage/artifacts';
 import { CheckpointRepo } from '../storage/checkpoints';
@@ -115,7 +116,7 @@ async function onExactly<T>(
 		const browser = navigator.userAgent.match(/(Chrome|Firefox|Safari)\/[\d.]+/)?.[0] ?? 'browser';
 		const isolation = report.isolated ? 'cross-origin isolated' : 'not isolated';
 		const threads = report.labKernelThreads
-			? `, lab wasm kernels on ${report.labKernelThreads} thread${report.labKernelThreads === 1 ? '' : 's'}`
+			? `, lab wasm kernels on ${threadCount(report.labKernelThreads)}`
 			: report.wasmThreads
 				? `, wasm threads ${report.wasmThreads}`
 				: '';
