@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the lab's wasm kernels from kernels/lab_kernels.c with Debian's clang and lld (apt install
 # clang lld): wasm32, 128-bit SIMD, no libc, memory imported from JS. Two binaries:
-#   src/lib/backend/labKernels.wasm         one thread (any page)
-#   src/lib/backend/labKernelsThreads.wasm  shared memory (up to 4 GB, as tfjs's threaded build), for a pool of threads
+#   src/lib/kernels/labKernels.wasm         one thread (any page)
+#   src/lib/kernels/labKernelsThreads.wasm  shared memory (up to 4 GB, as tfjs's threaded build), for a pool of threads
 # `npm run build:kernels` runs it; CI rebuilds them and fails when a committed binary differs (`--check`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +20,8 @@ check() { # built file, committed file
 	fi
 	echo "$2 matches its source"
 }
-one=src/lib/backend/labKernels.wasm
-threads=src/lib/backend/labKernelsThreads.wasm
+one=src/lib/kernels/labKernels.wasm
+threads=src/lib/kernels/labKernelsThreads.wasm
 if [ "${1:-}" = "--check" ]; then
 	tmp=$(mktemp -d)
 	build_one "$tmp/one.wasm"

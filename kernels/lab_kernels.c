@@ -1,9 +1,9 @@
 // The lab's own wasm kernels (docs/performance.md "wasm kernels"): the fused ops of
 // src/lib/core/model/fused.ts for the wasm backend, in C compiled for wasm32 with 128-bit SIMD
 // (kernels/build.sh). No libc: exp and log are below. Every pointer is an offset into tfjs's own
-// WebAssembly.Memory, where the tensors live (src/lib/backend/wasmLabKernels.ts instantiates the
+// WebAssembly.Memory, where the tensors live (src/lib/kernels/wasmLabKernels.ts instantiates the
 // module on it; scratch comes from tfjs's allocator). The math of each kernel is that of the
-// composite tfjs ops in gpt.ts (and of WebGPU's kernels, src/lib/backend/webgpuKernels.ts, where
+// composite tfjs ops in gpt.ts (and of WebGPU's kernels, src/lib/kernels/webgpuKernels.ts, where
 // it has the op). Kernels that split over threads take a range (r0, r1) of rows, columns or
 // values, and a scratch pointer, as their last arguments. Nothing here uses the stack or static
 // data, so several instances (one per thread) can run on one shared memory at once

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend, type NodeBackend } from '../src/cli/nodeBackend';
 import { loadConfig } from '../src/cli/trainCommand';
 import { builtInDataset } from '../src/lib/core/data/registry';
-import { longestBatch } from '../src/lib/core/train/bench';
+import { longestBatch } from '../src/lib/core/text/examples';
 import { Trainer } from '../src/lib/core/train/trainer';
 import { FUSED } from '../src/lib/core/model/fused';
 

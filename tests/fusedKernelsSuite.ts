@@ -1,12 +1,11 @@
-// The fused-kernel suite: each fused kernel — WebGPU's (src/lib/backend/webgpuKernels.ts) and the
-// lab's wasm module's (src/lib/backend/wasmLabKernels.ts, kernels/lab_kernels.c) — against the
+// The fused-kernel suite: each fused kernel — WebGPU's (src/lib/kernels/webgpuKernels.ts) and the
+// lab's wasm module's (src/lib/kernels/wasmLabKernels.ts, kernels/lab_kernels.c) — against the
 // composite tfjs ops on the cpu backend: values and gradients, odd shapes (T = 1, 7, 127; C not a
 // multiple of 4). Run by tests/fusedKernels*.test.ts, once per way the wasm kernels can run.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { layerNorm, tokenNll } from '../src/lib/core/model/gpt';
-import { useFusedKernels } from '../src/lib/core/model/fused';
-import { matMulTransposeB, product } from '../src/lib/core/model/ops';
+import { useFusedKernels } from '../src/lib/core/model/chooseOps';
 import {
 	fusedAttention,
 	fusedCausalSoftmax,
@@ -19,7 +18,13 @@ import {
 } from '../src/lib/core/model/fusedOps';
 import { Mt19937 } from '../src/lib/core/prng';
 import { AdamW } from '../src/lib/core/train/adamw';
+import { modelOps } from '../src/lib/core/model/chooseOps';
 import { backend } from './helpers';
+
+/** The active backend's products (the model seam's choice for it). */
+const product = <T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, tA = false, tB = false) =>
+	modelOps().product(a, b, tA, tB);
+const matMulTransposeB = (a: tf.Tensor3D, b: tf.Tensor3D) => modelOps().matMulTransposeB(a, b);
 
 const rng = new Mt19937(7);
 const randn = (n: number) => Float32Array.from({ length: n }, () => rng.normal());

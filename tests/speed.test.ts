@@ -1,12 +1,12 @@
-// The speed work (src/lib/core/model/ops.ts, src/lib/backend/wasmKernels.ts) keeps the math:
+// The speed work (src/lib/core/model/ops.ts, src/lib/kernels/wasmBufferSharing.ts) keeps the math:
 // products and gradients equal tfjs's own, and the cpu backend's losses stay within 1e-5 of those
 // recorded before it (tests/fixtures/cpu-losses-reference.json).
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { goldenV2 } from '../src/lib/core/data/golden';
-import { matMul, product } from '../src/lib/core/model/ops';
-import { benchTraining } from '../src/lib/core/train/bench';
+import { modelOps } from '../src/lib/core/model/chooseOps';
+import { benchTraining } from '../src/lib/core/bench/bench';
 import { Trainer } from '../src/lib/core/train/trainer';
 import type { LabConfig } from '../src/lib/core/config';
 import { backend, smokeConfig } from './helpers';
@@ -50,9 +50,14 @@ function jsProduct(a: number[][][], b: number[][][], tA: boolean, tB: boolean): 
 	});
 }
 
+/** The active backend's product and matMul (the model seam's choice for it). */
+const product = <T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, tA = false, tB = false) =>
+	modelOps().product(a, b, tA, tB);
+const matMul = <T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T) => modelOps().matMul(a, b);
+
 const maxAbsDiff = (x: tf.Tensor, y: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(x, y))).dataSync()[0]);
 
-describe('fast products (ops.ts)', () => {
+describe('fast products (the model seam)', () => {
 	for (const name of ['wasm', 'cpu'] as const) {
 		it(`product equals a plain-JS product for every transpose, rank 2 and 3 (${name})`, async () => {
 			await backend(name);
@@ -106,7 +111,7 @@ describe('fast products (ops.ts)', () => {
 	});
 });
 
-describe('wasm kernel overrides (wasmKernels.ts)', () => {
+describe('wasm kernel overrides (wasmBufferSharing.ts)', () => {
 	it('clone and same-dtype cast share the buffer, and it survives disposing the original', async () => {
 		await backend('wasm');
 		const x = tf.tensor1d([1, 2, 3]);

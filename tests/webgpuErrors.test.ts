@@ -2,7 +2,7 @@
 // Its own file: the test leaves its device destroyed.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { GpuError, readBack, throwIfGpuError, watchGpuErrors } from '../src/lib/core/backend/gpuErrors';
+import { GpuError, readBack, throwIfGpuError, watchGpuErrors } from '../src/lib/core/gpu/gpuErrors';
 import { backend } from './helpers';
 
 describe('WebGPU errors (Dawn in Node)', () => {

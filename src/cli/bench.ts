@@ -5,8 +5,8 @@
 
 import { parseArgs } from 'node:util';
 import { builtInDataset } from '../lib/core/data/registry';
-import { useFusedKernels } from '../lib/core/model/fused';
-import { benchTraining } from '../lib/core/train/bench';
+import { useFusedKernels } from '../lib/core/model/chooseOps';
+import { benchTraining } from '../lib/core/bench/bench';
 import { runCommand, type CliIo } from './io';
 import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './nodeBackend';
 import { loadConfig } from './trainCommand';

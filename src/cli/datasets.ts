@@ -6,6 +6,7 @@ import { builtInDataset, isBuiltInDataset } from '../lib/core/data/registry';
 import { decodeTraceFile, parseTraceJsonl } from '../lib/core/data/traces';
 import { existsSync } from 'node:fs';
 import type { RunRecord } from '../lib/core/run/record';
+import { checkRunDatasets } from '../lib/core/run/prepare';
 import { readBytes } from './files';
 
 export function looksLikeFile(keyOrPath: string): boolean {
@@ -23,16 +24,7 @@ export function loadDataset(keyOrPath: string): Dataset {
 	return makeDataset(basename(keyOrPath), traces, { kind: 'file', name: basename(keyOrPath) });
 }
 
-/** A run's training and eval datasets, checked against the manifests it recorded. */
+/** A run's training and eval datasets, checked against the manifests it recorded (core/run/prepare.ts). */
 export function runDatasets(run: RunRecord): Dataset[] {
-	return [run.config.data.dataset, ...run.config.data.eval_datasets].map((key, i) => {
-		const ds = loadDataset(key);
-		const recorded = i === 0 ? run.datasets.train : run.datasets.eval.find((m) => m.key === ds.manifest.key);
-		if (recorded && recorded.sha256 !== ds.manifest.sha256) {
-			throw new Error(
-				`dataset ${key} has changed since the run recorded it (sha256 ${recorded.sha256.slice(0, 12)}… → ${ds.manifest.sha256.slice(0, 12)}…)`
-			);
-		}
-		return ds;
-	});
+	return checkRunDatasets(run, [run.config.data.dataset, ...run.config.data.eval_datasets].map(loadDataset));
 }

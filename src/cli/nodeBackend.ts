@@ -7,14 +7,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { registerWasmKernelOverrides } from '../lib/backend/wasmKernels';
-import { kernelModeNote, registerWasmLabKernels, type KernelMode } from '../lib/backend/wasmLabKernels';
-import { HELPER_SOURCE, type HelperData } from '../lib/backend/kernelPool';
+import { registerWasmKernelOverrides } from '../lib/kernels/wasmBufferSharing';
+import { kernelModeNote, registerWasmLabKernels, type KernelMode } from '../lib/kernels/wasmLabKernels';
+import { HELPER_SOURCE, type HelperData } from '../lib/kernels/kernelPool';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { registerWebgpuKernels } from '../lib/backend/webgpuKernels';
+import { registerWebgpuKernels } from '../lib/kernels/webgpuKernels';
 import type { Provenance } from '../lib/core/run/record';
 import { APP_VERSION } from './appVersion';
 import { withThreadedBuild } from './wasmThreadedBuild';
@@ -74,7 +74,7 @@ function labKernelsPath(file: string): string {
 		const candidate = join(dir, 'src', 'lib', 'backend', file);
 		if (existsSync(candidate)) return candidate;
 		if (dirname(dir) === dir)
-			throw new BackendError(`backend wasm: src/lib/backend/${file} not found (npm run build:kernels)`);
+			throw new BackendError(`backend wasm: src/lib/kernels/${file} not found (npm run build:kernels)`);
 		dir = dirname(dir);
 	}
 }

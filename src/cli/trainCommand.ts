@@ -8,7 +8,8 @@ import type { Checkpoint } from '../lib/core/checkpoint/checkpoint';
 import { parseConfig, setYamlValue, type LabConfig } from '../lib/core/config';
 import { BUILT_IN_DATASET_KEYS } from '../lib/core/data/registry';
 import type { evaluate } from '../lib/core/eval/evaluate';
-import { newestReadableCheckpoint, trainRun, type StopReason } from '../lib/core/run/driver';
+import { trainRun, type StopReason } from '../lib/core/run/driver';
+import { prepareResume } from '../lib/core/run/prepare';
 import { newRunRecord, type RunRecord } from '../lib/core/run/record';
 import { can, transition } from '../lib/core/run/status';
 import { isKnownDataset, loadDataset } from './datasets';
@@ -93,8 +94,7 @@ function pickBackend(args: TrainArgs, config: LabConfig): NodeBackend {
 async function loadResume(dir: RunDir, io: CliIo): Promise<{ run: RunRecord; resume: Checkpoint | undefined }> {
 	const run = dir.readRun();
 	if (!run) throw new Error(`--resume: ${dir.path('run.json')} is missing: not a run directory`);
-	const { checkpoint, skipped } = await newestReadableCheckpoint(dir);
-	for (const s of skipped) io.err(`${dir.dir}: ${s}; trying the one before\n`);
+
 	if (can(run.status, 'interrupt')) {
 		run.status = transition(run.status, 'interrupt');
 		run.error = 'the trainer stopped without finishing (process ended)';
@@ -102,12 +102,11 @@ async function loadResume(dir: RunDir, io: CliIo): Promise<{ run: RunRecord; res
 	if (!can(run.status, 'resume')) {
 		throw new Error(`--resume: the run in ${dir.dir} is ${run.status}; nothing to resume`);
 	}
-	if (!checkpoint) {
-		await dir.truncateMetrics(0);
-		run.checkpoints = [];
-		io.err(`${run.id} has no readable checkpoint yet: training it again from step 0\n`);
-	} else io.err(`resuming ${run.id} from step ${checkpoint.step}\n`);
-	return { run, resume: checkpoint ?? undefined };
+	const { resume, skipped } = await prepareResume(dir, run);
+	for (const s of skipped) io.err(`${dir.dir}: ${s}; trying the one before\n`);
+	if (!resume) io.err(`${run.id} has no readable checkpoint yet: training it again from step 0\n`);
+	else io.err(`resuming ${run.id} from step ${resume.step}\n`);
+	return { run, resume };
 }
 
 export async function trainCommand(argv: string[], io: CliIo, deps: EvalDeps = {}): Promise<number> {

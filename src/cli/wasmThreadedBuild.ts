@@ -5,7 +5,7 @@
 // told to use one thread (setThreadsCount(1)), so no pthread is ever started; emscripten gets
 // placeholder workers while the backend starts, which answer "loaded" and throw at once on any
 // other job (a thread asked for fails where it is asked for, instead of waiting for a thread that
-// never comes). The lab's kernel threads are real worker_threads (src/lib/backend/kernelPool.ts).
+// never comes). The lab's kernel threads are real worker_threads (src/lib/kernels/kernelPool.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';

@@ -4,7 +4,10 @@
 import * as v from 'valibot';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { bool, int, intOrNull, num, oneOf, pathText, problemsOf, record, text, textList } from './schema';
-import { LOSS_ON } from './text/examples';
+
+/** Which target tokens the loss counts (docs/specification.md §3). */
+export const LOSS_ON = ['completion', 'all'] as const;
+export type LossOn = (typeof LOSS_ON)[number];
 
 /** The TensorFlow.js backends the lab runs on, in the order auto tries them (docs/specification.md §10). */
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;

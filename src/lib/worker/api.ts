@@ -6,7 +6,7 @@ import type { Sampling } from '../core/eval/generate';
 import type { BundleImport } from '../storage/artifacts';
 import type { DatasetImport } from '../storage/datasets';
 import type { RunRecord } from '../core/run/record';
-import type { BenchRecord } from '../core/train/bench';
+import type { BenchRecord } from '../core/bench/bench';
 import type { StepMetrics } from '../core/train/metrics';
 
 /** Which backend the worker got, and why the others were skipped. */

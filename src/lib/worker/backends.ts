@@ -10,8 +10,8 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { registerWasmKernelOverrides } from '../backend/wasmKernels';
-import { HELPER_SOURCE, type HelperData } from '../backend/kernelPool';
+import { registerWasmKernelOverrides } from '../kernels/wasmBufferSharing';
+import { HELPER_SOURCE, type HelperData } from '../kernels/kernelPool';
 import {
 	kernelModeNote,
 	LAB_KERNELS_THREADS_URL,
@@ -19,8 +19,8 @@ import {
 	registerWasmLabKernels,
 	threadCount,
 	type KernelMode
-} from '../backend/wasmLabKernels';
-import { registerWebgpuKernels } from '../backend/webgpuKernels';
+} from '../kernels/wasmLabKernels';
+import { registerWebgpuKernels } from '../kernels/webgpuKernels';
 import { BACKENDS as AUTO_ORDER, type BackendChoice, type BackendName } from '../core/config';
 import { AUTO_GIVE_UP_FACTOR, autoNote, fastest, type BackendTiming } from '../core/train/autoSelect';
 import type { BackendReport } from './api';

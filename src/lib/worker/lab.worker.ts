@@ -6,9 +6,9 @@
 import * as Comlink from 'comlink';
 import { parseConfig, type BackendName, type LabConfig } from '../core/config';
 import type { Dataset } from '../core/data/manifest';
-import { useFusedKernels } from '../core/model/fused';
-import { benchTraining, timeCoreRun } from '../core/train/bench';
-import { threadCount } from '../backend/wasmLabKernels';
+import { useFusedKernels } from '../core/model/chooseOps';
+import { benchTraining, timeCoreRun } from '../core/bench/bench';
+import { threadCount } from '../kernels/wasmLabKernels';
 import { decodeTraceFile, TraceFileError } from '../core/data/traces';
 import { importBundle } from '../storage/artifacts';
 import { CheckpointRepo } from '../storage/checkpoints';

@@ -9,9 +9,9 @@ import type { Dataset } from '../core/data/manifest';
 import { disposeModel, evaluate as evaluateModel, modelFromValues } from '../core/eval/evaluate';
 import { generate } from '../core/eval/generate';
 import { extractAnswer } from '../core/eval/judge';
-import { evaluateRun, newestReadableCheckpoint, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
+import { evaluateRun, failUnstartedRun, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
+import { checkRunDatasets, prepareResume } from '../core/run/prepare';
 import { newRunRecord, type Provenance, type RunRecord } from '../core/run/record';
-import { transition } from '../core/run/status';
 import { encodeExample } from '../core/text/examples';
 import { modelShapeKey, timeModelSteps } from '../core/train/autoSelect';
 import { encodedTraces } from '../core/train/trainer';
@@ -63,22 +63,9 @@ export async function loadDatasets(config: LabConfig): Promise<Dataset[]> {
 	return Promise.all([config.data.dataset, ...config.data.eval_datasets].map((k) => resolveDataset(db, k)));
 }
 
-/**
- * A run's datasets as it used them: each must still hash to the sha256 in its record (imported
- * datasets never change now; a store from before that rule could hold changed ones).
- */
+/** A run's datasets as it used them (core/run/prepare.ts checks each against the run's record). */
 async function loadRunDatasets(run: RunRecord): Promise<Dataset[]> {
-	const loaded = await loadDatasets(run.config);
-	const used = [run.datasets.train, ...run.datasets.eval];
-	for (const d of loaded) {
-		const then = used.find((m) => m.key === d.manifest.key);
-		if (then && then.sha256 !== d.manifest.sha256)
-			throw new Error(
-				`dataset "${d.manifest.key}" is not the one this run used (sha256 ${then.sha256.slice(0, 12)}… then, ` +
-					`${d.manifest.sha256.slice(0, 12)}… now): import the original file again to continue or evaluate this run`
-			);
-	}
-	return loaded;
+	return checkRunDatasets(run, await loadDatasets(run.config));
 }
 
 /**
@@ -131,7 +118,7 @@ const driving = new Set<string>();
 
 export const isDriving = (runId: string) => driving.has(runId);
 
-// A lost WebGPU device fails the trainer's next read-back with its reason (core/backend/gpuErrors.ts).
+// A lost WebGPU device fails the trainer's next read-back with its reason (core/gpu/gpuErrors.ts).
 // `queueStop`: the experiment queue's own stop (a pause or cancel), which no later job clears.
 function hooksFor(runId: string, events: EventSink, queueStop?: () => StopReason | null): RunHooks {
 	return {
@@ -184,14 +171,12 @@ async function runJob(
 			);
 		} catch (err) {
 			events.push({ kind: 'error', runId: run.id, message: (err as Error).message });
-			let stored = await db.runs.get(run.id);
+			const stored = await db.runs.get(run.id);
 			// a new run whose backend or datasets failed before training began fails; it never stays pending
-			if (stored?.status === 'pending') {
-				const failed = { ...stored, status: transition('pending', 'training_error'), error: (err as Error).message };
-				await new IdbRunStorage(db, run.id).saveRun(failed).catch(() => undefined);
-				stored = failed;
+			if (stored) {
+				await failUnstartedRun(new IdbRunStorage(db, run.id), stored, err).catch(() => undefined);
+				events.push({ kind: 'run', run: stored });
 			}
-			if (stored) events.push({ kind: 'run', run: stored });
 		} finally {
 			stops.delete(run.id);
 			events.flush();
@@ -228,11 +213,11 @@ export async function trainJob(
 			const [dataset, ...evalDatasets] = await load(run);
 			let resume;
 			if (resumeFromLatest) {
-				const { checkpoint, skipped } = await newestReadableCheckpoint(storage);
-				resume = checkpoint ?? undefined;
-				if (!checkpoint) await storage.truncateMetrics(0); // no (readable) checkpoint yet: start over
+				const point = await prepareResume(storage, run);
+				resume = point.resume;
+				const skipped = point.skipped;
 				if (skipped.length > 0) {
-					const from = checkpoint ? `step ${checkpoint.step}` : 'the start';
+					const from = resume ? `step ${resume.step}` : 'the start';
 					events.push({ kind: 'error', runId: run.id, message: `${skipped.join('; ')}: resumed from ${from} instead` });
 				}
 			}

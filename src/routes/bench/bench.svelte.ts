@@ -2,7 +2,7 @@
 // timing of a config (the reference for the worker + UI overhead, docs/performance.md).
 
 import { BACKENDS, type BackendName } from '$lib/core/config';
-import type { BenchRecord } from '$lib/core/train/bench';
+import type { BenchRecord } from '$lib/core/bench/bench';
 import { labWorker } from '$lib/worker/client';
 
 export class BenchPage {

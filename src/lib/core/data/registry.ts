@@ -2,7 +2,6 @@
 
 import { ADDITION_DATASETS } from './arithmetic';
 import { goldenV2, goldenV2Heldout } from './golden';
-import { Tokenizer } from '../text/tokenizer';
 import type { Dataset } from './manifest';
 
 const cache = new Map<string, Dataset>();
@@ -30,12 +29,4 @@ export function builtInDataset(key: string): Dataset {
 		);
 	}
 	return make();
-}
-
-const vocabularies = new Map<string, number>();
-/** The vocabulary size of a built-in dataset's tokenizer, counted once per key (the lab page sizes a model with it). */
-export function builtInVocabularySize(key: string): number {
-	return (
-		vocabularies.get(key) ?? vocabularies.set(key, Tokenizer.fromTraces(builtInDataset(key).traces).size).get(key)!
-	);
 }

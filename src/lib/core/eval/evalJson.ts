@@ -3,9 +3,21 @@
 
 import * as v from 'valibot';
 import { DatasetManifestSchema } from '../data/manifest';
-import { ScoreSummarySchema } from '../run/record';
 import { finite, int } from '../schema';
 import { JUDGE } from './judge';
+
+/** exp(loss), or null when it overflows a float64 (loss > 709; JSON has no Infinity). */
+const perplexity = () => v.nullable(finite());
+
+/** Per-dataset headline scores, e.g. for the baseline and the final checkpoint. */
+export const ScoreSummarySchema = v.object({
+	loss: finite(),
+	perplexity: perplexity(),
+	answer_accuracy: v.pipe(finite(), v.minValue(0), v.maxValue(1)),
+	format_rate: v.pipe(finite(), v.minValue(0), v.maxValue(1)),
+	n: int(0, 1e9)
+});
+export type ScoreSummary = v.InferOutput<typeof ScoreSummarySchema>;
 
 const share = () => v.pipe(finite(), v.minValue(0, 'must be in [0, 1]'), v.maxValue(1, 'must be in [0, 1]'));
 

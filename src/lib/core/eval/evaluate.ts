@@ -3,7 +3,7 @@
 // judged by answer_correctness@v1, the format rate, and the same per meta.case.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { readBack, watchGpuErrors } from '../backend/gpuErrors';
+import { readBack, watchGpuErrors } from '../gpu/gpuErrors';
 import { gptConfigOf, type Checkpoint } from '../checkpoint/checkpoint';
 import type { Dataset } from '../data/manifest';
 import type { EvalItem, EvalResult, EvalScores, EvalSummary } from './evalJson';

@@ -6,9 +6,8 @@
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
-import type { RunSummary, ScoreSummary } from '../run/record';
 import { initialParamValues } from '../train/trainer';
-import type { EvalJson, EvalLine, EvalResult, EvalSummary } from './evalJson';
+import type { EvalJson, EvalLine, EvalResult } from './evalJson';
 import { disposeModel, evaluate, modelFromValues, summarise, type EvalModel } from './evaluate';
 import { JUDGE } from './judge';
 
@@ -103,26 +102,4 @@ export function evalMetricLines(e: EvalJson): EvalLine[] {
 			return { step: h.step, split: key, ...rest };
 		})
 	);
-}
-
-const score = (s: EvalSummary): ScoreSummary => ({
-	loss: s.loss,
-	perplexity: s.perplexity,
-	answer_accuracy: s.answer_accuracy,
-	format_rate: s.format_rate,
-	n: s.n
-});
-
-/** run.json summary fields from an evaluation. */
-export function evalRunSummary(e: EvalJson): Pick<RunSummary, 'final_scores' | 'baseline_scores' | 'best_scores'> {
-	const best: NonNullable<RunSummary['best_scores']> = {};
-	for (const h of e.history) {
-		for (const [key, s] of Object.entries(h.datasets)) {
-			if (!best[key] || s.answer_accuracy > best[key].answer_accuracy)
-				best[key] = { step: h.step, answer_accuracy: s.answer_accuracy };
-		}
-	}
-	const map = (r: Record<string, EvalResult>) =>
-		Object.fromEntries(Object.entries(r).map(([k, v]) => [k, score(summarise(v))]));
-	return { final_scores: map(e.datasets), baseline_scores: map(e.baseline), best_scores: best };
 }

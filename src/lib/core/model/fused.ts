@@ -1,7 +1,6 @@
-// Fused kernels (docs/performance.md "WebGPU"): the model asks for an op by name, and runs the
-// backend's fused kernel when one is registered for the active backend (src/lib/backend/
-// webgpuKernels.ts registers them for webgpu), else the composite tfjs ops — the same math.
-// Names, inputs and attributes of every fused kernel are declared here, once.
+// The lab's fused kernels, declared once: names, inputs and attributes (docs/architecture.md "The
+// model seam"). fusedOps.ts calls them; src/lib/kernels/webgpuKernels.ts (WGSL) and
+// src/lib/kernels/wasmLabKernels.ts (kernels/lab_kernels.c) register them for their backend.
 
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -56,18 +55,6 @@ export const FUSED = {
 	/** One AdamW update of p, m and v, in place, from g; no output. */
 	adamW: 'LabAdamW'
 } as const;
-
-let enabled = true;
-
-/** Turns the fused kernels off (true: on, the default); the bench measures before/after with it. */
-export function useFusedKernels(on: boolean): void {
-	enabled = on;
-}
-
-/** Whether the active backend has fused kernels registered (and they are on); `name`: that one kernel. */
-export function fusedAvailable(name: string = FUSED.matMul): boolean {
-	return enabled && tf.getKernel(name, tf.getBackend()) !== undefined;
-}
 
 /** Inputs a fused kernel with numbered inputs (sumSquares) takes at most: 8 storage buffers a shader, less the output. */
 export const MAX_FUSED_INPUTS = 7;

@@ -1,9 +1,13 @@
-// The model's ops on fused kernels (src/lib/core/model/fused.ts), with their gradients: the same
-// math as the composite tfjs ops in gpt.ts, in a handful of dispatches. Used when the active
-// backend registers them (webgpu); gpt.ts falls back to the composite ops elsewhere.
+// The model's ops on the lab's fused kernels (declared in fused.ts; WGSL in src/lib/kernels/
+// webgpuKernels.ts, wasm in kernels/lab_kernels.c), with their gradients: the same math as
+// compositeOps.ts in a handful of dispatches. `FusedOps` is the model seam's implementation on them
+// (docs/architecture.md "The model seam"): an op whose kernel the backend lacks is the composite one.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED, MAX_FUSED_INPUTS, runFused } from './fused';
+import { CompositeOps } from './compositeOps';
+import type { Dropout } from './dropout';
+import { FUSED, MAX_FUSED_INPUTS, MAX_SUM_SQUARES_SIZE, runFused } from './fused';
+import type { AdamWStep, LinearLayer } from './modelOps';
 
 /** op(a) @ op(b) · alpha: a (M, K) / (N, M, K), b (K, P) / (N, K, P), transposed by flag. */
 export function fusedProduct<T extends tf.Tensor>(a: T, b: T, transposeA = false, transposeB = false, alpha = 1): T {
@@ -42,7 +46,7 @@ export const fusedLinearAdd = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFu
 /**
  * r + gelu(x @ w1 + b1) @ w2 + b2: GPT-2's MLP and the residual it adds to, (N, C), in two
  * products (GELU and the residual in their epilogues); backward, GELU's gradient is in the epilogue
- * of the product that makes it. The same math as gpt.ts's composite.
+ * of the product that makes it. The same math as the composite.
  */
 export function fusedMlp(
 	x: tf.Tensor2D,
@@ -112,7 +116,7 @@ export const fusedCausalSoftmax = (scores: tf.Tensor3D, scale: number): tf.Tenso
 	})(scores) as tf.Tensor3D;
 
 /**
- * Causal self-attention of every head: qkv (B, T, 3C) → y (B, T, C), as gpt.ts's composite
+ * Causal self-attention of every head: qkv (B, T, 3C) → y (B, T, C), as the composite
  * (split heads, softmax(scale · q kᵀ) causal, · v, merge heads) with scale 1/√hs; 1 dispatch each way.
  */
 export function fusedAttention(qkv: tf.Tensor3D, nHead: number): tf.Tensor3D {
@@ -135,7 +139,7 @@ function assertInt32(t: tf.Tensor, what: string): void {
 }
 
 /**
- * The token embedding: rows of table (V, C) by token → (N, C), the same values as gpt.ts's one-hot
+ * The token embedding: rows of table (V, C) by token → (N, C), the same values as the composite one-hot
  * product and the same gradient (dy's rows summed by token, in order), without the product. The
  * tokens are saved for the gradient (not an input of it), so they outlive a forward pass that made them.
  */
@@ -167,7 +171,7 @@ export function fusedTokenNll(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Ten
 	return op(logits) as tf.Tensor1D;
 }
 
-/** GELU (gpt.ts's tanh form) elementwise; 1 dispatch each way. */
+/** GELU (the composite's tanh form) elementwise; 1 dispatch each way. */
 export const fusedGelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 	const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
 	save([x]);
@@ -184,22 +188,89 @@ export function fusedSumSquares(xs: tf.Tensor[]): tf.Tensor1D {
 	return runFused(FUSED.sumSquares, inputs) as tf.Tensor1D;
 }
 
-/** Hyper-parameters of one AdamW update (src/lib/core/train/adamw.ts). */
-export interface AdamWStep {
-	lr: number;
-	beta1: number;
-	beta2: number;
-	eps: number;
-	/** 1 − β1^t and 1 − β2^t. */
-	bc1: number;
-	bc2: number;
-	/** 1 − lr·wd where the parameter decays, else 1. */
-	decay: number;
-	/** The clipping coefficient. */
-	gradScale: number;
-}
-
 /** One AdamW update of p, m and v in place (one dispatch); the variables keep their buffers. */
 export function fusedAdamW(p: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, h: AdamWStep): void {
 	tf.engine().runKernel(FUSED.adamW, { p, g, m, v }, h as unknown as tf.NamedAttrMap);
+}
+
+/**
+ * The model seam on the lab's kernels registered for `backend`: the product, LayerNorm, GELU, the
+ * causal softmax, cross-entropy, Σx² and AdamW everywhere it has them (webgpu, wasm); the MLP and
+ * linear-with-residual epilogues, whole attention and the embedding gather where the backend has
+ * those too (wasm). A pass with dropout takes the composite path for the ops that drop inside.
+ */
+export class FusedOps extends CompositeOps {
+	override readonly kind = 'fused' as const;
+	/** The optional kernels this backend registers, by FUSED name. */
+	private readonly has: Set<string>;
+
+	constructor(backend: string) {
+		super(backend);
+		this.has = new Set(Object.values(FUSED).filter((k) => tf.getKernel(k, backend) !== undefined));
+	}
+
+	override get description(): string {
+		return `fused lab kernels on ${this.backend} (${this.has.size} of ${Object.keys(FUSED).length})`;
+	}
+
+	override product<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, transposeA = false, transposeB = false): T {
+		return fusedProduct(a, b, transposeA, transposeB);
+	}
+
+	override linear(x: tf.Tensor2D, layer: LinearLayer): tf.Tensor2D {
+		return fusedLinear(x, layer.weight, layer.bias);
+	}
+
+	override linearAdd(residual: tf.Tensor2D, y: tf.Tensor2D, layer: LinearLayer, drop: Dropout): tf.Tensor2D {
+		if (drop.active || !this.has.has(FUSED.linearAdd)) return super.linearAdd(residual, y, layer, drop);
+		return fusedLinearAdd(y, layer.weight, layer.bias, residual);
+	}
+
+	override mlp(residual: tf.Tensor2D, xn: tf.Tensor2D, fc: LinearLayer, proj: LinearLayer, drop: Dropout): tf.Tensor2D {
+		if (drop.active || !this.has.has(FUSED.linearGelu)) return super.mlp(residual, xn, fc, proj, drop);
+		// two products: GELU in the first's epilogue, the residual in the second's
+		return fusedMlp(xn, fc.weight, fc.bias, proj.weight, proj.bias, residual);
+	}
+
+	override gelu(x: tf.Tensor): tf.Tensor {
+		return fusedGelu(x);
+	}
+
+	override layerNorm(x: tf.Tensor2D, w: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor2D {
+		return fusedLayerNorm(x, w, b, eps);
+	}
+
+	override causalSoftmax(scores: tf.Tensor3D, scale: number): tf.Tensor3D {
+		return fusedCausalSoftmax(scores, scale);
+	}
+
+	override attention(qkv: tf.Tensor3D, nHead: number, drop: Dropout): tf.Tensor3D {
+		if (drop.active || !this.has.has(FUSED.attention)) return super.attention(qkv, nHead, drop);
+		// every head in one kernel, causal, straight from qkv's layout
+		return fusedAttention(qkv, nHead);
+	}
+
+	override embedding(tokens: tf.Tensor2D, table: tf.Tensor2D): tf.Tensor2D {
+		if (!this.has.has(FUSED.embedding)) return super.embedding(tokens, table);
+		return fusedEmbedding(tokens, table); // a gather, (B*T, C)
+	}
+
+	override tokenNll(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+		return fusedTokenNll(logits, targets);
+	}
+
+	/** Small tensors up to 7 a dispatch; a larger one takes tfjs's parallel reduction. */
+	override sumSquares(xs: tf.Tensor[]): tf.Tensor1D {
+		const small = xs.filter((g) => g.size <= MAX_SUM_SQUARES_SIZE);
+		const terms: tf.Tensor1D[] = [];
+		for (let i = 0; i < small.length; i += MAX_FUSED_INPUTS)
+			terms.push(fusedSumSquares(small.slice(i, i + MAX_FUSED_INPUTS)));
+		const large = xs.filter((g) => g.size > MAX_SUM_SQUARES_SIZE);
+		if (large.length > 0) terms.push(super.sumSquares(large));
+		return (terms.length === 1 ? terms[0] : tf.concat(terms)) as tf.Tensor1D; // (k)
+	}
+
+	override adamW(p: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, h: AdamWStep): void {
+		fusedAdamW(p, g, m, v, h);
+	}
 }

@@ -9,14 +9,15 @@ import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
 import type { EvalLine } from '../eval/evalJson';
 import type { evaluate } from '../eval/evaluate';
-import { evalMetricLines, evalRunSummary, RunEvaluator, stepsToEvaluate, type EvalJson } from '../eval/runEvaluation';
+import { evalMetricLines, RunEvaluator, stepsToEvaluate, type EvalJson } from '../eval/runEvaluation';
+import { evalRunSummary } from './evalSummary';
 import { NonFiniteError, Trainer, type StepMetrics } from '../train/trainer';
-import { GpuError } from '../backend/gpuErrors';
+import { GpuError } from '../gpu/gpuErrors';
 import { checkpointFileName } from './artifacts';
 import { runHealth } from './health';
 import { lossSummary } from './lossStats';
 import type { ErrorKind, Provenance, RunRecord } from './record';
-import { can, canEvaluate, isTerminal, trainingFinished, transition, type RunEvent } from './status';
+import { canEvaluate, isTerminal, trainingFinished, transition, type RunEvent } from './status';
 
 /** Where one run's artifacts live. */
 export interface RunStorage {
@@ -167,6 +168,22 @@ export async function newestReadableCheckpoint(
 	return { checkpoint: null, skipped };
 }
 
+/**
+ * A new run that failed before training began (its backend, datasets or a trace too long for the
+ * model) is training_failed with the reason: it never stays pending. Any other run is left as it
+ * is (a resume that could not start stays resumable). True when it changed the run.
+ */
+export async function failUnstartedRun(
+	storage: RunStorage,
+	run: RunRecord,
+	err: unknown,
+	hooks?: RunHooks
+): Promise<boolean> {
+	if (run.status !== 'pending') return false;
+	await move(storage, run, 'training_error', hooks, (err as Error).message, 'other');
+	return true;
+}
+
 /** Trains (new or resumed) and then evaluates. Throws after recording a failure in the run. */
 export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 	const { storage, run, config, hooks } = input;
@@ -174,10 +191,7 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 	try {
 		trainer = new Trainer(config, input.dataset, input.resume);
 	} catch (err) {
-		// a new run that cannot start (a trace longer than block_size …) fails, never stays pending;
-		// a resume that cannot start leaves the run as it was, still resumable once fixed
-		if (can(run.status, 'training_error'))
-			await move(storage, run, 'training_error', hooks, (err as Error).message, 'other');
+		await failUnstartedRun(storage, run, err, hooks);
 		throw err;
 	}
 	const datasets = [input.dataset, ...input.evalDatasets];

@@ -4,7 +4,10 @@ import * as v from 'valibot';
 import { BACKENDS, ConfigSchema, type LabConfig } from '../config';
 import { DatasetManifestSchema, type DatasetManifest } from '../data/manifest';
 import { finite, int, oneOf, text } from '../schema';
+import { ScoreSummarySchema, type ScoreSummary } from '../eval/evalJson';
 import { RUN_STATUSES } from './status';
+
+export type { ScoreSummary };
 
 const ProvenanceSchema = v.object({
 	/** The backend actually used ('' before training started). */
@@ -28,19 +31,6 @@ const CheckpointEntrySchema = v.object({
 	created: v.string()
 });
 export type CheckpointEntry = v.InferOutput<typeof CheckpointEntrySchema>;
-
-/** exp(loss), or null when it overflows a float64 (loss > 709; JSON has no Infinity). */
-const perplexity = () => v.nullable(finite());
-
-/** Per-dataset headline scores, e.g. for the baseline and the final checkpoint. */
-export const ScoreSummarySchema = v.object({
-	loss: finite(),
-	perplexity: perplexity(),
-	answer_accuracy: v.pipe(finite(), v.minValue(0), v.maxValue(1)),
-	format_rate: v.pipe(finite(), v.minValue(0), v.maxValue(1)),
-	n: int(0, 1e9)
-});
-export type ScoreSummary = v.InferOutput<typeof ScoreSummarySchema>;
 
 /** What a finding is about. */
 export const HEALTH_KINDS = [

@@ -1,12 +1,10 @@
 // Trace → token ids with a loss mask, and padded batches (docs/specification.md §3, §5).
 
+import type { LabConfig, LossOn } from '../config';
+import type { Dataset } from '../data/manifest';
 import type { ReasoningTrace } from '../data/traces';
 import { templateText } from './template';
 import { BOS, EOS, PAD, type Tokenizer } from './tokenizer';
-
-/** Which target tokens the loss counts (docs/specification.md §3). */
-export const LOSS_ON = ['completion', 'all'] as const;
-export type LossOn = (typeof LOSS_ON)[number];
 
 /** One trace as ids: `<bos> prompt completion <eos>`. */
 export interface Example {
@@ -58,4 +56,13 @@ export function makeBatch(examples: readonly Example[], lossOn: LossOn): Batch {
 		}
 	});
 	return { B, T, inputs, targets, mask, count };
+}
+
+/** The batch of the `batch_size` longest traces: every step on it has the same shape (B × T). */
+export function longestBatch(config: LabConfig, dataset: Dataset, tokenizer: Tokenizer): Batch {
+	const longest = dataset.traces
+		.map((t) => encodeExample(t, tokenizer))
+		.sort((a, b) => b.ids.length - a.ids.length)
+		.slice(0, config.train.batch_size);
+	return makeBatch(longest, config.data.loss_on);
 }

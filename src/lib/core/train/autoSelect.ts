@@ -4,7 +4,7 @@
 
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
-import { longestBatch } from './bench';
+import { longestBatch } from '../text/examples';
 import { Trainer } from './trainer';
 
 /** One backend's measured step time. */

@@ -4,10 +4,12 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeCheckpoint, gptConfigOf, type Checkpoint, type TrainerState } from '../checkpoint/checkpoint';
-import { GpuError, readBack, watchGpuErrors } from '../backend/gpuErrors';
+import { GpuError, readBack, watchGpuErrors } from '../gpu/gpuErrors';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
+import { modelOps } from '../model/chooseOps';
 import { forward, initParamValues, maskedCrossEntropy, paramShapes, type GptConfig } from '../model/gpt';
+import type { ModelOps } from '../model/modelOps';
 import { parameterCount } from '../model/shapes';
 import { canonicalJson } from '../data/canonicalJson';
 import { encodeExample, makeBatch, type Batch, type Example } from '../text/examples';
@@ -102,6 +104,8 @@ export class Trainer {
 	private elapsedBefore: number;
 	/** The tfjs backend the weights live on; nothing may switch it while the trainer works. */
 	private readonly backend = tf.getBackend();
+	/** The model's ops on that backend, chosen once (the run's provenance names them). */
+	readonly ops: ModelOps = modelOps(this.backend);
 	step: number;
 
 	constructor(
@@ -120,7 +124,7 @@ export class Trainer {
 			init.dispose();
 		}
 		watchGpuErrors();
-		this.optimizer = new AdamW(this.params, config.train.weight_decay);
+		this.optimizer = new AdamW(this.params, config.train.weight_decay, this.ops);
 		if (resume && resume.m.size > 0) {
 			for (const [name, shape] of paramShapes(this.gpt)) {
 				tf.tidy(() => {
@@ -202,16 +206,17 @@ export class Trainer {
 		const { value: loss, grads: byVariable } = tf.variableGrads(
 			() =>
 				maskedCrossEntropy(
-					forward(Object.fromEntries(this.params), inputs, this.gpt, { training: true, dropoutSeed }),
+					forward(Object.fromEntries(this.params), inputs, this.gpt, { training: true, dropoutSeed, ops: this.ops }),
 					targets,
-					mask
+					mask,
+					this.ops
 				),
 			[...this.params.values()]
 		);
 		// variableGrads keys gradients by the variables' own (generated) names
 		const grads: tf.NamedTensorMap = {};
 		for (const [name, v] of this.params) grads[name] = byVariable[v.name];
-		const norm = globalNorm(grads);
+		const norm = globalNorm(grads, this.ops);
 		const both = tf.stack([loss, norm]);
 		const read = both.data();
 		// disposed once read, even when a GPU error fails the step first (tfjs caches the values on it)

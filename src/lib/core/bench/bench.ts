@@ -3,16 +3,14 @@
 // traces, so every step has the same shape B × T). Timing lives here and in no pass/fail test.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { countGpuCalls } from '../backend/gpuCounters';
-import { fusedAvailable } from '../model/fused';
+import { countGpuCalls } from '../gpu/gpuCounters';
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint/checkpoint';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
 import { disposeModel, evaluate, modelFromValues } from '../eval/evaluate';
-import { encodeExample, makeBatch, type Batch } from '../text/examples';
-import type { Tokenizer } from '../text/tokenizer';
-import { tokensPerSecond } from './metrics';
-import { Trainer } from './trainer';
+import { longestBatch } from '../text/examples';
+import { tokensPerSecond } from '../train/metrics';
+import { Trainer } from '../train/trainer';
 
 export interface BenchOptions {
 	/** Where it runs, e.g. "node v20.20.2" or "chromium 156 (worker)". */
@@ -57,7 +55,7 @@ export interface BenchRecord {
 	/** GPU memory held by tfjs (webgl, webgpu), else null. */
 	gpu_bytes: number | null;
 	gpu_bytes_end: number | null;
-	/** Whether the step ran the lab's fused kernels (webgpu), or tfjs op by op. */
+	/** Whether the step ran the lab's fused kernels (webgpu, wasm), or composite tfjs ops. */
 	fused_kernels: boolean;
 	/** WebGPU calls per timed step (webgpu only, else null): kernel launches, queue submits, new buffers. */
 	gpu_dispatches_per_step: number | null;
@@ -86,15 +84,6 @@ export async function timeCoreRun(config: LabConfig, dataset: Dataset): Promise<
 		trainer.dispose();
 	}
 	return elapsed;
-}
-
-/** The batch of the `batch_size` longest traces: every step on it has the same shape (B × T). */
-export function longestBatch(config: LabConfig, dataset: Dataset, tokenizer: Tokenizer): Batch {
-	const longest = dataset.traces
-		.map((t) => encodeExample(t, tokenizer))
-		.sort((a, b) => b.ids.length - a.ids.length)
-		.slice(0, config.train.batch_size);
-	return makeBatch(longest, config.data.loss_on);
 }
 
 /** Benchmarks training, checkpointing and evaluation of `config`'s model on the active backend. */
@@ -168,7 +157,7 @@ export async function benchTraining(config: LabConfig, dataset: Dataset, opts: B
 			bytes_end: after.bytes,
 			gpu_bytes: before.gpu,
 			gpu_bytes_end: after.gpu,
-			fused_kernels: fusedAvailable(),
+			fused_kernels: trainer.ops.kind === 'fused',
 			gpu_dispatches_per_step: perStep(gpu?.counts.dispatches),
 			gpu_submits_per_step: perStep(gpu?.counts.submits),
 			gpu_buffers_created_per_step: perStep(gpu?.counts.buffersCreated)
