@@ -12,7 +12,7 @@ const CORE_STACK = [
 	'eval/',
 	'run/',
 	'export/',
-	'sweep/',
+	'experiment/',
 	'bench/'
 ];
 

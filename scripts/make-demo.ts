@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import type { RunRecord } from '../src/lib/core/run/record';
-import type { ExperimentPoint, ExperimentRecord } from '../src/lib/core/sweep/experiment';
+import type { ExperimentPoint, ExperimentRecord } from '../src/lib/core/experiment/experiment';
 
 const [fullRun, stepsSweep, noStepsSweep] = process.argv.slice(2);
 if (!noStepsSweep) {

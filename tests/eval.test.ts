@@ -7,13 +7,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeCheckpoint, type Checkpoint } from '../src/lib/core/checkpoint/checkpoint';
 import { canonicalJsonl } from '../src/lib/core/data/traces';
 import { goldenV2, goldenV2Heldout } from '../src/lib/core/data/golden';
-import { evaluateCheckpoint } from '../src/lib/core/eval/evaluate';
 import { generate } from '../src/lib/core/eval/generate';
 import { stepsToEvaluate } from '../src/lib/core/eval/runEvaluation';
-import { forward, initParamValues, paramShapes, type GptConfig } from '../src/lib/core/model/gpt';
+import { forward, initParamValues } from '../src/lib/core/model/gpt';
+import { paramShapes, type GptConfig } from '../src/lib/core/model/shapes';
 import { EOS } from '../src/lib/core/text/tokenizer';
 import { Trainer } from '../src/lib/core/train/trainer';
-import { backend, smokeConfig } from './helpers';
+import { backend, evaluateCheckpoint, smokeConfig } from './helpers';
 
 let trained: Checkpoint;
 

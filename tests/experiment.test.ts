@@ -7,7 +7,7 @@ import { goldenV2, goldenV2Heldout } from '../src/lib/core/data/golden';
 import { metricsTable, tableCsv, tableJsonl } from '../src/lib/core/export/metricsTable';
 import { newRunRecord, type RunRecord } from '../src/lib/core/run/record';
 import { trainRun } from '../src/lib/core/run/driver';
-import { meanInterval, summariseSweep } from '../src/lib/core/sweep/aggregate';
+import { meanInterval, summariseSweep } from '../src/lib/core/experiment/aggregate';
 import { tryParse } from '../src/lib/core/schema';
 import {
 	ExperimentSchema,
@@ -17,15 +17,15 @@ import {
 	parseGridText,
 	reorderPoint,
 	type ExperimentRecord
-} from '../src/lib/core/sweep/experiment';
-import { armDiff, finalSummary, lossCurves, tableRuns, type ExperimentView } from '../src/lib/core/sweep/view';
-import { exportExperimentBundle, importBundle, readBundle } from '../src/lib/storage/artifacts';
+} from '../src/lib/core/experiment/experiment';
+import { armDiff, finalSummary, lossCurves, tableRuns, type ExperimentView } from '../src/lib/core/experiment/view';
+import { exportExperimentBundle, importBundle, readBundle } from '../src/lib/storage/bundles';
 import { LabDb } from '../src/lib/storage/db';
 import { experimentView } from '../src/lib/storage/experiments';
 import { IdbRunStorage } from '../src/lib/storage/runStorage';
 import { zipSync, unzipSync, strToU8 } from 'fflate';
 import { readFileSync } from 'node:fs';
-import { bundleUrl, experimentViewOf } from '../src/lib/bundles';
+import { bundleUrl, experimentViewOf } from '../src/lib/state/bundleUrl';
 import { backend, smokeConfig } from './helpers';
 
 let n = 0;

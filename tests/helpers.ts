@@ -1,7 +1,11 @@
 // Shared test helpers: backends, configs, small datasets.
 import { existsSync, readFileSync } from 'node:fs';
 import { useNodeBackend, type NodeBackend } from '../src/cli/nodeBackend';
+import type { Checkpoint } from '../src/lib/core/checkpoint/checkpoint';
 import { parseConfig, type LabConfig } from '../src/lib/core/config';
+import type { Dataset } from '../src/lib/core/data/manifest';
+import type { EvalResult } from '../src/lib/core/eval/evalJson';
+import { disposeModel, evaluate, modelFromValues, type EvalOptions } from '../src/lib/core/eval/evaluate';
 
 /** Debian's Chromium ships SwiftShader's Vulkan driver: WebGPU on the CPU, for Dawn in Node too. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -23,4 +27,14 @@ export function smokeConfig(over: { [G in keyof LabConfig]?: Partial<LabConfig[G
 	const out = structuredClone(base) as unknown as Record<string, Record<string, unknown>>;
 	for (const [group, values] of Object.entries(over)) Object.assign(out[group], values);
 	return out as unknown as LabConfig;
+}
+
+/** evaluate(checkpoint, dataset): a decoded checkpoint's weights on one dataset. */
+export async function evaluateCheckpoint(ck: Checkpoint, dataset: Dataset, opts: EvalOptions): Promise<EvalResult> {
+	const model = modelFromValues(ck.params, ck, ck.step);
+	try {
+		return await evaluate(model, dataset, opts);
+	} finally {
+		disposeModel(model);
+	}
 }

@@ -13,7 +13,7 @@ import { trainCommand } from '../src/cli/trainCommand';
 import { canonicalJsonl } from '../src/lib/core/data/traces';
 import { goldenV2 } from '../src/lib/core/data/golden';
 import { Mt19937 } from '../src/lib/core/prng';
-import { exportRunFiles, importBundle } from '../src/lib/storage/artifacts';
+import { exportRunFiles, importBundle } from '../src/lib/storage/bundles';
 import { importDataset } from '../src/lib/storage/datasets';
 import { LabDb } from '../src/lib/storage/db';
 import { evaluationOf, getRun, importedDatasets, listRuns, trainingMetrics } from '../src/lib/storage/queries';

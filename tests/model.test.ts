@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { forward, initParamValues, maskedCrossEntropy, paramShapes, type GptConfig } from '../src/lib/core/model/gpt';
+import { forward, initParamValues, maskedCrossEntropy } from '../src/lib/core/model/gpt';
+import { paramShapes, type GptConfig } from '../src/lib/core/model/shapes';
 import { backend } from './helpers';
 
 const cfg: GptConfig = { vocab_size: 11, n_layer: 2, n_head: 2, n_embd: 8, block_size: 8, dropout: 0 };

@@ -8,7 +8,7 @@ import { CheckpointRepo } from '../src/lib/storage/checkpoints';
 import { LabDb, type StoredRun } from '../src/lib/storage/db';
 import { CorruptCheckpointError, isQuotaError, RunDeletedError, StorageFullError } from '../src/lib/storage/errors';
 import { renameRun, setRunNotes } from '../src/lib/storage/runs';
-import { getLatestEvaluation } from '../src/lib/storage/evaluations';
+import { latestEvaluation } from '../src/lib/core/eval/evalJson';
 import { IdbRunStorage } from '../src/lib/storage/runStorage';
 import { backend, smokeConfig } from './helpers';
 
@@ -174,6 +174,12 @@ function newRun(id: string): RunRecord {
 		checkpoints: [],
 		summary: { initial_loss: null, final_loss: null, steps_done: 0 }
 	};
+}
+
+/** The newest evaluation summary stored for a run, or null. */
+async function getLatestEvaluation(db: LabDb, runId: string) {
+	const stored = await db.evaluations.get(runId);
+	return stored ? latestEvaluation(stored.evalJson) : null;
 }
 
 describe('a run stored in IndexedDB', () => {

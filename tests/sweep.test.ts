@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCommand, type CliIo } from '../src/cli/io';
 import { sweepCommand } from '../src/cli/sweepCommand';
-import { meanInterval, summariseSweep, sweepCsv } from '../src/lib/core/sweep/aggregate';
-import { configForPoint, expandGrid, parseGridAxis } from '../src/lib/core/sweep/grid';
+import { meanInterval, summariseSweep, sweepCsv } from '../src/lib/core/experiment/aggregate';
+import { configForPoint, expandGrid, parseGridAxis } from '../src/lib/core/experiment/grid';
 
 function io(): CliIo & { text: () => string; stdout: () => string } {
 	let err = '';

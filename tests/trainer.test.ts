@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/lib/core/checkpoint/checkpoint';
 import { goldenV2 } from '../src/lib/core/data/golden';
-import { NonFiniteError, Trainer, type StepMetrics } from '../src/lib/core/train/trainer';
+import type { StepMetrics } from '../src/lib/core/train/metrics';
+import { NonFiniteError, Trainer } from '../src/lib/core/train/trainer';
 import type { LabConfig } from '../src/lib/core/config';
 import { backend, smokeConfig } from './helpers';
 

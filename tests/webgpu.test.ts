@@ -7,7 +7,8 @@ import { decodeCheckpoint } from '../src/lib/core/checkpoint/checkpoint';
 import { goldenV2 } from '../src/lib/core/data/golden';
 import { useFusedKernels } from '../src/lib/core/model/chooseOps';
 import { benchTraining } from '../src/lib/core/bench/bench';
-import { Trainer, type StepMetrics } from '../src/lib/core/train/trainer';
+import type { StepMetrics } from '../src/lib/core/train/metrics';
+import { Trainer } from '../src/lib/core/train/trainer';
 import type { LabConfig } from '../src/lib/core/config';
 import { backend, smokeConfig } from './helpers';
 

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeCheckpoint } from '../lib/core/checkpoint/checkpoint';
-import { evalJsonText } from '../lib/core/run/artifacts';
+import { evalJsonText } from '../lib/core/run/runFiles';
 import { shareCi } from '../lib/core/stats/wilson';
 import { RunEvaluator, type EvalJson } from '../lib/core/eval/runEvaluation';
 import { loadDataset, runDatasets } from './datasets';

@@ -71,7 +71,7 @@ async function startWebgpu(): Promise<{ vendor: string; architecture: string }> 
 function labKernelsPath(file: string): string {
 	let dir = dirname(fileURLToPath(import.meta.url));
 	for (;;) {
-		const candidate = join(dir, 'src', 'lib', 'backend', file);
+		const candidate = join(dir, 'src', 'lib', 'kernels', file);
 		if (existsSync(candidate)) return candidate;
 		if (dirname(dir) === dir)
 			throw new BackendError(`backend wasm: src/lib/kernels/${file} not found (npm run build:kernels)`);

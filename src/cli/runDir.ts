@@ -3,20 +3,14 @@
 
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-	EvalJsonSchema,
-	latestEvaluation,
-	type EvalJson,
-	type EvalLine,
-	type LatestEvaluation
-} from '../lib/core/eval/evalJson';
+import type { EvalJson, EvalLine } from '../lib/core/eval/evalJson';
 import {
 	checkpointFileName,
 	evalJsonText,
 	metricsJsonlText,
 	parseMetricsJsonl,
 	runJsonText
-} from '../lib/core/run/artifacts';
+} from '../lib/core/run/runFiles';
 import type { CheckpointCommit, RunStorage } from '../lib/core/run/driver';
 import { RunRecordSchema, type RunRecord } from '../lib/core/run/record';
 import { checked } from '../lib/core/schema';
@@ -52,13 +46,6 @@ export class RunDir implements RunStorage {
 		const p = this.path('run.json');
 		if (!existsSync(p)) return null;
 		return checked(RunRecordSchema, readJson(p, 'restore it or start a new run directory'), p);
-	}
-
-	/** getLatestEvaluation for the CLI: the newest evaluation summary in eval.json, or null. */
-	getLatestEvaluation(): LatestEvaluation | null {
-		const p = this.path('eval.json');
-		if (!existsSync(p)) return null;
-		return latestEvaluation(checked(EvalJsonSchema, readJson(p, 'evaluate the run again to rewrite it'), p));
 	}
 
 	/** Checkpoint steps present, ascending. */

@@ -8,9 +8,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { finalScores, summariseSweep, sweepCsv, sweepMarkdown, type SweepRun } from '../lib/core/sweep/aggregate';
+import { finalScores, summariseSweep, sweepCsv, sweepMarkdown, type SweepRun } from '../lib/core/experiment/aggregate';
 import { metricsTable, tableCsv, type RunMetrics } from '../lib/core/export/metricsTable';
-import { configForPoint, expandGrid, parseGridAxis, type GridPoint } from '../lib/core/sweep/grid';
+import { configForPoint, expandGrid, parseGridAxis, type GridPoint } from '../lib/core/experiment/grid';
 import { readText, writeFileAtomic } from './files';
 import { UsageError, type CliIo } from './io';
 import { RunDir } from './runDir';

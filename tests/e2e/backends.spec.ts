@@ -2,7 +2,7 @@
 // CI again"): ci_smoke from the lab page on webgpu (SwiftShader here), webgl, wasm and cpu, each
 // step's loss and gradient norm and each evaluated checkpoint's loss compared with the CLI's cpu
 // run of the same YAML, within 1e-3 relative.
-import { parseMetricsJsonl } from '../../src/lib/core/run/artifacts';
+import { parseMetricsJsonl } from '../../src/lib/core/run/runFiles';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from './fixtures';

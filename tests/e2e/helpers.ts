@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseMetricsJsonl } from '../../src/lib/core/run/artifacts';
+import { parseMetricsJsonl } from '../../src/lib/core/run/runFiles';
 
 export const smokeYaml = readFileSync('configs/ci_smoke.yaml', 'utf8');
 

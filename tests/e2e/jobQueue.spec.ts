@@ -2,7 +2,7 @@
 // never switches tfjs's backend under a running job. Run B trains on cpu while the Playground (same
 // page, so the same worker) generates from run A on wasm; B's losses must be the cpu CLI's, and the
 // trainer fails a step whose backend changed (Trainer.assertSameBackend), so a switch cannot pass.
-import { parseMetricsJsonl } from '../../src/lib/core/run/artifacts';
+import { parseMetricsJsonl } from '../../src/lib/core/run/runFiles';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from './fixtures';

@@ -26,62 +26,22 @@ export function onePool(ex: Exports): KernelPool {
 // control block (Int32): the job's sequence number, helpers done, the kernel's index (−1: stop),
 // the number of arguments, and helpers that failed to start (they still count each job as done,
 // so the caller never waits forever, and it throws instead)
-const SEQ = 0;
-const DONE = 1;
-const FN = 2;
-const NARGS = 3;
-const FAILED = 4;
-/** Helpers started (instantiated, or failed to): the pool is used only once all have. */
-const STARTED = 5;
-/** Helper shares that trapped (a job still counts as done for them: the caller throws instead of waiting forever). */
-const TRAPPED = 6;
-/** Float64 slots: the arguments, then (r0, r1, scratch) per share from SHARES on. */
-const SHARES = 48;
-/** Checks of the control block a waiting thread makes before it sleeps (about 50–100 µs here). */
-const SPIN = 20_000;
-
-/**
- * The helper's code, run as a Node worker (eval) or a Web Worker (blob URL). It gets the module,
- * the memory and the control block, then runs each job's share until told to stop.
- */
-export const HELPER_SOURCE = `
-const start = ({ module, memory, control, slots, names, part }) => {
-	const c = new Int32Array(control);
-	const a = new Float64Array(slots);
-	let ex = null;
-	try {
-		ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-	} catch (err) {
-		Atomics.add(c, ${FAILED}, 1);
-	}
-	Atomics.add(c, ${STARTED}, 1);
-	let seen = 0;
-	for (;;) {
-		// spin a little before sleeping: the next kernel usually follows within microseconds, and
-		// waking a sleeping thread takes longer than many a kernel's share
-		for (let i = 0; i < ${SPIN} && Atomics.load(c, ${SEQ}) === seen; i++);
-		Atomics.wait(c, ${SEQ}, seen);
-		seen = Atomics.load(c, ${SEQ});
-		const fn = c[${FN}];
-		if (fn < 0) return;
-		const args = Array.from(a.subarray(0, c[${NARGS}]));
-		const at = ${SHARES} + 3 * part;
-		try {
-			if (ex) ex[names[fn]](...args, a[at], a[at + 1], a[at + 2]);
-		} catch (err) {
-			Atomics.add(c, ${TRAPPED}, 1);
-		}
-		Atomics.add(c, ${DONE}, 1);
-		Atomics.notify(c, ${DONE});
-	}
+const LAYOUT = {
+	SEQ: 0,
+	DONE: 1,
+	FN: 2,
+	NARGS: 3,
+	FAILED: 4,
+	/** Helpers started (instantiated, or failed to): the pool is used only once all have. */
+	STARTED: 5,
+	/** Helper shares that trapped (a job still counts as done for them: the caller throws instead of waiting forever). */
+	TRAPPED: 6,
+	/** Float64 slots: the arguments, then (r0, r1, scratch) per share from SHARES on. */
+	SHARES: 48,
+	/** Checks of the control block a waiting thread makes before it sleeps (about 50–100 µs here). */
+	SPIN: 20_000
 };
-if (typeof require === 'function') {
-	const { workerData } = require('node:worker_threads');
-	start(workerData);
-} else {
-	self.onmessage = (e) => start(e.data);
-}
-`;
+const { SEQ, DONE, FN, NARGS, FAILED, STARTED, TRAPPED, SHARES, SPIN } = LAYOUT;
 
 /** What a helper is started with (structured-cloned: the module and the memory are shared). */
 export interface HelperData {
@@ -92,7 +52,58 @@ export interface HelperData {
 	names: string[];
 	/** Its share's index (1 …; the caller is 0). */
 	part: number;
+	/** Where things are in the control block and the slots. */
+	layout: typeof LAYOUT;
 }
+
+/**
+ * A helper thread's whole life: instantiate the module on the shared memory, then run each job's
+ * share until told to stop. It runs in a thread of its own from its source text (HELPER_SOURCE),
+ * so it refers to nothing outside its body: everything comes in `data`.
+ */
+function helperMain(data: HelperData): void {
+	const { module, memory, control, slots, names, part, layout: L } = data;
+	const c = new Int32Array(control);
+	const a = new Float64Array(slots);
+	let ex: Record<string, (...args: number[]) => unknown> | null = null;
+	try {
+		ex = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<
+			string,
+			(...args: number[]) => unknown
+		>;
+	} catch {
+		Atomics.add(c, L.FAILED, 1);
+	}
+	Atomics.add(c, L.STARTED, 1);
+	let seen = 0;
+	for (;;) {
+		// spin a little before sleeping: the next kernel usually follows within microseconds, and
+		// waking a sleeping thread takes longer than many a kernel's share
+		for (let i = 0; i < L.SPIN && Atomics.load(c, L.SEQ) === seen; i++);
+		Atomics.wait(c, L.SEQ, seen);
+		seen = Atomics.load(c, L.SEQ);
+		const fn = c[L.FN];
+		if (fn < 0) return;
+		const args = Array.from(a.subarray(0, c[L.NARGS]));
+		const at = L.SHARES + 3 * part;
+		try {
+			if (ex) ex[names[fn]](...args, a[at], a[at + 1], a[at + 2]);
+		} catch {
+			Atomics.add(c, L.TRAPPED, 1);
+		}
+		Atomics.add(c, L.DONE, 1);
+		Atomics.notify(c, L.DONE);
+	}
+}
+
+/**
+ * The helper's source, run as a Node worker (eval) or a Web Worker (blob URL): helperMain, and
+ * two lines that hand it its data in either.
+ */
+export const HELPER_SOURCE = `const helperMain = ${helperMain.toString()};
+if (typeof require === 'function') helperMain(require('node:worker_threads').workerData);
+else self.onmessage = (e) => helperMain(e.data);
+`;
 
 /** Starts one helper running HELPER_SOURCE (it runs until its process or worker ends). */
 export type SpawnHelper = (data: HelperData) => void;
@@ -116,7 +127,7 @@ export async function threadPool(
 	const slots = new SharedArrayBuffer((SHARES + 3 * threads) * 8);
 	const c = new Int32Array(control);
 	const a = new Float64Array(slots);
-	for (let part = 1; part < threads; part++) spawn({ module, memory, control, slots, names, part });
+	for (let part = 1; part < threads; part++) spawn({ module, memory, control, slots, names, part, layout: LAYOUT });
 	const started = Date.now();
 	while (Atomics.load(c, STARTED) < threads - 1) {
 		if (Date.now() - started > timeoutMs)

@@ -7,7 +7,7 @@
 // fetch (worker/backends.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED, productLayout, rowsOf, sizeOf } from '../core/model/fused';
+import { ADAMW_ATTRS, FUSED, productLayout, rowsOf, sizeOf } from '../core/model/fused';
 import { onePool, threadPool, type KernelPool, type SpawnHelper } from './kernelPool';
 
 /** The parts of tfjs-backend-wasm's BackendWasm the kernels use. */
@@ -63,8 +63,14 @@ const PRODUCT_KC = 256;
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-/** How the kernels reach tensors: in tfjs's own memory, where they live. */
-interface Heap {
+/** How the kernels reach tensors: in tfjs's own memory, where they live (pointers are the tensors' offsets; scratch from tfjs's allocator). */
+class TfjsHeap {
+	constructor(private readonly memory: WebAssembly.Memory) {}
+
+	private offset(b: WasmBackendInternals, t: tf.TensorInfo): Ptr {
+		return b.dataIdMap.get(t.dataId).memoryOffset;
+	}
+
 	/** Runs `body` on pointers to the inputs, new outputs of `shapes`, and `extra` scratch arrays (counts of f32). */
 	call(
 		backend: WasmBackendInternals,
@@ -72,36 +78,32 @@ interface Heap {
 		shapes: number[][],
 		body: (p: Ptr[]) => void,
 		extra: number[]
-	): tf.TensorInfo[];
-	/** Pointers to tensors (updated in place). */
-	at(backend: WasmBackendInternals, ts: tf.TensorInfo[]): Ptr[];
-	/** A view of the memory. */
-	f32(p: Ptr, n: number): Float32Array;
-}
+	): tf.TensorInfo[] {
+		const results = shapes.map((shape) => backend.makeOutput(shape, 'float32'));
+		const scratch = extra.map((n) => backend.wasm._malloc(n * 4));
+		try {
+			body([...[...ins, ...results].map((t) => this.offset(backend, t)), ...scratch]);
+		} finally {
+			scratch.forEach((p) => backend.wasm._free(p));
+		}
+		return results;
+	}
 
-/** The module on tfjs's own memory: pointers are the tensors' offsets; scratch from tfjs's allocator. */
-function tfjsHeap(memory: WebAssembly.Memory): Heap {
-	const offset = (b: WasmBackendInternals, t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
-	return {
-		call(backend, ins, shapes, body, extra) {
-			const results = shapes.map((shape) => backend.makeOutput(shape, 'float32'));
-			const scratch = extra.map((n) => backend.wasm._malloc(n * 4));
-			try {
-				body([...[...ins, ...results].map((t) => offset(backend, t)), ...scratch]);
-			} finally {
-				scratch.forEach((p) => backend.wasm._free(p));
-			}
-			return results;
-		},
-		at: (backend, ts) => ts.map((t) => offset(backend, t)),
-		f32: (p, n) => new Float32Array(memory.buffer, p, n)
-	};
+	/** Pointers to tensors (updated in place). */
+	at(backend: WasmBackendInternals, ts: tf.TensorInfo[]): Ptr[] {
+		return ts.map((t) => this.offset(backend, t));
+	}
+
+	/** A view of the memory. */
+	f32(p: Ptr, n: number): Float32Array {
+		return new Float32Array(this.memory.buffer, p, n);
+	}
 }
 
 /** The module's instance, how it reaches tensors, and its threads. */
 interface Runtime {
 	ex: LabKernelExports;
-	heap: Heap;
+	heap: TfjsHeap;
 	pool: KernelPool;
 }
 
@@ -387,7 +389,7 @@ function kernels(
 					if (backend.dataIdMap.get(t.dataId).refCount !== 1)
 						throw new Error('LabAdamW (wasm): a tensor updated in place shares its buffer with another tensor');
 				const n = sizeOf(p.shape);
-				const h = ['lr', 'beta1', 'beta2', 'eps', 'bc1', 'bc2', 'decay', 'gradScale'].map((k) => Number(attr(args, k)));
+				const h = ADAMW_ATTRS.map((k) => Number(attr(args, k)));
 				const { pool, heap: where } = rt(args);
 				const q = where.at(backend, [p, g, m, v]);
 				pool.run('adamw', [q[0], q[1], q[2], q[3], n, ...h], n, 4, none, LEAST_SHARE);
@@ -452,7 +454,7 @@ export async function registerWasmLabKernels(
 		const module = isShared ? shared : one;
 		if (!module) throw new Error("tfjs's wasm memory is shared, and the lab's shared-memory kernels were not loaded");
 		const instance = new WebAssembly.Instance(module, { env: { memory } });
-		return { ex: exportsOf(instance), heap: tfjsHeap(memory), pool: onePool(all(instance)) };
+		return { ex: exportsOf(instance), heap: new TfjsHeap(memory), pool: onePool(all(instance)) };
 	};
 	// a kernel before prepare() (never in the lab: both entries prepare first) runs on one thread
 	const runtimeFor = (backend: WasmBackendInternals): Runtime => (runtime ??= oneThread(backend));
@@ -470,7 +472,7 @@ export async function registerWasmLabKernels(
 		const instance = new WebAssembly.Instance(shared, { env: { memory } });
 		try {
 			const pool = await threadPool(all(instance), shared, memory, THREADED, threads.count, threads.spawn);
-			return [{ ex: exportsOf(instance), heap: tfjsHeap(memory), pool }, { threads: threads.count }];
+			return [{ ex: exportsOf(instance), heap: new TfjsHeap(memory), pool }, { threads: threads.count }];
 		} catch (err) {
 			return [oneThread(b), { threads: 1, fallback: (err as Error).message }];
 		}

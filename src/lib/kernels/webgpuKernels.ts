@@ -8,7 +8,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { FUSED, productLayout, rowsOf, sizeOf } from '../core/model/fused';
+import { ADAMW_ATTRS, FUSED, productLayout, rowsOf, sizeOf } from '../core/model/fused';
 
 /** What tfjs-webgpu needs of a program (its WebGPUProgram interface, which it does not export). */
 interface Program {
@@ -486,11 +486,9 @@ function dispatchInPlace(
 	}
 }
 
-const ADAMW_UNIFORMS = ['lr', 'beta1', 'beta2', 'eps', 'bc1', 'bc2', 'decay', 'gradScale'] as const;
-
 // the same update as AdamW.step (src/lib/core/train/adamw.ts)
 const ADAMW_WGSL = `
-struct U { n : i32, ${ADAMW_UNIFORMS.map((u) => `${u} : f32`).join(', ')} };
+struct U { n : i32, ${ADAMW_ATTRS.map((u) => `${u} : f32`).join(', ')} };
 @group(0) @binding(0) var<storage, read_write> P : array<f32>;
 @group(0) @binding(1) var<storage, read> G : array<f32>;
 @group(0) @binding(2) var<storage, read_write> M : array<f32>;
@@ -510,9 +508,9 @@ fn main(@builtin(global_invocation_id) id : vec3<u32>, @builtin(num_workgroups) 
 
 function adamWKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
 	const { p, g, m, v } = args.inputs as Record<string, tf.TensorInfo>;
-	const a = args.attrs as unknown as Record<(typeof ADAMW_UNIFORMS)[number], number>;
+	const a = args.attrs as unknown as Record<(typeof ADAMW_ATTRS)[number], number>;
 	const n = sizeOf(p.shape);
-	const uniforms = [i32(n), ...ADAMW_UNIFORMS.map((k) => f32(a[k]))];
+	const uniforms = [i32(n), ...ADAMW_ATTRS.map((k) => f32(a[k]))];
 	const backend = args.backend as BackendInternals;
 	dispatchInPlace(
 		backend,

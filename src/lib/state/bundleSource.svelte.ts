@@ -1,10 +1,10 @@
 // A run or experiment bundle opened read-only from a URL (`/run/?bundle=…`, `/experiment/?bundle=…`):
-// fetched from this site, read and checked in memory (storage/artifacts.ts readBundle), never
+// fetched from this site, read and checked in memory (storage/bundles.ts readBundle), never
 // stored unless the visitor imports it. The lab's Content-Security-Policy lets pages fetch from
 // their own origin only (docs/deploy.md), so another site's URL is refused with what to do instead.
 
-import { bundleUrl } from '../bundles';
-import { readBundle, type Bundle } from '../storage/artifacts';
+import { bundleUrl } from './bundleUrl';
+import { readBundle, type Bundle } from '../storage/bundles';
 
 export class BundleSource {
 	/** The bundle once read; null while loading or after an error. */

@@ -2,13 +2,13 @@
 //   v1: runs, metrics, checkpoints (meta), chunks
 //   v2: + evaluations (eval.json per run), datasets (imported traces), runs indexed by name
 //   v3: + backendTimings (backend: auto's measurements per device and model shape)
-//   v4: + experiments (sweeps queued in the lab: core/sweep/experiment.ts)
+//   v4: + experiments (sweeps queued in the lab: core/experiment/experiment.ts)
 
 import Dexie, { type EntityTable } from 'dexie';
 import type { DatasetManifest } from '../core/data/manifest';
 import type { EvalJson, EvalLine } from '../core/eval/evalJson';
 import type { RunRecord } from '../core/run/record';
-import type { ExperimentRecord } from '../core/sweep/experiment';
+import type { ExperimentRecord } from '../core/experiment/experiment';
 import type { BackendTiming } from '../core/train/autoSelect';
 import type { StepMetrics } from '../core/train/metrics';
 

@@ -1,4 +1,4 @@
-// Experiments in IndexedDB (core/sweep/experiment.ts): queued from the lab page, driven by one
+// Experiments in IndexedDB (core/experiment/experiment.ts): queued from the lab page, driven by one
 // tab's worker at a time (worker/experiments.ts), read by the Experiment page. Every change is a
 // read-modify-write in one transaction, then a message on EXPERIMENT_CHANNEL so the driving worker
 // (in whichever tab) acts on a pause or cancel at once.
@@ -9,10 +9,10 @@ import {
 	type ExperimentPoint,
 	type ExperimentRecord,
 	type ExperimentState
-} from '../core/sweep/experiment';
+} from '../core/experiment/experiment';
 import { checked, tryParse } from '../core/schema';
-import type { ExperimentView } from '../core/sweep/view';
-import { experimentFinished } from '../core/sweep/experiment';
+import type { ExperimentView } from '../core/experiment/view';
+import { experimentFinished } from '../core/experiment/experiment';
 import type { EvalLine } from '../core/eval/evalJson';
 import type { StepMetrics } from '../core/train/metrics';
 import type { LabDb, StoredRun } from './db';

@@ -3,7 +3,7 @@
 
 import type { BackendChoice, BackendName } from '../core/config';
 import type { Sampling } from '../core/eval/generate';
-import type { BundleImport } from '../storage/artifacts';
+import type { BundleImport } from '../storage/bundles';
 import type { DatasetImport } from '../storage/datasets';
 import type { RunRecord } from '../core/run/record';
 import type { BenchRecord } from '../core/bench/bench';

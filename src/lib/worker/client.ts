@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import { isLive } from '../core/run/status';
 import type { BackendChoice } from '../core/config';
-import type { BundleImport } from '../storage/artifacts';
+import type { BundleImport } from '../storage/bundles';
 import type { DatasetImportResult, LabEvent, LabWorkerApi, StartRunRequest } from './api';
 
 let worker: Comlink.Remote<LabWorkerApi> | null = null;

@@ -7,13 +7,14 @@
 
 import type { StopReason } from '../core/run/driver';
 import { transition } from '../core/run/status';
-import { nextWork, type ExperimentPoint, type ExperimentRecord, type NextWork } from '../core/sweep/experiment';
-import { configForPoint } from '../core/sweep/grid';
+import { nextWork, type ExperimentPoint, type ExperimentRecord, type NextWork } from '../core/experiment/experiment';
+import { configForPoint } from '../core/experiment/grid';
 import { EXPERIMENT_CHANNEL, experimentRuns, listExperiments, updatePoint } from '../storage/experiments';
 import { watchRun } from '../storage/reconcile';
 import { IdbRunStorage } from '../storage/runStorage';
 import type { EventSink } from './events';
-import { db, newRun, trainJob } from './runJobs';
+import type { LabDb } from '../storage/db';
+import type { RunJobs } from './runJobs';
 
 export const EXPERIMENTS_LOCK = 'tunix-rt-lab:experiments';
 
@@ -22,7 +23,7 @@ let driving = false;
 let askedAgain = false;
 
 /** The oldest running experiment with work, and the work. */
-async function findWork(): Promise<{ e: ExperimentRecord; work: NonNullable<NextWork> } | null> {
+async function findWork(db: LabDb): Promise<{ e: ExperimentRecord; work: NonNullable<NextWork> } | null> {
 	const entries = (await listExperiments(db)).reverse(); // oldest first
 	for (const entry of entries) {
 		if (!entry.ok) continue;
@@ -33,7 +34,7 @@ async function findWork(): Promise<{ e: ExperimentRecord; work: NonNullable<Next
 }
 
 /** Sets a point's fields; an experiment deleted meanwhile is no error (there is nothing to record). */
-async function recordPoint(e: ExperimentRecord, point: ExperimentPoint, fields: Partial<ExperimentPoint>) {
+async function recordPoint(db: LabDb, e: ExperimentRecord, point: ExperimentPoint, fields: Partial<ExperimentPoint>) {
 	if (!(await db.experiments.get(e.id))) return;
 	await updatePoint(db, e.id, point.name, fields);
 }
@@ -42,12 +43,13 @@ async function recordPoint(e: ExperimentRecord, point: ExperimentPoint, fields: 
  * Creates the point's run and records it in the point, in one transaction (refused when the point
  * was started, moved away or deleted meanwhile); null when its config is refused or it is gone.
  */
-async function startPoint(e: ExperimentRecord, point: ExperimentPoint): Promise<string | null> {
+async function startPoint(jobs: RunJobs, e: ExperimentRecord, point: ExperimentPoint): Promise<string | null> {
+	const db = jobs.db;
 	let run;
 	try {
-		run = await newRun(configForPoint(e.base_yaml, point), e.config_name);
+		run = await jobs.newRun(configForPoint(e.base_yaml, point), e.config_name);
 	} catch (err) {
-		await recordPoint(e, point, { error: (err as Error).message });
+		await recordPoint(db, e, point, { error: (err as Error).message });
 		return null;
 	}
 	run.name = `${e.name} · ${point.name}`;
@@ -62,14 +64,14 @@ async function startPoint(e: ExperimentRecord, point: ExperimentPoint): Promise<
 	return run.id;
 }
 
-export async function driveExperiments(events: EventSink): Promise<void> {
+export async function driveExperiments(jobs: RunJobs, events: EventSink): Promise<void> {
 	if (driving) {
 		askedAgain = true; // work queued while the driver finishes: it looks once more
 		return;
 	}
 	driving = true;
 	try {
-		await navigator.locks.request(EXPERIMENTS_LOCK, () => drive(events));
+		await navigator.locks.request(EXPERIMENTS_LOCK, () => drive(jobs, events));
 	} finally {
 		driving = false;
 	}
@@ -81,7 +83,8 @@ const pause = (ms: number, wake: (resolve: () => void) => void) =>
 		setTimeout(resolve, ms);
 	});
 
-async function drive(events: EventSink): Promise<void> {
+async function drive(jobs: RunJobs, events: EventSink): Promise<void> {
+	const db = jobs.db;
 	/** The run being trained for an experiment now, and why the queue stopped it (if it did). */
 	let current: { experimentId: string; runId: string; stop: StopReason | null; paused: boolean } | null = null;
 	let wake: () => void = () => undefined;
@@ -106,7 +109,7 @@ async function drive(events: EventSink): Promise<void> {
 		for (;;) {
 			seen.changed = false;
 			askedAgain = false;
-			const found = await findWork();
+			const found = await findWork(db);
 			if (!found) {
 				if (seen.changed || askedAgain) continue; // something was queued while we looked
 				return;
@@ -119,13 +122,13 @@ async function drive(events: EventSink): Promise<void> {
 				await pause(1000, (r) => (wake = r));
 				continue;
 			}
-			const runId = work.action === 'start' ? await startPoint(e, point) : point.run_id;
+			const runId = work.action === 'start' ? await startPoint(jobs, e, point) : point.run_id;
 			if (!runId) continue;
 			const before = await db.runs.get(runId);
 			const attempt = `${runId} ${before?.status} ${before?.summary.steps_done}`;
 			if (work.action !== 'start' && attempts.has(attempt)) {
 				const why = before?.error ?? 'it made no progress';
-				await recordPoint(e, point, { error: `its run could not be continued: ${why}` });
+				await recordPoint(db, e, point, { error: `its run could not be continued: ${why}` });
 				continue;
 			}
 			const job = { experimentId: e.id, runId, stop: null as StopReason | null, paused: false };
@@ -143,7 +146,7 @@ async function drive(events: EventSink): Promise<void> {
 						});
 					continue;
 				}
-				ran = await trainJob(runId, null, events, work.action === 'resume', () => job.stop);
+				ran = await jobs.train(runId, null, events, work.action === 'resume', () => job.stop);
 			} finally {
 				current = null;
 			}
@@ -156,7 +159,7 @@ async function drive(events: EventSink): Promise<void> {
 			// the resume flag says why the run stopped: a pause (continue it later) or not
 			const after = await db.runs.get(runId);
 			const resume = job.paused && after?.status === 'cancelled';
-			if (resume !== point.resume) await recordPoint(e, point, { resume });
+			if (resume !== point.resume) await recordPoint(db, e, point, { resume });
 		}
 	} finally {
 		channel.close();

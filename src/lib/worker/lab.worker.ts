@@ -10,16 +10,20 @@ import { useFusedKernels } from '../core/model/chooseOps';
 import { benchTraining, timeCoreRun } from '../core/bench/bench';
 import { threadCount } from '../kernels/wasmLabKernels';
 import { decodeTraceFile, TraceFileError } from '../core/data/traces';
-import { importBundle } from '../storage/artifacts';
+import { importBundle } from '../storage/bundles';
 import { CheckpointRepo } from '../storage/checkpoints';
 import { importDataset } from '../storage/datasets';
+import { labDb } from '../storage/db';
 import { IdbRunStorage } from '../storage/runStorage';
 import type { BenchRequest, LabWorkerApi, StartRunRequest } from './api';
 import { backendQueue } from './backends';
 import { batcher } from './events';
 import { driveExperiments } from './experiments';
-import { db, evaluateJob, generateJob, isDriving, loadDatasets, newRun, stops, trainJob } from './runJobs';
+import { RunJobs } from './runJobs';
 
+/** This worker's database and run jobs: the only instances (no module exports them). */
+const db = labDb();
+const jobs = new RunJobs(db);
 const cleanup = new CheckpointRepo(db).cleanup(); // uncommitted chunks from a closed tab
 
 const api: LabWorkerApi = {
@@ -34,36 +38,33 @@ const api: LabWorkerApi = {
 
 	async startRun(request: StartRunRequest, listener) {
 		await cleanup;
-		const run = await newRun(request.configYaml, request.configName);
+		const run = await jobs.newRun(request.configYaml, request.configName);
 		await new IdbRunStorage(db, run.id).createRun(run);
-		void trainJob(run.id, null, batcher(listener), false);
+		void jobs.train(run.id, null, batcher(listener), false);
 		return run.id;
 	},
 
 	async resumeRun(runId, backend, listener) {
 		await cleanup;
 		if (!(await db.runs.get(runId))) throw new Error(`run ${runId} does not exist`);
-		void trainJob(runId, backend, batcher(listener), true);
+		void jobs.train(runId, backend, batcher(listener), true);
 	},
 
 	async driveExperiments(listener) {
 		await cleanup;
-		await driveExperiments(batcher(listener));
+		await driveExperiments(jobs, batcher(listener));
 	},
 
 	async cancelRun(runId) {
-		// only a run this worker drives can be stopped here (a stale stop would cancel a later resume)
-		if (!isDriving(runId))
-			throw new Error(`run ${runId} is not being trained in this tab; cancel it in the tab that trains it`);
-		stops.set(runId, 'cancel');
+		jobs.stop(runId, 'cancel');
 	},
 
 	async evaluateRun(runId, listener) {
 		if (!(await db.runs.get(runId))) throw new Error(`run ${runId} does not exist`);
-		void evaluateJob(runId, batcher(listener));
+		void jobs.evaluate(runId, batcher(listener));
 	},
 
-	generate: generateJob,
+	generate: (request, onText) => jobs.generate(request, onText),
 
 	async bench(request: BenchRequest) {
 		return onExactly(request.backend, request.configYaml, async (config, [dataset, ...evalDatasets], runtime) => {
@@ -120,7 +121,7 @@ async function onExactly<T>(
 			: report.wasmThreads
 				? `, wasm threads ${report.wasmThreads}`
 				: '';
-		return work(config, await loadDatasets(config), `${browser} worker, ${isolation}${threads}`);
+		return work(config, await jobs.loadDatasets(config), `${browser} worker, ${isolation}${threads}`);
 	});
 }
 

@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import { ConfigSchema, type LabConfig } from '../config';
 import { DatasetManifestSchema, type DatasetManifest } from '../data/manifest';
-import { paramShapes, type GptConfig } from '../model/gpt';
+import { paramShapes, type GptConfig } from '../model/shapes';
 import { finite, int, tryParse } from '../schema';
 import { sha256Bytes } from '../sha256';
 import { CheckpointFormatError, decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors';

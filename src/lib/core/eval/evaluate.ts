@@ -8,7 +8,8 @@ import { gptConfigOf, type Checkpoint } from '../checkpoint/checkpoint';
 import type { Dataset } from '../data/manifest';
 import type { EvalItem, EvalResult, EvalScores, EvalSummary } from './evalJson';
 import type { ReasoningTrace } from '../data/traces';
-import { forward, paramShapes, tokenNll, type GptConfig, type Params } from '../model/gpt';
+import { forward, tokenNll, type Params } from '../model/gpt';
+import { paramShapes, type GptConfig } from '../model/shapes';
 import { encodeExample, makeBatch, type Example } from '../text/examples';
 import { Tokenizer } from '../text/tokenizer';
 import { generate } from './generate';
@@ -170,14 +171,4 @@ export function modelFromValues(
 
 export function disposeModel(model: EvalModel): void {
 	tf.dispose(Object.values(model.params));
-}
-
-/** evaluate(checkpoint, dataset): a decoded checkpoint's weights on one dataset. */
-export async function evaluateCheckpoint(ck: Checkpoint, dataset: Dataset, opts: EvalOptions): Promise<EvalResult> {
-	const model = modelFromValues(ck.params, ck, ck.step);
-	try {
-		return await evaluate(model, dataset, opts);
-	} finally {
-		disposeModel(model);
-	}
 }

@@ -5,7 +5,8 @@
 // attends over the cached keys and values instead of recomputing the whole sequence.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeCache, forward, type GptConfig, type KvCache, type Params } from '../model/gpt';
+import { disposeCache, forward, type KvCache, type Params } from '../model/gpt';
+import type { GptConfig } from '../model/shapes';
 import { Mt19937 } from '../prng';
 import { EOS, PAD } from '../text/tokenizer';
 

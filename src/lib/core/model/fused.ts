@@ -3,6 +3,7 @@
 // src/lib/kernels/wasmLabKernels.ts (kernels/lab_kernels.c) register them for their backend.
 
 import * as tf from '@tensorflow/tfjs-core';
+import type { AdamWStep } from './modelOps';
 
 /** The fused kernels, by tfjs kernel name. */
 export const FUSED = {
@@ -55,6 +56,21 @@ export const FUSED = {
 	/** One AdamW update of p, m and v, in place, from g; no output. */
 	adamW: 'LabAdamW'
 } as const;
+
+/** adamW's attributes, in the order both kernels take them (a WGSL uniform struct, lab_kernels.c's arguments). */
+export const ADAMW_ATTRS = [
+	'lr',
+	'beta1',
+	'beta2',
+	'eps',
+	'bc1',
+	'bc2',
+	'decay',
+	'gradScale'
+] as const satisfies readonly (keyof AdamWStep)[];
+/** Fails to compile when AdamWStep gains a field ADAMW_ATTRS lacks. */
+export const ADAMW_ATTRS_COMPLETE: Exclude<keyof AdamWStep, (typeof ADAMW_ATTRS)[number]> extends never ? true : never =
+	true;
 
 /** Inputs a fused kernel with numbered inputs (sumSquares) takes at most: 8 storage buffers a shader, less the output. */
 export const MAX_FUSED_INPUTS = 7;

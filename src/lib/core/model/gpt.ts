@@ -14,7 +14,6 @@ import type { LinearLayer, ModelOps } from './modelOps';
 
 /** Named parameters (tensors or variables), by GPT-2 name. */
 export type Params = Record<string, tf.Tensor>;
-export { paramShapes, type GptConfig };
 
 const LN_EPS = 1e-5;
 

@@ -3,7 +3,7 @@
 import type { LabConfig, LossOn } from '../config';
 import type { Dataset } from '../data/manifest';
 import type { ReasoningTrace } from '../data/traces';
-import { templateText } from './template';
+import { promptText, templateText } from './template';
 import { BOS, EOS, PAD, type Tokenizer } from './tokenizer';
 
 /** One trace as ids: `<bos> prompt completion <eos>`. */
@@ -18,6 +18,11 @@ export function encodeExample(trace: ReasoningTrace, tok: Tokenizer): Example {
 	const { prompt, completion } = templateText(trace);
 	const promptIds = [BOS, ...tok.encode(prompt)];
 	return { ids: [...promptIds, ...tok.encode(completion), EOS], promptLength: promptIds.length };
+}
+
+/** What generation starts from for a question: `<bos> Q: {prompt}\n` as ids (the Playground). */
+export function encodePrompt(prompt: string, tok: Tokenizer): number[] {
+	return [BOS, ...tok.encode(promptText(prompt))];
 }
 
 /** A padded batch: inputs are ids[:-1], targets ids[1:], mask says which targets count. */

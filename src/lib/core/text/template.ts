@@ -12,11 +12,17 @@ export interface TemplateText {
 	completion: string;
 }
 
+/** The prompt part of a trace with this prompt: `Q: {prompt}\n`, up to its first "\n". */
+export function promptText(prompt: string): string {
+	const q = `Q: ${prompt}\n`;
+	return q.slice(0, q.indexOf('\n') + 1);
+}
+
 /** Steps in ascending `i`, numbered from 1. */
 export function templateText(trace: ReasoningTrace): TemplateText {
 	const steps = [...trace.steps].sort((x, y) => x.i - y.i);
 	const full =
 		`Q: ${trace.prompt}\n` + steps.map((s, k) => `Step ${k + 1}: ${s.content}\n`).join('') + `A: ${trace.final_answer}`;
-	const cut = full.indexOf('\n') + 1;
-	return { prompt: full.slice(0, cut), completion: full.slice(cut) };
+	const prompt = promptText(trace.prompt);
+	return { prompt, completion: full.slice(prompt.length) };
 }

@@ -8,7 +8,8 @@ import { GpuError, readBack, watchGpuErrors } from '../gpu/gpuErrors';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
 import { modelOps } from '../model/chooseOps';
-import { forward, initParamValues, maskedCrossEntropy, paramShapes, type GptConfig } from '../model/gpt';
+import { forward, initParamValues, maskedCrossEntropy } from '../model/gpt';
+import { paramShapes, type GptConfig } from '../model/shapes';
 import type { ModelOps } from '../model/modelOps';
 import { parameterCount } from '../model/shapes';
 import { canonicalJson } from '../data/canonicalJson';
@@ -18,8 +19,6 @@ import { AdamW, clipCoefficient, globalNorm } from './adamw';
 import { DataOrder } from './dataOrder';
 import { tokensPerSecond, type StepMetrics } from './metrics';
 import { learningRate } from './schedule';
-
-export type { StepMetrics } from './metrics';
 
 export interface TrainerHooks {
 	onStep?(metrics: StepMetrics): void | Promise<void>;

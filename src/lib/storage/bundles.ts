@@ -9,12 +9,12 @@ import {
 	metricsJsonlText,
 	parseMetricsJsonl,
 	runJsonText
-} from '../core/run/artifacts';
+} from '../core/run/runFiles';
 import { EvalJsonSchema } from '../core/eval/evalJson';
 import { RunRecordSchema, type RunRecord } from '../core/run/record';
 import { checked } from '../core/schema';
 import { can, transition } from '../core/run/status';
-import { ExperimentSchema, type ExperimentRecord } from '../core/sweep/experiment';
+import { ExperimentSchema, type ExperimentRecord } from '../core/experiment/experiment';
 import type { EvalLine, EvalJson } from '../core/eval/evalJson';
 import type { StepMetrics } from '../core/train/metrics';
 import { CheckpointRepo } from './checkpoints';

@@ -1,8 +1,8 @@
 // Bundles opened read-only from a URL (`/run/?bundle=…`, `/experiment/?bundle=…`): where the
 // address points, and an experiment bundle as the Experiment page reads it.
 
-import type { ExperimentView } from './core/sweep/view';
-import type { Bundle } from './storage/artifacts';
+import type { ExperimentView } from '../core/experiment/view';
+import type { Bundle } from '../storage/bundles';
 
 /**
  * The bundle's address: a path relative to the app's root (e.g. `demo/golden-v2-full.zip`), a
