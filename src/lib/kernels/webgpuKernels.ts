@@ -4,7 +4,7 @@
 // barriers. These kernels give each invocation a whole row, column or 4×4 tile and use no
 // barriers: fewer dispatches, and fast on SwiftShader (the CPU's WebGPU) as on a GPU. Inputs are
 // read through f32(): tfjs's Cast from int32 shares the int32 buffer (the one-hot embedding).
-// Every kernel is checked against the cpu backend in tests/webgpuKernels.test.ts.
+// Every kernel is checked against the cpu backend in tests/fusedKernelsSuite.ts (run by tests/fusedKernels.test.ts).
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
