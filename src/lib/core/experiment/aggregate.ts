@@ -2,6 +2,7 @@
 // runs with a 95% interval (Student's t over the runs: the spread between seeds, clipped to the
 // score's range), and n runs.
 
+import { csvText, type CsvCell } from '../export/csv';
 import type { RunRecord } from '../run/record';
 
 /** One finished run of a sweep: its arm and its final scores. */
@@ -118,10 +119,8 @@ export function sweepMarkdown(summary: ArmSummary[]): string {
 
 /** The summary as CSV: one row per (arm, score) with mean, interval bounds and n. */
 export function sweepCsv(summary: ArmSummary[]): string {
-	const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-	const lines = ['arm,score,mean,ci95_low,ci95_high,n'];
+	const lines: CsvCell[][] = [['arm', 'score', 'mean', 'ci95_low', 'ci95_high', 'n']];
 	for (const a of summary)
-		for (const [k, s] of Object.entries(a.scores))
-			lines.push([quote(a.arm), quote(k), s.mean, s.ci95?.[0] ?? '', s.ci95?.[1] ?? '', s.n].join(','));
-	return lines.join('\n') + '\n';
+		for (const [k, s] of Object.entries(a.scores)) lines.push([a.arm, k, s.mean, s.ci95?.[0], s.ci95?.[1], s.n]);
+	return csvText(lines, '\n');
 }

@@ -5,6 +5,7 @@
 
 import type { LabConfig } from '../config';
 import type { EvalLine } from '../eval/evalJson';
+import { csvText } from './csv';
 import type { StepMetrics } from '../train/metrics';
 
 /** One run's part of the table. */
@@ -82,18 +83,9 @@ export function metricsTable(runs: RunMetrics[]): MetricsTable {
 	return { columns, rows };
 }
 
-/** A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
-const csvField = (c: Cell | undefined) => {
-	if (c === null || c === undefined) return '';
-	const s = String(c);
-	return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-/** The table as CSV: a header line, then one line per row (CRLF line ends, as RFC 4180 says). */
+/** The table as CSV: a header line, then one line per row (CRLF line ends, as RFC 4180 says); text neutralised (csv.ts). */
 export function tableCsv(t: MetricsTable): string {
-	const lines = [t.columns.map(csvField).join(',')];
-	for (const row of t.rows) lines.push(t.columns.map((c) => csvField(row[c])).join(','));
-	return lines.join('\r\n') + '\r\n';
+	return csvText([t.columns, ...t.rows.map((row) => t.columns.map((c) => row[c]))]);
 }
 
 /** The table as JSONL: one object per row, every column present (null when empty). */
