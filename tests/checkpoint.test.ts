@@ -76,6 +76,7 @@ describe('checkpoint codec', () => {
 			'dataset',
 			'format',
 			'format_version',
+			'metadata_sha256',
 			'step',
 			'tensors_sha256',
 			'trainer_state',
@@ -96,15 +97,48 @@ describe('checkpoint codec', () => {
 		corrupt[9] = 0x7b; // '{' inside the header: no longer JSON
 		corrupt[10] = 0x7b;
 		expect(() => decodeCheckpoint(corrupt)).toThrow(/header is not valid UTF-8 JSON/);
-		const wrongVersion = new TextDecoder().decode(bytes).includes('"format_version":"1"');
+		const wrongVersion = new TextDecoder().decode(bytes).includes('"format_version":"2"');
 		expect(wrongVersion).toBe(true);
-		const v2 = new Uint8Array(bytes);
-		const at = new TextDecoder().decode(bytes).indexOf('"format_version":"1"') + '"format_version":"'.length;
-		v2[at] = '2'.charCodeAt(0);
-		expect(() => decodeCheckpoint(v2)).toThrow(/format_version is "2"; this lab reads version 1/);
+		const v3 = new Uint8Array(bytes);
+		const at = new TextDecoder().decode(bytes).indexOf('"format_version":"2"') + '"format_version":"'.length;
+		v3[at] = '3'.charCodeAt(0);
+		expect(() => decodeCheckpoint(v3)).toThrow(/format_version is "3"; this lab reads versions 1 and 2/);
 		// one flipped bit in a float: still a well-formed file, but not the one that was written
 		const flipped = bytes.slice();
 		flipped[flipped.length - 3] ^= 0x40;
 		expect(() => decodeCheckpoint(flipped)).toThrow(/tensor data does not match the sha256 .* damaged/);
+	});
+
+	/** The file re-encoded with its metadata changed by `edit` (the data section as it was). */
+	const withMetadata = (bytes: Uint8Array, edit: (meta: Record<string, string>) => void) => {
+		const file = decodeSafetensors(bytes);
+		edit(file.metadata);
+		return encodeSafetensors(file);
+	};
+
+	it('refuses edited metadata: swapped vocabulary tokens, another step or config, a deleted hash', () => {
+		const bytes = encodeCheckpoint(sample());
+		const swapped = withMetadata(bytes, (m) => {
+			const vocab = JSON.parse(m.vocab);
+			[vocab[5], vocab[6]] = [vocab[6], vocab[5]];
+			m.vocab = JSON.stringify(vocab);
+		});
+		expect(() => decodeCheckpoint(swapped)).toThrow(/metadata .* does not match the sha256 .* edited or damaged/);
+		expect(() => decodeCheckpoint(withMetadata(bytes, (m) => (m.step = '999')))).toThrow(/metadata .* does not match/);
+		const config = withMetadata(bytes, (m) => (m.config = m.config.replace('"lr":', '"lr":1e-9,"x":')));
+		expect(() => decodeCheckpoint(config)).toThrow(/metadata .* does not match|config is not valid/);
+		for (const key of ['metadata_sha256', 'tensors_sha256'])
+			expect(() => decodeCheckpoint(withMetadata(bytes, (m) => delete m[key]))).toThrow(
+				new RegExp(`${key} is missing from a file that claims the lab's format`)
+			);
+		// a version-1 file (before metadata_sha256) still reads, with its tensors checked
+		const v1 = withMetadata(bytes, (m) => {
+			m.format_version = '1';
+			delete m.metadata_sha256;
+		});
+		expect(decodeCheckpoint(v1).step).toBe(sample().step);
+		expect(() => decodeCheckpoint(withMetadata(v1, (m) => delete m.tensors_sha256))).toThrow(
+			/tensors_sha256 is missing/
+		);
 	});
 });

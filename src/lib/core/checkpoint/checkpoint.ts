@@ -4,6 +4,7 @@
 
 import * as v from 'valibot';
 import { ConfigSchema, type LabConfig } from '../config';
+import { canonicalJson } from '../data/canonicalJson';
 import { DatasetManifestSchema, type DatasetManifest } from '../data/manifest';
 import { paramShapes, type GptConfig } from '../model/shapes';
 import { finite, int, tryParse } from '../schema';
@@ -11,7 +12,10 @@ import { sha256Bytes } from '../sha256';
 import { CheckpointFormatError, decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors';
 
 export const CHECKPOINT_FORMAT = 'tunix-rt-lab/checkpoint';
-export const CHECKPOINT_FORMAT_VERSION = '1';
+/** The version this lab writes: 2 adds metadata_sha256 (docs/checkpoint-format.md). */
+export const CHECKPOINT_FORMAT_VERSION = '2';
+/** Versions it reads: 1 (tensors hashed, metadata not), 2 (both). */
+const READABLE_VERSIONS = ['1', '2'];
 
 /** Where the trainer is, beyond the weights and optimizer moments. */
 const TrainerStateSchema = v.object({
@@ -75,19 +79,26 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
 			tensors.push({ name: prefix + name, shape, data });
 		}
 	}
-	return encodeSafetensors({
-		tensors,
-		metadata: {
-			format: CHECKPOINT_FORMAT,
-			format_version: CHECKPOINT_FORMAT_VERSION,
-			tensors_sha256: tensorsSha256(tensors),
-			step: String(ck.step),
-			config: JSON.stringify(ck.config),
-			vocab: JSON.stringify(ck.vocab),
-			trainer_state: JSON.stringify(ck.trainerState),
-			dataset: JSON.stringify(ck.dataset)
-		}
-	});
+	const metadata: Record<string, string> = {
+		format: CHECKPOINT_FORMAT,
+		format_version: CHECKPOINT_FORMAT_VERSION,
+		tensors_sha256: tensorsSha256(tensors),
+		step: String(ck.step),
+		config: JSON.stringify(ck.config),
+		vocab: JSON.stringify(ck.vocab),
+		trainer_state: JSON.stringify(ck.trainerState),
+		dataset: JSON.stringify(ck.dataset)
+	};
+	return encodeSafetensors({ tensors, metadata: { ...metadata, metadata_sha256: metadataSha256(metadata) } });
+}
+
+/**
+ * sha256 of every other metadata entry (keys sorted, canonical JSON): the step, config, vocabulary,
+ * trainer state, dataset and the tensors' own hash, so an edited header is as damaged as a changed byte.
+ */
+function metadataSha256(meta: Record<string, string>): string {
+	const { metadata_sha256: _self, ...rest } = meta;
+	return sha256Bytes(new TextEncoder().encode(canonicalJson(rest)));
 }
 
 /** sha256 of the data section: every tensor's bytes in file order (what a flipped byte changes). */
@@ -101,11 +112,32 @@ function tensorsSha256(tensors: NamedArray[]): string {
 	return sha256Bytes(all);
 }
 
-/** Checks the data section against the sha256 in the metadata (files from before it was written have none). */
-function verifyTensors(bytes: Uint8Array, meta: Record<string, string>): void {
-	if (meta.tensors_sha256 === undefined) return;
+/** A file that claims the lab's format without the hash its version must have: damaged or edited. */
+function missingHash(key: string): CheckpointFormatError {
+	return new CheckpointFormatError(
+		`__metadata__.${key} is missing from a file that claims the lab's format: it was edited or damaged, so it cannot be trusted`
+	);
+}
+
+/**
+ * Checks a lab checkpoint's hashes: the data section against tensors_sha256 (every version), and
+ * from version 2 the rest of the metadata against metadata_sha256.
+ */
+function verifyHashes(bytes: Uint8Array, meta: Record<string, string>): void {
+	if (meta.tensors_sha256 === undefined) throw missingHash('tensors_sha256');
+	verifyTensors(bytes, meta.tensors_sha256);
+	if (meta.format_version === '1') return;
+	if (meta.metadata_sha256 === undefined) throw missingHash('metadata_sha256');
+	if (metadataSha256(meta) !== meta.metadata_sha256)
+		throw new CheckpointFormatError(
+			'its metadata (step, config, vocabulary, trainer state or dataset) does not match the sha256 stored with it: the file was edited or damaged'
+		);
+}
+
+/** Checks the data section against its sha256. */
+function verifyTensors(bytes: Uint8Array, sha256: string): void {
 	const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-	if (sha256Bytes(bytes.subarray(8 + headerLen)) !== meta.tensors_sha256)
+	if (sha256Bytes(bytes.subarray(8 + headerLen)) !== sha256)
 		throw new CheckpointFormatError(
 			'its tensor data does not match the sha256 stored with it: the file is damaged (a changed byte)'
 		);
@@ -130,17 +162,17 @@ function parseMeta<S extends v.GenericSchema>(meta: Record<string, string>, key:
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
 	const file = decodeSafetensors(bytes);
 	const meta = file.metadata;
-	verifyTensors(bytes, meta);
 	if (meta.format !== CHECKPOINT_FORMAT) {
 		throw new CheckpointFormatError(
 			`__metadata__.format is ${JSON.stringify(meta.format)}, expected "${CHECKPOINT_FORMAT}" (not a Tunix RT Lab checkpoint)`
 		);
 	}
-	if (meta.format_version !== CHECKPOINT_FORMAT_VERSION) {
+	if (!READABLE_VERSIONS.includes(meta.format_version)) {
 		throw new CheckpointFormatError(
-			`__metadata__.format_version is ${JSON.stringify(meta.format_version)}; this lab reads version ${CHECKPOINT_FORMAT_VERSION}`
+			`__metadata__.format_version is ${JSON.stringify(meta.format_version)}; this lab reads versions ${READABLE_VERSIONS.join(' and ')}`
 		);
 	}
+	verifyHashes(bytes, meta);
 	const step = Number(meta.step);
 	if (!Number.isInteger(step) || step < 0) throw new CheckpointFormatError(`__metadata__.step is not a step number`);
 	const config = parseMeta(meta, 'config', ConfigSchema);
