@@ -1,6 +1,6 @@
 // Sweeps (src/lib/core/sweep, src/cli/sweepCommand.ts): the grid, the per-arm summary with its
 // interval, and `npm run sweep` end to end — resumable, so a second run trains nothing.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,4 +75,47 @@ describe('npm run sweep', () => {
 		expect(again.text().match(/completed before, skipped/g)).toHaveLength(4);
 		expect(readFileSync(join(out, 'summary.md'), 'utf8')).toBe(md);
 	}, 120_000);
+});
+
+describe('npm run sweep refuses what it cannot do before it trains', () => {
+	const base = () => readFileSync('configs/ci_smoke.yaml', 'utf8').replace(/steps: \d+/, 'steps: 2');
+	const sweep = async (grid: string[], out: string, yaml = base()) => {
+		const config = join(out, 'base.yaml');
+		mkdirSync(out, { recursive: true });
+		writeFileSync(config, yaml);
+		const log = io();
+		const args = ['--config', config, ...grid.flatMap((g) => ['--grid', g]), '--out', out, '--backend', 'cpu'];
+		return { code: await runCommand(sweepCommand, args, log), log };
+	};
+
+	it('checks every point first: an invalid value anywhere trains nothing and names each bad point', async () => {
+		const out = mkdtempSync(join(tmpdir(), 'sweep-check-'));
+		const { code, log } = await sweep(['train.lr=1e-3,1e9', 'train.steps=2,0'], out);
+		expect(code).not.toBe(0);
+		expect(log.text()).toMatch(/3 of 4 points cannot run/);
+		expect(log.text()).toMatch(/train\.lr=1000000000,train\.steps=2: .*train\.lr/);
+		expect(log.text()).toMatch(/train\.lr=0\.001,train\.steps=0: .*train\.steps/);
+		expect(readdirSync(out).filter((f) => !f.endsWith('.yaml'))).toEqual([]); // no run directory
+	});
+
+	it('gives values that make the same directory name their own directories and runs', async () => {
+		const out = mkdtempSync(join(tmpdir(), 'sweep-names-'));
+		const { code } = await sweep(['run.name=a b,a_b'], out);
+		expect(code).toBe(0);
+		const dirs = readdirSync(out, { withFileTypes: true })
+			.filter((d) => d.isDirectory())
+			.map((d) => d.name);
+		expect(dirs).toHaveLength(2);
+		const names = dirs.map((d) => JSON.parse(readFileSync(join(out, d, 'run.json'), 'utf8')).name).sort();
+		expect(names).toEqual(['a b', 'a_b']);
+	}, 60_000);
+
+	it('refuses a run left by the same sweep with another base config, instead of reporting it as current', async () => {
+		const out = mkdtempSync(join(tmpdir(), 'sweep-changed-'));
+		expect((await sweep(['run.seed=1'], out)).code).toBe(0);
+		const changed = await sweep(['run.seed=1'], out, base().replace(/lr: [\d.e-]+/, 'lr: 0.0123'));
+		expect(changed.code).not.toBe(0);
+		expect(changed.log.text()).toMatch(/holds a run trained with another config \(train\.lr differ/);
+		expect(changed.log.text()).not.toMatch(/completed before, skipped/);
+	}, 60_000);
 });

@@ -12,11 +12,11 @@ import { forward, initParamValues, maskedCrossEntropy } from '../model/gpt';
 import { paramShapes, type GptConfig } from '../model/shapes';
 import type { ModelOps } from '../model/modelOps';
 import { parameterCount } from '../model/shapes';
-import { canonicalJson } from '../data/canonicalJson';
 import { encodeExample, makeBatch, type Batch, type Example } from '../text/examples';
 import { Tokenizer } from '../text/tokenizer';
 import { AdamW, clipCoefficient, globalNorm } from './adamw';
 import { DataOrder } from './dataOrder';
+import { checkResumable } from './resumable';
 import { tokensPerSecond, type StepMetrics } from './metrics';
 import { learningRate } from './schedule';
 
@@ -85,12 +85,6 @@ export interface TrainerInit {
 	dataset: Dataset;
 	/** Continue from this checkpoint (same config and dataset). */
 	resume?: Checkpoint;
-}
-
-/** The config as resume compares it: without the run's name and backend, keys sorted (YAML order does not matter). */
-function configForCompare(c: LabConfig): string {
-	const { runtime: _backend, run, ...rest } = c;
-	return canonicalJson({ ...rest, run: { seed: run.seed } });
 }
 
 export class Trainer {
@@ -324,20 +318,4 @@ export class Trainer {
 /** Whether a WebGPU error says an allocation did not fit the device. */
 function tooLarge(err: GpuError): boolean {
 	return err.kind === 'out-of-memory' || /exceeds the max(imum)? buffer size|out of memory/i.test(err.deviceMessage);
-}
-
-/** Non-padding input tokens in a batch. */
-
-function checkResumable(config: LabConfig, dataset: Dataset, ck: Checkpoint): void {
-	if (ck.dataset.sha256 !== dataset.manifest.sha256) {
-		throw new Error(
-			`cannot resume: the checkpoint was trained on ${ck.dataset.key} (sha256 ${ck.dataset.sha256.slice(0, 12)}…), not ${dataset.manifest.key} (${dataset.manifest.sha256.slice(0, 12)}…)`
-		);
-	}
-	if (configForCompare(ck.config) !== configForCompare(config)) {
-		throw new Error(
-			"cannot resume: the config differs from the checkpoint's (only run.name and runtime.backend may change)"
-		);
-	}
-	if (ck.m.size === 0) throw new Error('cannot resume: the checkpoint holds no optimizer state (weights only)');
 }
