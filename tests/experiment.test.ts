@@ -19,7 +19,8 @@ import {
 	type ExperimentRecord
 } from '../src/lib/core/experiment/experiment';
 import { armDiff, finalSummary, lossCurves, tableRuns, type ExperimentView } from '../src/lib/core/experiment/view';
-import { exportExperimentBundle, importBundle, readBundle } from '../src/lib/storage/bundles';
+import { exportBundle, exportExperimentBundle, importBundle, readBundle } from '../src/lib/storage/bundles';
+import { CheckpointRepo } from '../src/lib/storage/checkpoints';
 import { LabDb } from '../src/lib/storage/db';
 import { experimentView } from '../src/lib/storage/experiments';
 import { IdbRunStorage } from '../src/lib/storage/runStorage';
@@ -239,6 +240,38 @@ describe('an experiment in storage', () => {
 		// the queue does not start again by itself in the browser that imported it
 		expect(back.view.experiment.state).toBe('paused');
 		await expect(importBundle(other, zip, 'exp.zip')).rejects.toThrow(/already in this browser; nothing was imported/);
+	});
+
+	it('imports one bundle twice at once (a double click, two tabs): one stores it whole, the other stores nothing', async () => {
+		const db = freshDb();
+		const e = await storedExperiment(db);
+		const zip = await exportExperimentBundle(db, e.id);
+		for (let attempt = 0; attempt < 5; attempt++) {
+			const other = freshDb();
+			const results = await Promise.allSettled([importBundle(other, zip, 'a.zip'), importBundle(other, zip, 'b.zip')]);
+			expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+			const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+			expect(String(refused.reason)).toMatch(/already in this browser; nothing was imported/);
+			// every checkpoint the stored runs list reads back
+			const repo = new CheckpointRepo(other);
+			for (const run of await other.runs.toArray())
+				for (const c of run.checkpoints) expect((await repo.read(run.id, c.step)).length).toBe(c.bytes);
+			// and no metrics line is stored twice
+			const lines = await other.metrics.toArray();
+			const keys = lines.map((m) => `${m.runId}:${m.step}:${m.split ?? ''}`);
+			expect(new Set(keys).size).toBe(keys.length);
+		}
+	});
+
+	it('imports one run bundle twice at once: its metrics are stored once', async () => {
+		const db = freshDb();
+		const e = await storedExperiment(db);
+		const zip = await exportBundle(db, e.points[0].run_id!);
+		const other = freshDb();
+		const results = await Promise.allSettled([importBundle(other, zip, 'a.zip'), importBundle(other, zip, 'b.zip')]);
+		expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+		const steps = (await other.metrics.toArray()).filter((m) => m.split === undefined).map((m) => m.step);
+		expect(steps).toEqual([...new Set(steps)]);
 	});
 
 	it('exports an experiment whose run was deleted by hand as a bundle that still imports', async () => {

@@ -245,6 +245,32 @@ describe('hostile imports', () => {
 		expect(await importBundle(db, extra, 'extras.zip')).toEqual({ kind: 'run', id: 'with-extras' });
 	});
 
+	it('refuses a bundle entry with an unsafe path or outside a run folder, naming it, instead of dropping it', async () => {
+		const ck = Object.keys(bundleFiles).find((f) => f.endsWith('.safetensors'))!;
+		const name = ck.slice('run/'.length);
+		const before = await counts();
+		const traversal = { ...bundleFiles, [`run/../run/${name}`]: bundleFiles[ck] };
+		delete (traversal as Record<string, Uint8Array>)[ck];
+		await expect(importBundle(db, zipSync(traversal), 'dots.zip')).rejects.toThrow(
+			`dots.zip: the entry "run/../run/${name}" has a path a bundle never writes`
+		);
+		const stray = { ...bundleFiles, [`elsewhere/${name}`]: bundleFiles[ck] };
+		await expect(importBundle(db, zipSync(stray), 'stray.zip')).rejects.toThrow(
+			`stray.zip: elsewhere/${name} is not in a run's folder`
+		);
+		expect(await counts()).toEqual(before);
+	});
+
+	it('imports a run zipped before its training started as interrupted and resumable, saying so', async () => {
+		const run = json('run.json');
+		const pending = { ...run, id: 'was-pending', status: 'pending', started: null, finished: null };
+		const files = { 'run/run.json': strToU8(JSON.stringify(pending)) };
+		expect(await importBundle(db, zipSync(files), 'pending.zip')).toEqual({ kind: 'run', id: 'was-pending' });
+		const stored = await db.runs.get('was-pending');
+		expect(stored!.status).toBe('interrupted');
+		expect(stored!.error).toMatch(/taken before its training started.*Resume continues it here/);
+	});
+
 	it('a record damaged in storage reads as damaged, and the others still read', async () => {
 		const files = unzipSync(zipSync(bundleFiles));
 		const id = await importBundle(db, zipSync(files), 'sound.zip').then(

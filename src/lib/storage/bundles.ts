@@ -106,7 +106,20 @@ function unzipBundle(zip: Uint8Array, fileName: string): Record<string, Uint8Arr
 		throw new Error(`${fileName}: not a zip file (${(err as Error).message})`, { cause: err });
 	}
 	if (refusal) throw new Error(`${fileName}: refused without inflating it: ${refusal}`);
+	const unsafe = Object.keys(files).find((name) => !safeEntryPath(name));
+	if (unsafe)
+		throw new Error(
+			`${fileName}: the entry "${unsafe}" has a path a bundle never writes (.., \\ or a leading /): refused`
+		);
 	return files;
+}
+
+/** Whether entry `f` sits directly in folder `prefix` ("" or "name/"). */
+const inFolder = (f: string, prefix: string) => f.startsWith(prefix) && !f.slice(prefix.length).includes('/');
+
+/** Whether a zip entry's path is one a bundle writes: relative, with no `..`, `.` or empty segment and no backslash. */
+function safeEntryPath(name: string): boolean {
+	return !name.includes('\\') && name.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
 }
 
 /** One run of a bundle, every file checked against its schema. */
@@ -150,8 +163,12 @@ function readRunFolder(files: Record<string, Uint8Array>, prefix: string, fileNa
 			throw new Error(`${fileName}: ${prefix}${c.file}: ${(err as Error).message}`, { cause: err });
 		}
 	}
-	// a run zipped while it trained is interrupted here
-	if (can(run.status, 'interrupt')) run.status = transition(run.status, 'interrupt');
+	// a run zipped before or while it trained is interrupted here, and resumable: it says so
+	if (can(run.status, 'interrupt')) {
+		const when = run.status === 'pending' ? 'before its training started' : `at step ${run.summary.steps_done}`;
+		run.status = transition(run.status, 'interrupt');
+		run.error = `this copy was taken ${when}, while another browser or process worked on it; Resume continues it here`;
+	}
 	run.checkpoints = checkpoints.map((c) => ({
 		step: c.step,
 		file: c.file,
@@ -173,7 +190,13 @@ export function readBundle(zip: Uint8Array, fileName: string): Bundle {
 		.sort();
 	if (runPaths.length === 0)
 		throw new Error(`${fileName}: no run.json inside: a run bundle holds run.json, metrics.jsonl and checkpoints`);
-	const runs = runPaths.map((p) => readRunFolder(files, p.slice(0, -'run.json'.length), fileName));
+	const prefixes = runPaths.map((p) => p.slice(0, -'run.json'.length));
+	const stray = Object.keys(files).find((f) => f !== 'experiment.json' && !prefixes.some((p) => inFolder(f, p)));
+	if (stray)
+		throw new Error(
+			`${fileName}: ${stray} is not in a run's folder (beside a run.json): refused, nothing was read from it`
+		);
+	const runs = prefixes.map((p) => readRunFolder(files, p, fileName));
 	const ids = runs.map((r) => r.run.id);
 	if (new Set(ids).size !== ids.length) throw new Error(`${fileName}: a run id appears in two folders`);
 	const manifest = files['experiment.json'];
@@ -200,9 +223,31 @@ export function readBundle(zip: Uint8Array, fileName: string): Bundle {
 /** What an import stored: a run, or an experiment with its runs. */
 export type BundleImport = { kind: 'run' | 'experiment'; id: string };
 
-/** Imports a run or experiment bundle: everything is checked, then stored at once, or nothing is. */
+const IMPORT_LOCK = 'tunix-rt-lab:imports';
+/** Imports in this JavaScript context, one after another (where there are no Web Locks: Node). */
+let importChain: Promise<unknown> = Promise.resolve();
+
+/** Runs `work` as the only import in this browser (every tab: a Web Lock), or in this context without one. */
+function withImportLock<T>(work: () => Promise<T>): Promise<T> {
+	const locks = globalThis.navigator?.locks;
+	if (locks) return locks.request(IMPORT_LOCK, work) as Promise<T>;
+	const run = importChain.then(work, work);
+	importChain = run.catch(() => undefined);
+	return run;
+}
+
+/**
+ * Imports a run or experiment bundle: everything is checked, then stored at once, or nothing is.
+ * Imports run one at a time across tabs, so a second import of the same bundle (a double click,
+ * another tab) finds the first's runs stored and is refused before it writes anything.
+ */
 export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string): Promise<BundleImport> {
-	const { runs, experiment } = readBundle(zip, fileName);
+	const bundle = readBundle(zip, fileName);
+	return withImportLock(() => storeBundle(db, bundle, fileName));
+}
+
+/** Stores a checked bundle unless one of its runs or its experiment is already stored. */
+async function storeBundle(db: LabDb, { runs, experiment }: Bundle, fileName: string): Promise<BundleImport> {
 	for (const { run } of runs) {
 		const existing = await db.runs.get(run.id);
 		if (existing)

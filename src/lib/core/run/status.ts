@@ -29,7 +29,8 @@ export type RunEvent =
 	| 'reevaluate'; // evaluate the checkpoints again
 
 const TABLE: Record<RunStatus, Partial<Record<RunEvent, RunStatus>>> = {
-	pending: { start: 'training', cancel: 'cancelled', training_error: 'training_failed' },
+	// interrupt: a bundle zipped before its trainer started (the run trains from step 0 on resume)
+	pending: { start: 'training', cancel: 'cancelled', training_error: 'training_failed', interrupt: 'interrupted' },
 	training: {
 		training_done: 'evaluating',
 		training_error: 'training_failed',
