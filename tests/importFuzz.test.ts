@@ -262,7 +262,7 @@ describe('hostile imports', () => {
 	});
 
 	it('imports a run zipped before its training started as interrupted and resumable, saying so', async () => {
-		const run = json('run.json');
+		const run = json('run.json') as { [k: string]: Json };
 		const pending = { ...run, id: 'was-pending', status: 'pending', started: null, finished: null };
 		const files = { 'run/run.json': strToU8(JSON.stringify(pending)) };
 		expect(await importBundle(db, zipSync(files), 'pending.zip')).toEqual({ kind: 'run', id: 'was-pending' });

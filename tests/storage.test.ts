@@ -6,7 +6,9 @@ import { evaluateRun, trainRun, type TrainRunInput } from '../src/lib/core/run/d
 import type { RunRecord } from '../src/lib/core/run/record';
 import { CheckpointRepo } from '../src/lib/storage/checkpoints';
 import { LabDb, type StoredRun } from '../src/lib/storage/db';
-import { CorruptCheckpointError, isQuotaError, RunDeletedError, StorageFullError } from '../src/lib/storage/errors';
+import { StorageFullError } from '../src/lib/core/run/storageFull';
+import { afterRun, pointWork } from '../src/lib/core/experiment/experiment';
+import { CorruptCheckpointError, isQuotaError, RunDeletedError } from '../src/lib/storage/errors';
 import { renameRun, setRunNotes } from '../src/lib/storage/runs';
 import { latestEvaluation } from '../src/lib/core/eval/evalJson';
 import { IdbRunStorage } from '../src/lib/storage/runStorage';
@@ -141,6 +143,15 @@ describe('storage full', () => {
 			'Storage full: 9.0 MB used of 10.0 MB. Delete old runs or checkpoints (or lower checkpoint.keep_last), then resume.'
 		);
 		expect(await storage.checkpointSteps()).toEqual([4]);
+		// the experiment queue acts on the kind: it pauses with the reason and continues this run later
+		expect(stored.error_kind).toBe('storage-full');
+		expect(afterRun(stored, false)).toEqual({
+			resume: true,
+			pause: expect.stringMatching(/^Storage full: 9\.0 MB used .* Continue the queue once there is room\.$/)
+		});
+		expect(pointWork({ name: 'p', values: {}, arm: 'a', run_id: stored.id, error: null, resume: true }, stored)).toBe(
+			'resume'
+		);
 	});
 });
 

@@ -1,17 +1,7 @@
 // Storage failures in words a user can act on.
 
 import { CheckpointFormatError } from '../core/checkpoint/safetensors';
-
-/** The browser refused a write because the origin's storage quota is used up. */
-export class StorageFullError extends Error {
-	constructor(usedBytes: number | null, quotaBytes: number | null) {
-		const mb = (b: number | null) => (b === null ? '?' : (b / 1e6).toFixed(1));
-		super(
-			`Storage full: ${mb(usedBytes)} MB used of ${mb(quotaBytes)} MB. Delete old runs or checkpoints (or lower checkpoint.keep_last), then resume.`
-		);
-		this.name = 'StorageFullError';
-	}
-}
+import { StorageFullError } from '../core/run/storageFull';
 
 /** The run was deleted (in this tab or another) while a trainer or evaluation still worked on it. */
 export class RunDeletedError extends Error {

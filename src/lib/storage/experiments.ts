@@ -97,11 +97,12 @@ export function updatePoint(db: LabDb, id: string, name: string, fields: Partial
 	});
 }
 
-/** Runs, pauses (the run in progress stops at its next step, to be resumed) or cancels the queue. */
+/** Runs, pauses (the run in progress stops at its next step, to be resumed) or cancels the queue; clears why it paused itself. */
 export function setExperimentState(db: LabDb, id: string, state: ExperimentState) {
 	return updateExperiment(db, id, (e) => {
 		if (e.state === 'cancelled') throw new Error('a cancelled experiment stays cancelled; queue its grid again');
-		return { ...e, state };
+		const { paused_reason: _reason, ...rest } = e; // a pause's reason holds until the queue is changed
+		return { ...rest, state };
 	});
 }
 
@@ -142,4 +143,11 @@ export async function experimentsWaiting(db: LabDb): Promise<boolean> {
 		if (!experimentFinished(entry.experiment, await experimentRuns(db, entry.experiment))) return true;
 	}
 	return false;
+}
+
+/** The queue paused itself: it stops, saying why (storage full), until it is continued. */
+export function pauseExperiment(db: LabDb, id: string, reason: string) {
+	return updateExperiment(db, id, (e) =>
+		e.state === 'running' ? { ...e, state: 'paused', paused_reason: reason } : e
+	);
 }

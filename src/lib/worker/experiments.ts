@@ -7,9 +7,21 @@
 
 import type { StopReason } from '../core/run/driver';
 import { transition } from '../core/run/status';
-import { nextWork, type ExperimentPoint, type ExperimentRecord, type NextWork } from '../core/experiment/experiment';
+import {
+	afterRun,
+	nextWork,
+	type ExperimentPoint,
+	type ExperimentRecord,
+	type NextWork
+} from '../core/experiment/experiment';
 import { configForPoint } from '../core/experiment/grid';
-import { EXPERIMENT_CHANNEL, experimentRuns, listExperiments, updatePoint } from '../storage/experiments';
+import {
+	EXPERIMENT_CHANNEL,
+	experimentRuns,
+	listExperiments,
+	pauseExperiment,
+	updatePoint
+} from '../storage/experiments';
 import { watchRun } from '../storage/reconcile';
 import { IdbRunStorage } from '../storage/runStorage';
 import type { EventSink } from './events';
@@ -156,10 +168,15 @@ async function drive(jobs: RunJobs, events: EventSink): Promise<void> {
 				continue;
 			}
 			attempts.add(attempt);
-			// the resume flag says why the run stopped: a pause (continue it later) or not
 			const after = await db.runs.get(runId);
-			const resume = job.paused && after?.status === 'cancelled';
+			if (!after) continue;
+			// the resume flag says why the run stopped (a pause: continue it later); storage full pauses the queue
+			const { resume, pause: reason } = afterRun(after, job.paused);
 			if (resume !== point.resume) await recordPoint(db, e, point, { resume });
+			if (reason) {
+				attempts.clear(); // the next Continue is a new attempt
+				await pauseExperiment(db, e.id, reason); // pages hear of it on the experiments channel
+			}
 		}
 	} finally {
 		channel.close();

@@ -32,7 +32,7 @@ const PointSchema = v.object({
 	run_id: v.nullable(v.pipe(v.string(), v.regex(RUN_ID))),
 	/** Why the run could not be created (its config is refused), or null. */
 	error: v.nullable(v.string()),
-	/** True when a pause stopped its run: the queue resumes it when the experiment runs again. */
+	/** True when a pause (or full storage) stopped its run: the queue resumes it when the experiment runs again. */
 	resume: v.boolean()
 });
 export type ExperimentPoint = v.InferOutput<typeof PointSchema>;
@@ -53,6 +53,8 @@ export const ExperimentSchema = v.object({
 		v.check((as) => unique(as.map((a) => a.key)), 'names a key twice')
 	),
 	state: v.picklist(EXPERIMENT_STATES),
+	/** Why the queue paused itself (storage full), shown until it is continued; absent when paused by hand. */
+	paused_reason: v.optional(v.nullable(v.string())),
 	/** In queue order; each name and each run once. */
 	points: v.pipe(
 		v.array(PointSchema),
@@ -136,7 +138,27 @@ export function pointWork(p: ExperimentPoint, run: RunRecord | undefined): Point
 	if (isLive(run.status)) return 'wait';
 	if (run.status === 'interrupted') return 'resume';
 	if (run.status === 'cancelled' && (p.resume || run.started === null)) return 'resume';
+	if (run.status === 'training_failed' && p.resume) return 'resume'; // storage was full (afterRun)
 	return null;
+}
+
+/** What the queue records once a point's run has stopped. */
+export interface AfterRun {
+	/** Continue this run when the queue goes on (point.resume). */
+	resume: boolean;
+	/** Pause the whole queue with this reason (null: go on with the next point). */
+	pause: string | null;
+}
+
+/**
+ * The queue's one rule for a run that stopped: a run stopped by a pause is continued later; a run
+ * that failed because storage was full pauses the queue with the reason (every later point would
+ * fail the same way) and is continued when the queue is.
+ */
+export function afterRun(run: RunRecord, stoppedByPause: boolean): AfterRun {
+	if (run.error_kind === 'storage-full')
+		return { resume: true, pause: `${run.error ?? 'Storage full'} Continue the queue once there is room.` };
+	return { resume: stoppedByPause && run.status === 'cancelled', pause: null };
 }
 
 export type NextWork = { index: number; action: PointWork } | null;

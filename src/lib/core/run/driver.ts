@@ -11,6 +11,7 @@ import type { EvalLine } from '../eval/evalJson';
 import type { evaluate } from '../eval/evaluate';
 import { evalMetricLines, RunEvaluator, stepsToEvaluate, type EvalJson } from '../eval/runEvaluation';
 import { evalRunSummary } from './evalSummary';
+import { StorageFullError } from './storageFull';
 import type { StepMetrics } from '../train/metrics';
 import { NonFiniteError, Trainer } from '../train/trainer';
 import { GpuError } from '../gpu/gpuErrors';
@@ -96,6 +97,7 @@ const now = () => new Date().toISOString();
 /** What kind of failure an error is, for the run record's error_kind. */
 function errorKind(err: unknown): ErrorKind {
 	if (err instanceof NonFiniteError) return 'non-finite';
+	if (err instanceof StorageFullError) return 'storage-full';
 	const gpu =
 		err instanceof GpuError
 			? err

@@ -88,7 +88,10 @@ export const RunRecordSchema = v.object({
 	/** Human-readable reason when failed, cancelled or interrupted. */
 	error: v.nullable(v.string()),
 	/** What kind of failure `error` describes, for the UI to act on (e.g. offer wasm after a lost GPU). */
-	error_kind: v.optional(v.nullable(oneOf(['gpu-device-lost', 'gpu-error', 'non-finite', 'other'])), null),
+	error_kind: v.optional(
+		v.nullable(oneOf(['gpu-device-lost', 'gpu-error', 'non-finite', 'storage-full', 'other'])),
+		null
+	),
 	created: v.string(),
 	started: v.nullable(v.string()),
 	finished: v.nullable(v.string()),
