@@ -48,7 +48,7 @@ try {
 }
 process.argv = [process.argv[0], resolve(root, entry), ...args];
 await import(pathToFileURL(outfile).href);
-if (!globalThis.__tunixBundleRan) {
+if (!Reflect.get(globalThis, '__tunixBundleRan')) {
 	console.error(`${entry}: its bundle (${outfile}) ended before its last line ran: run the command again`);
 	process.exit(70);
 }
