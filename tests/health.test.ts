@@ -62,6 +62,11 @@ describe('health checks', () => {
 		const diverged = lossFindings([...falling(20, 3.8, 3.0), ...falling(20, 3.0, 34)], false);
 		expect(kinds(diverged)).toEqual(['diverged']);
 		expect(diverged[0].sentence).toMatch(/The loss rose from 3\.\d+ to \d+\.\d+: training diverged/);
+		// exploded within its first steps (3.8 → 25 by step 3), then fell a little: its first and last
+		// windows both sit far above where it started, and it is red, not "loss fell 7%"
+		const exploded = lossFindings([3.8, 12, 25, ...falling(200, 25, 22.4)], false);
+		expect(kinds(exploded)).toEqual(['diverged']);
+		expect(exploded[0].sentence).toMatch(/The loss rose from 3\.80 to 22\.\d+: training diverged/);
 		expect(kinds(lossFindings(falling(100, 3.8, 3.7), false))).toEqual(['stuck']);
 		expect(kinds(lossFindings([...falling(100, 3.8, 0.5), ...falling(50, 0.5, 1.5)], false))).toEqual(['unstable']);
 	});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { debiasedEma } from '../src/lib/core/run/lossStats';
 import type { RunRecord } from '../src/lib/core/run/record';
+import { lossFindings } from '../src/lib/core/run/health';
 import { verdict } from '../src/lib/core/run/verdict';
 import type { LatestEvaluation } from '../src/lib/core/eval/evalJson';
 import { smokeConfig } from './helpers';
@@ -101,5 +102,13 @@ describe('verdict colour follows the health checks', () => {
 		expect(verdict(run('completed'), null, [stuck]).tone).toBe('warn');
 		expect(verdict(run('completed'), null, []).tone).toBe('good');
 		expect(verdict(run('training'), null, [zero]).tone).toBe('bad');
+	});
+
+	it('a run that exploded within its first steps and then fell a little is red', () => {
+		const losses = [3.8, 12, 25, ...Array.from({ length: 200 }, (_, i) => 25 - (2.6 * i) / 199)];
+		const exploded = run('completed', { summary: { initial_loss: 24.26, final_loss: 22.46, steps_done: 203 } });
+		const v = verdict(exploded, null, lossFindings(losses, false));
+		expect(v.tone).toBe('bad');
+		expect(v.details[0]).toMatch(/rose from 3\.80 to 22\.\d+: training diverged/);
 	});
 });

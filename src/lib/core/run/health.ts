@@ -73,11 +73,14 @@ export function lossFindings(losses: readonly number[], nonFinite: boolean, warm
 	const after = losses.slice(Math.min(warmup, Math.max(0, losses.length - HEALTH.minDivergeSteps)));
 	if (after.length < HEALTH.minDivergeSteps) return out;
 	const { initial_loss: a, final_loss: b } = lossSummary(after) as { initial_loss: number; final_loss: number };
-	if (b > HEALTH.diverge * a) {
+	// judged against the first step's loss as well: a run that exploded in its first steps has a
+	// first window already far above where it started, and falling from there is no recovery
+	const from = Math.min(losses[0], a);
+	if (b > HEALTH.diverge * from) {
 		out.push({
 			kind: 'diverged',
 			severity: 'bad',
-			sentence: `The loss rose from ${f(a)} to ${f(b)}: training diverged. Lower train.lr or set train.grad_clip.`
+			sentence: `The loss rose from ${f(from)} to ${f(b)}: training diverged. Lower train.lr or set train.grad_clip.`
 		});
 		return out;
 	}
