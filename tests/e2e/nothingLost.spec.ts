@@ -3,6 +3,7 @@
 // unfinished run keeps it resumable, a follower tab learns when the training tab closes, and a
 // run a tab trains cannot be deleted from another.
 import { zipSync, strToU8 } from 'fflate';
+import { readFileSync } from 'node:fs';
 import { expect, test } from './fixtures';
 import { longerSmoke, smokeYaml, startRun, status, waitForStep } from './helpers';
 
@@ -121,4 +122,43 @@ test('a follower tab sees the run interrupted when the training tab closes; a tr
 	await page.close();
 	await expect(status(other)).toHaveAttribute('data-status', 'interrupted', { timeout: 30_000 });
 	await expect(other.getByTestId('resume')).toBeVisible();
+});
+
+test('a bundle imported in two tabs at once is stored once, whole: its checkpoint downloads and no metric is doubled', async ({
+	browser
+}) => {
+	const bundle = 'static/demo/golden-v2-full.zip';
+	const runId = 'run-20261129-205412-ru4b';
+	for (let round = 0; round < 3; round++) {
+		const context = await browser.newContext(); // a fresh browser profile each round
+		const [a, b] = [await context.newPage(), await context.newPage()];
+		await Promise.all([a.goto('/'), b.goto('/')]);
+		await Promise.all([a, b].map((p) => p.getByTestId('import-bundle').setInputFiles(bundle)));
+		// one tab opens the stored run, the other says it is there already and stored nothing
+		const outcome = async (p: typeof a) => {
+			await expect
+				.poll(async () => p.url().includes('/run/?id=') || (await p.getByTestId('import-error').count()) > 0)
+				.toBe(true);
+			return p.url().includes('/run/?id=') ? 'stored' : ((await p.getByTestId('import-error').textContent()) ?? '');
+		};
+		const results = await Promise.all([outcome(a), outcome(b)]);
+		expect(results.filter((r) => r === 'stored')).toHaveLength(1);
+		expect(results.find((r) => r !== 'stored')).toMatch(/already in this browser; nothing was imported/);
+		const page = a.url().includes('/run/?id=') ? a : b;
+		await page.goto(`/run/?id=${runId}`);
+		const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('dl-checkpoint-2000').click()]);
+		expect(readFileSync((await dl.path())!).length).toBe(1_350_000);
+		const [metrics] = await Promise.all([page.waitForEvent('download'), page.getByTestId('dl-metrics').click()]);
+		const lines = readFileSync((await metrics.path())!, 'utf8')
+			.trim()
+			.split('\n');
+		const steps = lines
+			.map((l) => JSON.parse(l))
+			.filter((m) => m.split === undefined)
+			.map((m) => m.step);
+		expect(new Set(steps).size).toBe(steps.length);
+		await page.goto('/runs/');
+		await expect(page.getByRole('link', { name: /golden-v2/ }).first()).toBeVisible();
+		await context.close();
+	}
 });
