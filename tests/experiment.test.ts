@@ -196,7 +196,10 @@ describe('an experiment in storage', () => {
 		const training = read.view.training.get(e.points[1].run_id!)!;
 		expect(Number(rows[7].loss)).toBe(training[1].loss); // run 2, step 2: the exact float
 		expect(rows[0].loss).toBe(''); // step 0 has no training line…
-		expect(Number(rows[0]['eval.golden-v2-heldout.loss'])).toBeGreaterThan(0); // …but an evaluation
+		expect(Number(rows[0]['scores.golden-v2-heldout.loss'])).toBeGreaterThan(0); // …but an evaluation
+		// the backend it trained on is a column; the run's name is run_name only, not run.name again
+		expect(rows[0].backend).toBe(read.view.runs.get(rows[0].run_id)!.provenance.backend || '');
+		expect(Object.keys(rows[0])).not.toContain('run.name');
 		// JSONL: the same rows
 		const lines = tableJsonl(table)
 			.trim()

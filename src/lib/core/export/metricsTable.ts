@@ -10,7 +10,7 @@ import type { StepMetrics } from '../train/metrics';
 
 /** One run's part of the table. */
 export interface RunMetrics {
-	run: { id: string; name: string; status: string; config: LabConfig };
+	run: { id: string; name: string; status: string; config: LabConfig; provenance?: { backend: string } };
 	/** Training lines in step order. */
 	training: StepMetrics[];
 	/** Evaluation lines (metrics.jsonl lines with `split`). */
@@ -49,7 +49,7 @@ export function metricsTable(runs: RunMetrics[]): MetricsTable {
 	const rows: Record<string, Cell>[] = [];
 	const withExperiment = runs.some((r) => r.experiment);
 	for (const r of runs) {
-		const config = flatConfig(r.run.config);
+		const { 'run.name': _name, ...config } = flatConfig(r.run.config); // the run's name is run_name
 		for (const k of Object.keys(config)) configKeys.add(k);
 		const steps = new Map<number, Record<string, Cell>>();
 		const at = (step: number) => {
@@ -60,14 +60,19 @@ export function metricsTable(runs: RunMetrics[]): MetricsTable {
 		for (const line of r.training) for (const k of TRAINING_KEYS) at(line.step)[k] = line[k];
 		for (const line of r.evaluation)
 			for (const k of EVAL_KEYS) {
-				const column = `eval.${line.split}.${k}`;
+				const column = `scores.${line.split}.${k}`; // not eval.*: the config has eval.* keys
 				evalKeys.add(column);
 				at(line.step)[column] = line[k];
 			}
 		const who: Record<string, Cell> = withExperiment
 			? { experiment: r.experiment?.name ?? null, arm: r.experiment?.arm ?? null }
 			: {};
-		Object.assign(who, { run_id: r.run.id, run_name: r.run.name, status: r.run.status });
+		Object.assign(who, {
+			run_id: r.run.id,
+			run_name: r.run.name,
+			status: r.run.status,
+			backend: r.run.provenance?.backend || null // the backend it trained on ('' before it started)
+		});
 		for (const step of [...steps.keys()].sort((a, b) => a - b)) rows.push({ ...who, ...config, ...steps.get(step) });
 	}
 	const columns = [
@@ -75,6 +80,7 @@ export function metricsTable(runs: RunMetrics[]): MetricsTable {
 		'run_id',
 		'run_name',
 		'status',
+		'backend',
 		...configKeys,
 		'step',
 		...TRAINING_KEYS,
