@@ -12,6 +12,7 @@ import { tryParse } from '../src/lib/core/schema';
 import {
 	ExperimentSchema,
 	experimentFinished,
+	experimentStatus,
 	newExperiment,
 	nextWork,
 	parseGridText,
@@ -22,7 +23,7 @@ import { armDiff, finalSummary, lossCurves, tableRuns, type ExperimentView } fro
 import { exportBundle, exportExperimentBundle, importBundle, readBundle } from '../src/lib/storage/bundles';
 import { CheckpointRepo } from '../src/lib/storage/checkpoints';
 import { LabDb } from '../src/lib/storage/db';
-import { experimentView } from '../src/lib/storage/experiments';
+import { experimentView, listExperimentsWithStatus } from '../src/lib/storage/experiments';
 import { IdbRunStorage } from '../src/lib/storage/runStorage';
 import { zipSync, unzipSync, strToU8 } from 'fflate';
 import { readFileSync } from 'node:fs';
@@ -264,6 +265,17 @@ describe('an experiment in storage', () => {
 			const keys = lines.map((m) => `${m.runId}:${m.step}:${m.split ?? ''}`);
 			expect(new Set(keys).size).toBe(keys.length);
 		}
+	});
+
+	it('says finished wherever it is listed once no point needs work, though its stored state is running', async () => {
+		const db = freshDb();
+		const e = await storedExperiment(db);
+		expect(e.state).toBe('running');
+		const [listed] = await listExperimentsWithStatus(db);
+		expect(listed.status).toBe('finished');
+		const read = await experimentView(db, e.id);
+		if (!read?.ok) throw new Error('not read');
+		expect(experimentStatus(read.view.experiment, read.view.runs)).toBe('finished');
 	});
 
 	it('imports one run bundle twice at once: its metrics are stored once', async () => {

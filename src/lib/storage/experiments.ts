@@ -12,7 +12,7 @@ import {
 } from '../core/experiment/experiment';
 import { checked, tryParse } from '../core/schema';
 import type { ExperimentView } from '../core/experiment/view';
-import { experimentFinished } from '../core/experiment/experiment';
+import { experimentFinished, experimentStatus, type ExperimentStatus } from '../core/experiment/experiment';
 import type { EvalLine } from '../core/eval/evalJson';
 import type { StepMetrics } from '../core/train/metrics';
 import type { LabDb, StoredRun } from './db';
@@ -42,6 +42,19 @@ function checkExperiment(stored: unknown): ExperimentEntry {
 /** Every experiment, newest first, each checked. */
 export async function listExperiments(db: LabDb): Promise<ExperimentEntry[]> {
 	return (await db.experiments.orderBy('created').reverse().toArray()).map(checkExperiment);
+}
+
+/** Every experiment, newest first, with what it is doing (experimentStatus) where its record is sound. */
+export async function listExperimentsWithStatus(
+	db: LabDb
+): Promise<(ExperimentEntry & { status: ExperimentStatus | null })[]> {
+	const entries = await listExperiments(db);
+	return Promise.all(
+		entries.map(async (entry) => ({
+			...entry,
+			status: entry.ok ? experimentStatus(entry.experiment, await experimentRuns(db, entry.experiment)) : null
+		}))
+	);
 }
 
 export async function getExperiment(db: LabDb, id: string): Promise<ExperimentEntry | null> {

@@ -188,6 +188,14 @@ export function experimentFinished(e: ExperimentRecord, runs: Map<string, RunRec
 	});
 }
 
+/** What an experiment is doing, as every page says it: its state, or finished once no point needs work. */
+export type ExperimentStatus = 'running' | 'paused' | 'cancelled' | 'finished';
+
+/** The one answer to "what is this experiment doing" (the Experiment, Runs and lab pages all ask it). */
+export function experimentStatus(e: ExperimentRecord, runs: Map<string, RunRecord>): ExperimentStatus {
+	return experimentFinished(e, runs) ? 'finished' : e.state;
+}
+
 /** The experiment with queued point `from` moved to `to`: only among points not started, never past one that has. */
 export function reorderPoint(e: ExperimentRecord, from: number, to: number): ExperimentRecord {
 	const points = [...e.points];
