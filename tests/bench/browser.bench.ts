@@ -2,7 +2,7 @@
 // 1. the core bench in the worker on each backend Chromium offers here (webgpu, webgl, wasm, cpu);
 // 2. the worker + UI overhead: a real run started from the lab page (storage, events, live charts)
 //    against the bare core training the same config in the same worker, per step.
-// Environment: BENCH_BACKENDS (comma list, default all four), BENCH_FUSED (1; 0: WebGPU op by op),
+// Environment: BENCH_BACKENDS (comma list, default all four), BENCH_FUSED (1; 0: composite tfjs ops on every backend),
 // BENCH_STEPS (20), BENCH_SECONDS (60),
 // BENCH_RUN_STEPS (40) and BENCH_RUN_BACKEND (wasm) for the overhead run.
 import { expect, test } from '@playwright/test';

@@ -2,7 +2,14 @@
 
 import { liveQuery } from 'dexie';
 
-export class Live<T> {
+/** What a page reads: the value (undefined while loading), why reading it failed, and how to stop following it. */
+export interface Read<T> {
+	readonly value: T | undefined;
+	readonly error: string | null;
+	stop(): void;
+}
+
+export class Live<T> implements Read<T> {
 	value = $state<T | undefined>(undefined);
 	error = $state<string | null>(null);
 	private sub: { unsubscribe(): void } | null = null;
@@ -24,7 +31,7 @@ export class Live<T> {
 }
 
 /** The shape of a Live read (value, error, stop) over values computed elsewhere (a bundle in memory). */
-export class Fixed<T> {
+export class Fixed<T> implements Read<T> {
 	constructor(
 		private readonly read: () => T | undefined,
 		private readonly failed: () => string | null

@@ -12,7 +12,7 @@ import { generate } from '../core/eval/generate';
 import { extractAnswer } from '../core/eval/judge';
 import { evaluateRun, failUnstartedRun, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
 import { checkRunDatasets, prepareResume } from '../core/run/prepare';
-import { newRunRecord, type Provenance, type RunRecord } from '../core/run/record';
+import { newRunRecord, trainedBackend, type Provenance, type RunRecord } from '../core/run/record';
 import { encodePrompt } from '../core/text/examples';
 import { modelShapeKey, timeModelSteps } from '../core/train/autoSelect';
 import { encodedTraces } from '../core/train/trainer';
@@ -59,7 +59,7 @@ function provenanceOf(report: BackendReport): Provenance {
 class RunLockedError extends Error {}
 
 /** The backend a run's follow-up jobs (evaluation, generation) use: the one it trained on. */
-const trainedOn = (run: RunRecord) => (run.provenance.backend || run.config.runtime.backend) as BackendChoice;
+const trainedOn = trainedBackend;
 
 /** Refuses generation settings out of range, before any backend or checkpoint is touched. */
 function checkGenerateRequest(request: GenerateRequest): void {

@@ -14,7 +14,7 @@ export class BenchPage {
 	maxSeconds = $state(60);
 	/** Evaluation items per dataset on backends other than wasm (slow ones take long). */
 	evalItems = $state(8);
-	/** The lab's fused WebGPU kernels; off measures tfjs op by op (the "before" figure). */
+	/** The lab's fused kernels (WebGPU's WGSL, wasm's lab_kernels.c); off measures composite tfjs ops (the "before" figure). */
 	fused = $state(true);
 	records = $state<BenchRecord[]>([]);
 	errors = $state<string[]>([]);

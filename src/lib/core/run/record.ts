@@ -1,7 +1,7 @@
 // run.json (docs/specification.md §9): what a run is, what it trained on, where, and how it ended.
 
 import * as v from 'valibot';
-import { BACKENDS, ConfigSchema, type LabConfig } from '../config';
+import { BACKENDS, ConfigSchema, type BackendChoice, type LabConfig } from '../config';
 import { DatasetManifestSchema, type DatasetManifest } from '../data/manifest';
 import { finite, int, oneOf, text } from '../schema';
 import { ScoreSummarySchema, type ScoreSummary } from '../eval/evalJson';
@@ -128,4 +128,9 @@ export function newRunRecord(config: LabConfig, train: DatasetManifest, evalSets
 		checkpoints: [],
 		summary: { initial_loss: null, final_loss: null, steps_done: 0 }
 	};
+}
+
+/** The backend a run trained on (its provenance), else the one its config asks for (before it started; may be auto). */
+export function trainedBackend(run: RunRecord): BackendChoice {
+	return run.provenance.backend || run.config.runtime.backend;
 }
