@@ -3,7 +3,7 @@
 
 /** The core's folders (and root files), bottom to top: a folder imports only from folders below it. */
 const CORE_STACK = [
-	'(schema|prng|sha256|config)\\.ts|stats/|gpu/', // foundations: no lab concepts above them
+	'(schema|prng|sha256|config|format)\\.ts|stats/|gpu/', // foundations: no lab concepts above them
 	'data/',
 	'text/',
 	'model/',

@@ -34,6 +34,18 @@ describe('checkSweep', () => {
 		expect(p.seconds).toBeCloseTo(3 * 8 * 0.01 + 3 * 8 * 0.1, 10);
 	});
 
+	it('refuses each point whose model a browser tab cannot hold, naming its size (not just a long time)', () => {
+		const p = plan('model.n_embd = 64, 4096\nmodel.n_layer = 2, 48');
+		expect(p.runs).toBe(4);
+		expect(p.problems.map((x) => x.split(':')[0])).toEqual([
+			'model.n_embd=4096,model.n_layer=2',
+			'model.n_embd=4096,model.n_layer=48'
+		]);
+		expect(p.problems[1]).toMatch(
+			/^model\.n_embd=4096,model\.n_layer=48: the model needs [\d,]+ MB of weights and AdamW state, more than a browser tab can hold \(2000 MB\)/
+		);
+	});
+
 	it('gives no time when one run has no estimate', () => {
 		const p = plan('train.steps = 8, 16', { estimate: (c) => (c.train.steps === 16 ? null : 5) });
 		expect(p.runs).toBe(2);

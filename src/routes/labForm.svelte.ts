@@ -2,11 +2,10 @@
 // to (or every problem at file:line:col), the backend this browser would train on, and what the
 // config costs before it runs: the model's size and the training time.
 
-import { BUILT_IN_DATASET_KEYS, isBuiltInDataset } from '$lib/core/data/registry';
+import { BUILT_IN_DATASET_KEYS } from '$lib/core/data/registry';
 import { ConfigError, parseConfig, type BackendChoice, type LabConfig } from '$lib/core/config';
 import { roughDuration } from '$lib/core/format';
-import { parameterCount, trainingStateBytes } from '$lib/core/model/shapes';
-import { builtInVocabularySize } from '$lib/core/text/vocabularySize';
+import { footprint } from '$lib/core/train/footprint';
 import { backendOf, estimateSeconds, PRESETS, withBackend, withDataset } from '$lib/presets';
 import { Live } from '$lib/state/live.svelte';
 import { labDb } from '$lib/storage/db';
@@ -58,7 +57,7 @@ export class LabForm {
 	/** Seconds the parsed config takes to train here; null when unknown. */
 	readonly estimate = $derived(this.parsed.config ? this.estimateOf(this.parsed.config) : null);
 	/** The parsed config's model size before training. */
-	readonly size = $derived(this.parsed.config ? modelSize(this.parsed.config) : null);
+	readonly size = $derived(this.parsed.config ? footprint(this.parsed.config) : null);
 
 	/** `onProbeError`: told when asking the worker for a backend fails. */
 	constructor(onProbeError: (message: string) => void) {
@@ -133,17 +132,4 @@ export class LabForm {
 			.then((r) => (this.report = r))
 			.catch((e: Error) => onError(e.message));
 	}
-}
-
-/**
- * A model's size before training: parameters, and bytes of weights + AdamW state (the vocabulary of
- * a built-in dataset is known here; an imported one's is taken as 100 tokens). `tooLarge`: more
- * than 2 GB, more than a browser tab can hold.
- */
-function modelSize(config: LabConfig): { params: number; bytes: number; tooLarge: boolean } {
-	const key = config.data.dataset;
-	const vocab = isBuiltInDataset(key) ? builtInVocabularySize(key) : 100;
-	const shape = { vocab_size: vocab, ...config.model };
-	const bytes = trainingStateBytes(shape);
-	return { params: parameterCount(shape), bytes, tooLarge: bytes / 1e6 > 2000 };
 }
