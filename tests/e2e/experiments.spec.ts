@@ -139,6 +139,13 @@ test('a 2×2 sweep runs across a reload, matches the CLI sweep, exports CSV and 
 
 	// the experiment bundle imports into a fresh profile and shows the same table
 	await page.goto('/runs/');
+	// the Runs page and the lab page say what the Experiment page says: finished (issue 24 item 2)
+	await expect(page.getByTestId('experiments').locator('li').first()).toContainText(
+		'4 runs · train.lr × run.seed · finished'
+	);
+	await page.goto('/');
+	await expect(page.getByTestId('lab-experiments')).toContainText('(4 runs, finished)');
+	await page.goto('/runs/');
 	await page.getByTestId('experiments').getByRole('link').first().click();
 	const zip = await download(page, 'export-bundle');
 	const fresh = await browser.newContext();

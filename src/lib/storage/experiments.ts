@@ -44,16 +44,20 @@ export async function listExperiments(db: LabDb): Promise<ExperimentEntry[]> {
 	return (await db.experiments.orderBy('created').reverse().toArray()).map(checkExperiment);
 }
 
-/** Every experiment, newest first, with what it is doing (experimentStatus) where its record is sound. */
-export async function listExperimentsWithStatus(
-	db: LabDb
-): Promise<(ExperimentEntry & { status: ExperimentStatus | null })[]> {
+/** A listed experiment: a sound one with what it is doing (experimentStatus), or a damaged one. */
+export type ExperimentListing =
+	| { ok: true; id: string; experiment: ExperimentRecord; status: ExperimentStatus }
+	| { ok: false; id: string; problems: string[]; status: null };
+
+/** Every experiment, newest first, with what it is doing where its record is sound. */
+export async function listExperimentsWithStatus(db: LabDb): Promise<ExperimentListing[]> {
 	const entries = await listExperiments(db);
 	return Promise.all(
-		entries.map(async (entry) => ({
-			...entry,
-			status: entry.ok ? experimentStatus(entry.experiment, await experimentRuns(db, entry.experiment)) : null
-		}))
+		entries.map(async (entry): Promise<ExperimentListing> =>
+			entry.ok
+				? { ...entry, status: experimentStatus(entry.experiment, await experimentRuns(db, entry.experiment)) }
+				: { ...entry, status: null }
+		)
 	);
 }
 
