@@ -27,7 +27,7 @@ import { experimentView, listExperimentsWithStatus } from '../src/lib/storage/ex
 import { IdbRunStorage } from '../src/lib/storage/runStorage';
 import { zipSync, unzipSync, strToU8 } from 'fflate';
 import { readFileSync } from 'node:fs';
-import { bundleUrl, experimentViewOf } from '../src/lib/state/bundleUrl';
+import { bundleUrl, experimentViewOf, fetchBundleBytes } from '../src/lib/state/bundleUrl';
 import { backend, smokeConfig } from './helpers';
 
 let n = 0;
@@ -322,6 +322,41 @@ describe('bundles from a URL', () => {
 		expect(bundleUrl('/other/a.zip', root).href).toBe('https://lab.example/other/a.zip');
 		expect(() => bundleUrl('https://evil.example/a.zip', root)).toThrow(
 			/another site.*Content-Security-Policy.*Download the bundle and import it/
+		);
+	});
+
+	it('refuses a javascript: or data: address as no file, not as "null is another site"', () => {
+		const root = new URL('https://lab.example/lab/');
+		for (const param of ['javascript:alert(1)', 'data:application/zip;base64,UEsF'])
+			expect(() => bundleUrl(param, root)).toThrow(
+				/is a (javascript|data): address, not a file: give a path on this site/
+			);
+	});
+
+	it('stops reading a bundle address larger than a bundle can be: by its announced size, else while it streams', async () => {
+		const url = new URL('https://lab.example/lab/huge.zip');
+		const limit = 1024;
+		let pulled = 0;
+		const endless = () =>
+			new ReadableStream<Uint8Array>({
+				pull(c) {
+					pulled += 256;
+					c.enqueue(new Uint8Array(256));
+				}
+			});
+		const announced = async () => new Response(endless(), { headers: { 'content-length': String(2 * 2 ** 30) } });
+		await expect(fetchBundleBytes(url, limit, announced)).rejects.toThrow(
+			/huge\.zip is 2048 MB, more than a bundle holds/
+		);
+		pulled = 0;
+		await expect(fetchBundleBytes(url, limit, async () => new Response(endless()))).rejects.toThrow(
+			/huge\.zip grew past 0 MB \(the download was stopped there\), more than a bundle holds/
+		);
+		expect(pulled).toBeLessThan(4 * limit); // it stopped reading instead of taking it all
+		const small = await fetchBundleBytes(url, limit, async () => new Response(new Uint8Array([1, 2, 3])));
+		expect([...small]).toEqual([1, 2, 3]);
+		await expect(fetchBundleBytes(url, limit, async () => new Response('', { status: 404 }))).rejects.toThrow(
+			/the server answered 404/
 		);
 	});
 

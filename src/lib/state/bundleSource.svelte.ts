@@ -3,8 +3,8 @@
 // stored unless the visitor imports it. The lab's Content-Security-Policy lets pages fetch from
 // their own origin only (docs/deploy.md), so another site's URL is refused with what to do instead.
 
-import { bundleUrl } from './bundleUrl';
-import { readBundle, type Bundle } from '../storage/bundles';
+import { bundleUrl, fetchBundleBytes } from './bundleUrl';
+import { BUNDLE_LIMITS, readBundle, type Bundle } from '../storage/bundles';
 
 export class BundleSource {
 	/** The bundle once read; null while loading or after an error. */
@@ -29,16 +29,7 @@ export class BundleSource {
 		try {
 			const url = bundleUrl(this.param, appRoot);
 			this.href = url.href;
-			let res: Response;
-			try {
-				res = await fetch(url);
-			} catch (err) {
-				throw new Error(`fetching ${url.href} failed (${(err as Error).message}): check the address and the network`, {
-					cause: err
-				});
-			}
-			if (!res.ok) throw new Error(`${url.href}: the server answered ${res.status} ${res.statusText}`.trim());
-			this.bytes = new Uint8Array(await res.arrayBuffer());
+			this.bytes = await fetchBundleBytes(url, BUNDLE_LIMITS.totalBytes);
 			this.bundle = readBundle(this.bytes, this.name);
 		} catch (err) {
 			this.error = (err as Error).message;
