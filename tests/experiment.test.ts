@@ -23,7 +23,7 @@ import { armDiff, finalSummary, lossCurves, tableRuns, type ExperimentView } fro
 import { exportBundle, exportExperimentBundle, importBundle, readBundle } from '../src/lib/storage/bundles';
 import { CheckpointRepo } from '../src/lib/storage/checkpoints';
 import { LabDb } from '../src/lib/storage/db';
-import { experimentView, listExperimentsWithStatus } from '../src/lib/storage/experiments';
+import { ExperimentViewReader, experimentView, listExperimentsWithStatus } from '../src/lib/storage/experiments';
 import { IdbRunStorage } from '../src/lib/storage/runStorage';
 import { zipSync, unzipSync, strToU8 } from 'fflate';
 import { readFileSync } from 'node:fs';
@@ -265,6 +265,25 @@ describe('an experiment in storage', () => {
 			const keys = lines.map((m) => `${m.runId}:${m.step}:${m.split ?? ''}`);
 			expect(new Set(keys).size).toBe(keys.length);
 		}
+	});
+
+	it('re-reads only the runs whose metrics changed, for a page that follows the queue', async () => {
+		const db = freshDb();
+		const e = await storedExperiment(db);
+		const reader = new ExperimentViewReader(db, e.id);
+		const first = await reader.read();
+		expect(reader.lastReadRuns.sort()).toEqual([e.points[0].run_id, e.points[1].run_id].sort());
+		await reader.read();
+		expect(reader.lastReadRuns).toEqual([]); // nothing changed: nothing read again
+		// one run gains a step: only it is read again, and the view has the new line
+		const runId = e.points[1].run_id!;
+		const line = { step: 5, loss: 1.5, lr: 1e-3, grad_norm: 1, tokens_per_s: 10, elapsed_s: 1 };
+		await db.metrics.add({ runId, step: 5, line });
+		const again = await reader.read();
+		expect(reader.lastReadRuns).toEqual([runId]);
+		if (!first?.ok || !again?.ok) throw new Error('not read');
+		expect(again.view.training.get(runId)!.at(-1)).toEqual(line);
+		expect(again.view.training.get(e.points[0].run_id!)).toEqual(first.view.training.get(e.points[0].run_id!));
 	});
 
 	it('says finished wherever it is listed once no point needs work, though its stored state is running', async () => {

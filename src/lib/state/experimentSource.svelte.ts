@@ -4,13 +4,13 @@
 // and their metrics.
 
 import type { LabDb } from '../storage/db';
-import { experimentView } from '../storage/experiments';
+import { ExperimentViewReader, type ExperimentViewRead } from '../storage/experiments';
 import { experimentViewOf } from './bundleUrl';
 import { BundleSource } from './bundleSource.svelte';
 import { Fixed, Live, type Read } from './live.svelte';
 
 /** An experiment's view, or what is wrong with its stored record. */
-export type ExperimentRead = NonNullable<Awaited<ReturnType<typeof experimentView>>>;
+export type ExperimentRead = NonNullable<ExperimentViewRead>;
 
 export class ExperimentSource {
 	/** The bundle the experiment is shown from, or null: it is stored in this browser. */
@@ -29,13 +29,13 @@ export class ExperimentSource {
 		this.bundle = bundleParam ? new BundleSource(bundleParam, appRoot) : null;
 		this.readOnly = this.bundle !== null;
 		const bundle = this.bundle;
-		const id = this.id;
+		const reader = new ExperimentViewReader(db, this.id); // re-reads only the runs whose metrics changed
 		this.read = bundle
 			? new Fixed(
 					() => bundleView(bundle),
 					() => bundle.error
 				)
-			: new Live(() => experimentView(db, id));
+			: new Live(() => reader.read());
 	}
 
 	/** Stops following the stored experiment. */
