@@ -62,31 +62,72 @@ export interface ArmCurves {
 	arms: { arm: Arm; curve: ArmCurve }[];
 }
 
+/**
+ * Curves already computed, so that a page following a training queue recomputes only the arms whose
+ * runs changed: an arm's curve is kept under its inputs — what is plotted, the band, the x and the
+ * identity of each run's lines (a reader hands an unchanged run's lines back as the same array).
+ */
+const curveMemo = new Map<string, ArmCurve>();
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+const identity = (o: object) => identities.get(o) ?? (identities.set(o, ++nextIdentity), nextIdentity);
+
 function curves(
 	arms: Arm[],
 	valuesOf: (runId: string) => Map<number, number>,
 	kind: BandKind,
-	range: Range
+	range: Range,
+	/** What is plotted (e.g. "loss 0.6"), and each run's lines it is computed from. */
+	memo: { what: string; source: (runId: string) => object }
 ): ArmCurves {
 	const perArm = arms.map((arm) => ({ arm, runs: arm.runIds.map(valuesOf) }));
 	const x = [...new Set(perArm.flatMap((a) => a.runs.flatMap((r) => [...r.keys()])))].sort((a, b) => a - b);
-	return { x, arms: perArm.map(({ arm, runs }) => ({ arm, curve: armCurve(runs, x, kind, range) })) };
+	const xKey = `${x.length}:${x.reduce((h, step) => (Math.imul(h, 31) + step) | 0, 7)}`; // the steps, hashed
+	if (curveMemo.size > 2000) curveMemo.clear(); // a page's worth, not every page ever opened
+	return {
+		x,
+		arms: perArm.map(({ arm, runs }) => {
+			const key = [memo.what, kind, range, xKey, ...arm.runIds.map((id) => identity(memo.source(id)))].join('|');
+			let curve = curveMemo.get(key);
+			if (!curve) curveMemo.set(key, (curve = armCurve(runs, x, kind, range)));
+			return { arm, curve };
+		})
+	};
 }
+
+/** Each run's smoothed losses by step, kept per lines array and smoothing (see curveMemo). */
+const smoothedMemo = new WeakMap<StepMetrics[], Map<number, Map<number, number>>>();
+
+/** A run's training losses smoothed (debiased EMA) by step. */
+function smoothedLosses(lines: StepMetrics[], smoothing: number): Map<number, number> {
+	const bySmoothing = smoothedMemo.get(lines) ?? new Map<number, Map<number, number>>();
+	smoothedMemo.set(lines, bySmoothing);
+	let out = bySmoothing.get(smoothing);
+	if (!out) {
+		const smoothed = debiasedEma(
+			lines.map((m) => m.loss),
+			smoothing
+		);
+		out = new Map(lines.map((m, i) => [m.step, smoothed[i]]));
+		bySmoothing.set(smoothing, out);
+	}
+	return out;
+}
+
+/** The lines of a run that has none yet (one object, so its curves are kept too). */
+const NO_LINES: StepMetrics[] = [];
+const NO_EVAL: EvalLine[] = [];
 
 /**
  * Training loss by step, per arm; each run's losses smoothed first (debiased EMA, the run page's
  * smoothing; 0 = raw), so the band shows the spread between runs rather than step-to-step noise.
  */
 export function lossCurves(view: ExperimentView, kind: BandKind, smoothing = 0): ArmCurves {
-	const of = (id: string) => {
-		const lines = view.training.get(id) ?? [];
-		const smoothed = debiasedEma(
-			lines.map((m) => m.loss),
-			smoothing
-		);
-		return new Map(lines.map((m, i) => [m.step, smoothed[i]]));
-	};
-	return curves(armsOf(view), of, kind, [0, Infinity]);
+	const lines = (id: string) => view.training.get(id) ?? NO_LINES;
+	return curves(armsOf(view), (id) => smoothedLosses(lines(id), smoothing), kind, [0, Infinity], {
+		what: `loss ${smoothing}`,
+		source: lines
+	});
 }
 
 /**
@@ -120,13 +161,14 @@ export function evalRoles(view: ExperimentView): EvalRole[] {
 
 /** Answer accuracy in a role by evaluated step (0 = untrained), per arm. */
 export function accuracyCurves(view: ExperimentView, role: EvalRole, kind: BandKind): ArmCurves {
+	const lines = (id: string) => view.evaluation.get(id) ?? NO_EVAL;
 	const of = (id: string) =>
 		new Map(
-			(view.evaluation.get(id) ?? [])
+			lines(id)
 				.filter((l) => l.split === role.datasetOf.get(id))
 				.map((l) => [l.step, l.answer_accuracy])
 		);
-	return curves(armsOf(view), of, kind, [0, 1]);
+	return curves(armsOf(view), of, kind, [0, 1], { what: `accuracy ${role.label}`, source: lines });
 }
 
 /** Keys that never tell arms apart: the seed is a repeat, the name a label. */
