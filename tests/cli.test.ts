@@ -76,6 +76,7 @@ describe('npm run train (in-process)', () => {
 		const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunRecord;
 		expect(run.provenance.backend).toBe('cpu');
 		expect(run.provenance.runtime).toMatch(/^node v\d+/);
+		expect(run.provenance.model_ops).toBe('composite tfjs ops on cpu'); // the model seam's choice, recorded
 		expect(run.datasets.train.sha256).toBe('d1ad2444012524832046d8fa3c14e58558c3ce540b86295b08ddc9e7f262b1e9');
 		expect(run.checkpoints.map((c) => c.step)).toEqual([4, 8]);
 		expect(run.summary.steps_done).toBe(8);

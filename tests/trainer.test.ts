@@ -101,6 +101,9 @@ describe('trainer memory (wasm backend)', () => {
 	it('keeps tf.memory().numTensors and numBytes flat across 100 steps', async () => {
 		await backend('wasm');
 		const trainer = new Trainer(smokeConfig({ train: { steps: 105 } }), dataset);
+		// the model seam chose the lab's fused kernels on wasm, once, for the whole run
+		expect(trainer.ops.kind).toBe('fused');
+		expect(trainer.ops.description).toMatch(/^fused lab kernels on wasm \(\d+ of \d+\)$/);
 		const counts = new Map<number, [number, number]>();
 		await trainer.run({
 			onStep: (m) => void counts.set(m.step, [tf.memory().numTensors, tf.memory().numBytes]),

@@ -220,7 +220,7 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 		run.summary = { ...run.summary, ...lossSummary(losses), steps_done: trainer.step, health };
 	};
 
-	run.provenance = input.provenance;
+	run.provenance = { ...input.provenance, model_ops: trainer.ops.description };
 	run.started ??= now();
 	await move(storage, run, run.status === 'pending' ? 'start' : 'resume', hooks, null);
 

@@ -19,7 +19,9 @@ const ProvenanceSchema = v.object({
 	tfjs_version: v.string(),
 	app_version: v.string(),
 	/** Browser user agent, or "node vX" for the CLI. */
-	runtime: v.string()
+	runtime: v.string(),
+	/** The model's ops the trainer chose (core/model/chooseOps.ts), e.g. "fused lab kernels on wasm (22 of 22)". */
+	model_ops: v.optional(v.string())
 });
 export type Provenance = v.InferOutput<typeof ProvenanceSchema>;
 
