@@ -20,7 +20,7 @@ const ProvenanceSchema = v.object({
 	app_version: v.string(),
 	/** Browser user agent, or "node vX" for the CLI. */
 	runtime: v.string(),
-	/** The model's ops the trainer chose (core/model/chooseOps.ts), e.g. "fused lab kernels on wasm (22 of 22)". */
+	/** The model's ops the trainer chose (core/model/chooseOps.ts), e.g. "fused lab kernels on wasm (21 of 21)". */
 	model_ops: v.optional(v.string())
 });
 export type Provenance = v.InferOutput<typeof ProvenanceSchema>;
