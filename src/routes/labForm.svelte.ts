@@ -3,7 +3,7 @@
 // config costs before it runs: the model's size and the training time.
 
 import { BUILT_IN_DATASET_KEYS } from '$lib/core/data/registry';
-import { ConfigError, parseConfig, type BackendChoice, type LabConfig } from '$lib/core/config';
+import { ConfigError, configYaml, parseConfig, type BackendChoice, type LabConfig } from '$lib/core/config';
 import { roughDuration } from '$lib/core/format';
 import { footprint } from '$lib/core/train/footprint';
 import { backendOf, estimateSeconds, PRESETS, withBackend, withDataset } from '$lib/presets';
@@ -69,6 +69,14 @@ export class LabForm {
 	pickPreset(file: string): void {
 		this.presetFile = file;
 		this.yaml = PRESETS[PRESETS.findIndex((p) => p.file === file)].yaml;
+	}
+
+	/** Puts a run's config in the editor ("Train again with this config"), named after the run. */
+	trainAgain(config: LabConfig, from: { id: string; name: string }): void {
+		this.yaml = configYaml(
+			config,
+			`the config of run ${from.id} ("${from.name.replace(/\s+/g, ' ')}"): edit it, then Train`
+		);
 	}
 
 	/** Sets data.dataset in the YAML. */

@@ -89,5 +89,8 @@ test('backend auto times this model on every backend and trains on the fastest, 
 	const best = timings.reduce((a, b) => (b.ms < a.ms ? b : a));
 	expect(m![2]).toBe(best.backend);
 	await expect(page.getByTestId('provenance-backend')).toHaveText(best.backend);
+	// the progress section says what auto chose, with its timings (issue 24 item 3)
+	await expect(page.getByTestId('auto-choice')).toContainText(`Backend chosen by auto: `);
+	await expect(page.getByTestId('auto-choice')).toContainText(`→ ${best.backend}`);
 	console.log(`auto: ${notes}`);
 });

@@ -100,3 +100,25 @@ test('importing an invalid JSONL lists line-numbered errors and stores nothing; 
 	await expect(traces.locator('img, script')).toHaveCount(0);
 	expect(dialogs).toBe(0);
 });
+
+test('a run page leads on: Playground, Compare and Train again open with the run; Benchmark is off the main navigation', async ({
+	page
+}) => {
+	await trainSmokeOnWasm(page);
+	const id = new URL(page.url()).searchParams.get('id')!;
+	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Benchmark' })).toHaveCount(0);
+	await expect(page.getByTestId('bench-link')).toBeVisible();
+	await page.getByTestId('open-playground').click();
+	await expect(page.getByTestId('pg-run')).toHaveValue(id);
+	await page.goto(`/run/?id=${id}`);
+	await page.getByTestId('compare-with').click();
+	await expect.poll(() => new URL(page.url()).searchParams.get('runs')).toBe(id);
+	await page.goto(`/run/?id=${id}`);
+	await page.getByTestId('train-again').click();
+	const yaml = page.getByTestId('config-yaml');
+	await expect(yaml).toHaveValue(new RegExp(`# the config of run ${id} \\("ci-smoke"\\)`));
+	await expect(yaml).toHaveValue(/backend: wasm/);
+	await page.getByTestId('train').click();
+	await page.waitForURL(/\/run\/\?id=/);
+	await expect(status(page)).toHaveAttribute('data-status', 'completed');
+});

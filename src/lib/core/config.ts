@@ -2,7 +2,7 @@
 // `file:line:col: key.path: problem`. Every key is required; unknown keys are errors.
 
 import * as v from 'valibot';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Document } from 'yaml';
 import { bool, int, intOrNull, num, oneOf, pathText, problemsOf, record, text, textList } from './schema';
 
 /** Which target tokens the loss counts (docs/specification.md §3). */
@@ -191,4 +191,10 @@ export function setYamlValue(text: string, path: string[], value: unknown): stri
 export function getYamlValue(text: string, path: string[]): unknown {
 	const doc = parseDocument(text);
 	return doc.errors.length > 0 ? undefined : doc.getIn(path);
+}
+
+/** A config as YAML text, group by group in the schema's order: what "Train again" puts in the lab page's editor. */
+export function configYaml(config: LabConfig, comment?: string): string {
+	const body = stringify(config);
+	return comment ? `# ${comment}\n${body}` : body;
 }
