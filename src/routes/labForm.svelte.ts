@@ -52,6 +52,16 @@ export class LabForm {
 	readonly datasetKeys = $derived([...BUILT_IN_DATASET_KEYS, ...(this.imported.value ?? [])]);
 	/** The checked YAML parsed against the known datasets. */
 	readonly parsed: ParsedConfig = $derived(this.parse(this.checkedYaml));
+	/** True when the YAML differs from the picked preset's (the page offers to reset it). */
+	readonly modified = $derived(
+		this.yaml !==
+			PRESETS[
+				Math.max(
+					0,
+					PRESETS.findIndex((p) => p.file === this.presetFile)
+				)
+			].yaml
+	);
 	/** True when the YAML as typed is the one checked (Train and Queue wait for it). */
 	readonly checked = $derived(this.checkedYaml === this.yaml);
 	/** Seconds the parsed config takes to train here; null when unknown. */

@@ -122,3 +122,30 @@ test('a run page leads on: Playground, Compare and Train again open with the run
 	await page.waitForURL(/\/run\/\?id=/);
 	await expect(status(page)).toHaveAttribute('data-status', 'completed');
 });
+
+test('the first ten seconds: what traces are, Train above the fold at 1280 × 800, an estimate for auto, and a marked edit that resets', async ({
+	page
+}) => {
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await page.goto('/');
+	await expect(page.getByTestId('what-traces')).toContainText('A reasoning trace is a question, the steps');
+	const train = await page.getByTestId('train').boundingBox();
+	expect(train!.y + train!.height).toBeLessThanOrEqual(800);
+	await expect(page.getByTestId('estimate')).toContainText(/at most about \d+ (s|min|h) \(on wasm/);
+	await expect(page.getByTestId('config-modified')).toHaveCount(0);
+	const yaml = page.getByTestId('config-yaml');
+	const preset = await yaml.inputValue();
+	await yaml.fill(preset.replace(/steps: \d+/, 'steps: 9'));
+	await expect(page.getByTestId('config-modified')).toContainText('modified');
+	await page.getByTestId('reset-preset').click();
+	await expect(yaml).toHaveValue(preset);
+	await expect(page.getByTestId('config-modified')).toHaveCount(0);
+});
+
+test('charts offer a log scale only where it means something: the loss, not a 0–100% accuracy', async ({ page }) => {
+	await trainSmokeOnWasm(page);
+	const charts = page.getByTestId('charts');
+	await expect(charts.getByRole('img', { name: 'Loss chart' })).toBeVisible();
+	await expect(charts.getByTestId(/^log-loss/)).toHaveCount(1);
+	await expect(charts.getByTestId(/^log-answer-accuracy/)).toHaveCount(0);
+});
