@@ -149,3 +149,19 @@ test('charts offer a log scale only where it means something: the loss, not a 0â
 	await expect(charts.getByTestId(/^log-loss/)).toHaveCount(1);
 	await expect(charts.getByTestId(/^log-answer-accuracy/)).toHaveCount(0);
 });
+
+test('at 390 px the evaluation table shows every score (each row a card), and the header is compact', async ({
+	page
+}) => {
+	await trainSmokeOnWasm(page);
+	await page.setViewportSize({ width: 390, height: 844 });
+	const table = page.getByTestId('eval-table');
+	for (const name of ['Answer accuracy', 'Format rate', 'Evaluation loss', 'Perplexity']) {
+		const cell = table.locator(`td[data-label="${name}"]`).first();
+		await expect(cell).toBeVisible();
+		const box = (await cell.boundingBox())!;
+		expect(box.x + box.width, name).toBeLessThanOrEqual(390);
+	}
+	const header = (await page.locator('header').boundingBox())!;
+	expect(header.height).toBeLessThanOrEqual(100);
+});
