@@ -108,6 +108,19 @@ test('a run page leads on: Playground, Compare and Train again open with the run
 	const id = new URL(page.url()).searchParams.get('id')!;
 	await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Benchmark' })).toHaveCount(0);
 	await expect(page.getByTestId('bench-link')).toBeVisible();
+	// downloads are named after the run, so two runs' files never collide (issue 24 item 15)
+	for (const [testId, name] of [
+		['dl-eval', `${id}-eval.json`],
+		['dl-run', `${id}-run.json`],
+		['dl-checkpoint-8', `${id}-checkpoint-step8.safetensors`]
+	]) {
+		const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+		expect(dl.suggestedFilename()).toBe(name);
+	}
+	// the first Tab stop skips the navigation
+	await page.goto(`/run/?id=${id}`);
+	await page.keyboard.press('Tab');
+	await expect(page.getByTestId('skip-link')).toBeFocused();
 	await page.getByTestId('open-playground').click();
 	await expect(page.getByTestId('pg-run')).toHaveValue(id);
 	await page.goto(`/run/?id=${id}`);
