@@ -27,7 +27,7 @@ test('a generation on wasm waits for a run on cpu; one on the held backend joins
 	await waitForStep(page, 2);
 
 	// client-side navigation keeps the page's worker, so both jobs meet in one queue
-	await page.getByRole('link', { name: 'Playground' }).click();
+	await page.getByRole('link', { name: 'Playground', exact: true }).click();
 	await page.getByTestId('pg-run').selectOption(runA);
 	await page.getByTestId('pg-prompt').fill('What is 2 + 3?');
 

@@ -44,7 +44,7 @@ test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint
 
 	// a second run with another seed, then compare
 	await trainSmokeOnWasm(page, 7);
-	await page.getByRole('link', { name: 'Compare' }).click();
+	await page.getByRole('link', { name: 'Compare', exact: true }).click();
 	await expect(page).toHaveTitle('Compare runs · Tunix RT Lab');
 	const picks = page.getByTestId('compare-pick');
 	await picks.nth(0).check();
