@@ -119,6 +119,7 @@ test('a run page leads on: Playground, Compare and Train again open with the run
 	}
 	// the first Tab stop skips the navigation: the first focusable element, shown when focused, pointing at the content
 	await page.goto(`/run/?id=${id}`);
+	await expect(page.getByTestId('next-steps')).toBeVisible(); // the page has rendered (it renders in the browser)
 	const first = await page.evaluate(
 		() => document.querySelector('a[href], button, input, select, textarea')?.getAttribute('data-testid') ?? null
 	);
