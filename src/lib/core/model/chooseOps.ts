@@ -15,8 +15,14 @@ export function useFusedKernels(on: boolean): void {
 	preferFused = on;
 }
 
+/** The ops made so far, by backend and kind: a decoding loop asks for them at every token. */
+const made = new Map<string, ModelOps>();
+
 /** The model's ops on `backend` (the active one by default). */
 export function modelOps(backend: string = tf.getBackend()): ModelOps {
 	const fused = preferFused && tf.getKernel(FUSED.matMul, backend) !== undefined;
-	return fused ? new FusedOps(backend) : new CompositeOps(backend);
+	const key = `${backend}:${fused ? 'fused' : 'composite'}`;
+	let ops = made.get(key);
+	if (!ops) made.set(key, (ops = fused ? new FusedOps(backend) : new CompositeOps(backend)));
+	return ops;
 }

@@ -13,9 +13,6 @@ export class Dropout {
 		private readonly seed = 'dropout'
 	) {}
 
-	/** A pass that drops nothing (evaluation, decoding, the optimizer). */
-	static readonly off = new Dropout(0, false);
-
 	/** Whether apply() drops anything (training with a rate above 0). */
 	get active(): boolean {
 		return this.training && this.rate > 0;
