@@ -19,6 +19,7 @@ import type { EvalLine, EvalJson } from '../core/eval/evalJson';
 import type { StepMetrics } from '../core/train/metrics';
 import { CheckpointRepo } from './checkpoints';
 import type { LabDb } from './db';
+import { withLock } from './locks';
 import { metricRows } from './queries';
 
 export interface RunFiles {
@@ -223,18 +224,8 @@ export function readBundle(zip: Uint8Array, fileName: string): Bundle {
 /** What an import stored: a run, or an experiment with its runs. */
 export type BundleImport = { kind: 'run' | 'experiment'; id: string };
 
+/** Imports run one at a time across tabs. */
 const IMPORT_LOCK = 'tunix-rt-lab:imports';
-/** Imports in this JavaScript context, one after another (where there are no Web Locks: Node). */
-let importChain: Promise<unknown> = Promise.resolve();
-
-/** Runs `work` as the only import in this browser (every tab: a Web Lock), or in this context without one. */
-function withImportLock<T>(work: () => Promise<T>): Promise<T> {
-	const locks = globalThis.navigator?.locks;
-	if (locks) return locks.request(IMPORT_LOCK, work) as Promise<T>;
-	const run = importChain.then(work, work);
-	importChain = run.catch(() => undefined);
-	return run;
-}
 
 /**
  * Imports a run or experiment bundle: everything is checked, then stored at once, or nothing is.
@@ -243,7 +234,7 @@ function withImportLock<T>(work: () => Promise<T>): Promise<T> {
  */
 export async function importBundle(db: LabDb, zip: Uint8Array, fileName: string): Promise<BundleImport> {
 	const bundle = readBundle(zip, fileName);
-	return withImportLock(() => storeBundle(db, bundle, fileName));
+	return withLock(IMPORT_LOCK, () => storeBundle(db, bundle, fileName));
 }
 
 /** Stores a checked bundle unless one of its runs or its experiment is already stored. */

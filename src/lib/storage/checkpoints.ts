@@ -3,6 +3,7 @@
 // A checkpoint whose commit never happened is invisible, and its chunks are removed by cleanup().
 
 import { CorruptCheckpointError, translateStorageError } from './errors';
+import { withLock } from './locks';
 import type { LabDb, StoredCheckpoint } from './db';
 
 export const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -10,11 +11,6 @@ export const CHUNK_BYTES = 8 * 1024 * 1024;
 // Writers (the worker, an import on the page, in any tab) hold this lock shared while they write
 // chunks; cleanup holds it exclusively, so it never mistakes a write in progress for a dead one.
 const WRITE_LOCK = 'tunix-rt-lab:checkpoint-writes';
-
-function withWriteLock<T>(mode: LockMode, work: () => Promise<T>): Promise<T> {
-	const locks = globalThis.navigator?.locks;
-	return locks ? (locks.request(WRITE_LOCK, { mode }, work) as Promise<T>) : work();
-}
 
 export async function sha256Hex(data: Uint8Array): Promise<string> {
 	const digest = await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
@@ -33,7 +29,7 @@ export class CheckpointRepo {
 	constructor(private readonly db: LabDb) {}
 
 	write(runId: string, step: number, bytes: Uint8Array, opts: CheckpointWriteOptions = {}): Promise<StoredCheckpoint> {
-		return withWriteLock('shared', () => this.writeChunks(runId, step, bytes, opts));
+		return withLock(WRITE_LOCK, () => this.writeChunks(runId, step, bytes, opts), 'shared');
 	}
 
 	private async writeChunks(
@@ -121,7 +117,7 @@ export class CheckpointRepo {
 
 	/** Removes chunks that belong to no committed checkpoint (writes cut short by a crash or close). */
 	cleanup(): Promise<number> {
-		return withWriteLock('exclusive', () => this.removeOrphans());
+		return withLock(WRITE_LOCK, () => this.removeOrphans());
 	}
 
 	private async removeOrphans(): Promise<number> {
