@@ -8,6 +8,7 @@ const CORE_STACK = [
 	'text/',
 	'model/',
 	'checkpoint/',
+	'hf/',
 	'train/',
 	'eval/',
 	'run/',

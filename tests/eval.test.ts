@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { forward, initParamValues } from '../src/lib/core/model/gpt';
 import { paramShapes, type GptConfig } from '../src/lib/core/model/shapes';
 import { EOS } from '../src/lib/core/text/tokenizer';
 import { Trainer } from '../src/lib/core/train/trainer';
-import { backend, evaluateCheckpoint, smokeConfig } from './helpers';
+import { backend, evaluateCheckpoint, pythonWithNumpy, smokeConfig } from './helpers';
 
 let trained: Checkpoint;
 
@@ -123,17 +123,6 @@ describe('evaluate', () => {
 		}
 	});
 });
-
-/** A Python 3 with NumPy: $PYTHON, python3 on PATH, or Debian's (apt-get install python3-numpy). */
-function pythonWithNumpy(): string {
-	const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
-	const found = candidates.find((py) => spawnSync(py, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0);
-	if (!found)
-		throw new Error(
-			`no Python with NumPy among ${candidates.join(', ')}: apt-get install python3-numpy, or set PYTHON`
-		);
-	return found;
-}
 
 describe('which checkpoints are evaluated', () => {
 	it('takes every N-th kept checkpoint and always the last', () => {

@@ -1,4 +1,5 @@
 // Shared test helpers: backends, configs, small datasets.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { useNodeBackend, type NodeBackend } from '../src/cli/nodeBackend';
 import type { Checkpoint } from '../src/lib/core/checkpoint/checkpoint';
@@ -37,4 +38,15 @@ export async function evaluateCheckpoint(ck: Checkpoint, dataset: Dataset, opts:
 	} finally {
 		disposeModel(model);
 	}
+}
+
+/** A Python 3 with NumPy: $PYTHON, python3 on PATH, or Debian's (apt-get install python3-numpy). */
+export function pythonWithNumpy(): string {
+	const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
+	const found = candidates.find((py) => spawnSync(py, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0);
+	if (!found)
+		throw new Error(
+			`no Python with NumPy among ${candidates.join(', ')}: apt-get install python3-numpy, or set PYTHON`
+		);
+	return found;
 }

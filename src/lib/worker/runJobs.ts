@@ -291,7 +291,15 @@ export class RunJobs {
 			try {
 				const prompt = encodePrompt(request.prompt, model.tokenizer);
 				const stream = onText ? ([tokens]: number[][]) => void onText(model.tokenizer.decode(tokens)) : undefined;
-				const [gen] = await generate(model.params, model.gpt, [prompt], request.maxNewTokens, request.sampling, stream);
+				const [gen] = await generate(
+					model.params,
+					model.gpt,
+					[prompt],
+					request.maxNewTokens,
+					request.sampling,
+					stream,
+					model.tokenizer
+				);
 				const completion = model.tokenizer.decode(gen.tokens);
 				return {
 					backend: report.backend,

@@ -11,7 +11,7 @@ import type { ReasoningTrace } from '../data/traces';
 import { forward, tokenNll, type Params } from '../model/gpt';
 import { paramShapes, type GptConfig } from '../model/shapes';
 import { encodeExample, makeBatch, type Example } from '../text/examples';
-import { Tokenizer } from '../text/tokenizer';
+import { Tokenizer, type TextTokenizer } from '../text/tokenizer';
 import { generate } from './generate';
 import { wilson } from '../stats/wilson';
 import { isWellFormatted, judgeAnswer, JUDGE, normaliseAnswer } from './judge';
@@ -29,7 +29,7 @@ export interface EvalOptions {
 export interface EvalModel {
 	params: Params;
 	gpt: GptConfig;
-	tokenizer: Tokenizer;
+	tokenizer: TextTokenizer;
 	step: number;
 }
 
@@ -40,7 +40,7 @@ function clip(ex: Example, cfg: GptConfig): Example {
 
 /** Per item: summed completion NLL and the number of completion targets. */
 async function completionLosses(model: EvalModel, examples: Example[]): Promise<{ sum: number; count: number }[]> {
-	const batch = makeBatch(examples, 'completion');
+	const batch = makeBatch(examples, 'completion', model.tokenizer.pad);
 	const nll = tf.tidy(() => {
 		const logits = forward(model.params, tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'), model.gpt);
 		const perToken = tf.mul(
@@ -92,7 +92,10 @@ export async function evaluate(model: EvalModel, dataset: Dataset, opts: EvalOpt
 				model.params,
 				model.gpt,
 				examples.map((e) => e.ids.slice(0, Math.min(e.promptLength, model.gpt.block_size))),
-				opts.maxNewTokens
+				opts.maxNewTokens,
+				undefined,
+				undefined,
+				model.tokenizer
 			),
 			where
 		);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { disposeCache, forward, type KvCache, type Params } from '../model/gpt';
 import type { GptConfig } from '../model/shapes';
 import { Mt19937 } from '../prng';
-import { EOS, PAD } from '../text/tokenizer';
+import { EOS, PAD, type TextTokenizer } from '../text/tokenizer';
 
 /** One generation: the new token ids (without <eos>) and whether <eos> ended it. */
 export interface Generation {
@@ -71,7 +71,8 @@ function pick(row: Float32Array, sampling: Sampling, rng: Mt19937 | null): numbe
 /**
  * Continuations of `prompts` (token ids, each starting with <bos>), until <eos>, `maxNewTokens`,
  * or the model's block_size: greedy by default (deterministic for a given batch), or sampled.
- * `onTokens` gets the tokens so far of every row after each step (streaming).
+ * `onTokens` gets the tokens so far of every row after each step (streaming). `ends` holds the
+ * tokenizer's <eos> and padding ids (the character tokenizer's by default).
  */
 export async function generate(
 	p: Params,
@@ -79,7 +80,8 @@ export async function generate(
 	prompts: number[][],
 	maxNewTokens: number,
 	sampling: Sampling = GREEDY,
-	onTokens?: (tokens: number[][]) => void
+	onTokens?: (tokens: number[][]) => void,
+	ends: Pick<TextTokenizer, 'eos' | 'pad'> = { eos: EOS, pad: PAD }
 ): Promise<Generation[]> {
 	const rng = sampling.temperature > 0 ? new Mt19937(sampling.seed) : null;
 	const B = prompts.length;
@@ -89,7 +91,7 @@ export async function generate(
 	const pad = lens.map((n) => L - n);
 
 	// prefill: ids/positions (B, L), mask (B, 1, L, L) = causal and key is not padding
-	const ids = new Int32Array(B * L).fill(PAD);
+	const ids = new Int32Array(B * L).fill(ends.pad);
 	const pos = new Int32Array(B * L);
 	const prefillMask = new Float32Array(B * L * L);
 	for (let b = 0; b < B; b++) {
@@ -112,7 +114,7 @@ export async function generate(
 			const next = Array.from({ length: B }, (_, b) => pick(rows.subarray(b * V, (b + 1) * V), sampling, rng));
 			for (let b = 0; b < B; b++) {
 				if (!active[b]) continue;
-				if (next[b] === EOS) {
+				if (next[b] === ends.eos) {
 					results[b].endedWithEos = true;
 					active[b] = false;
 				} else {

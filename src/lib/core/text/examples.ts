@@ -4,7 +4,7 @@ import type { LabConfig, LossOn } from '../config';
 import type { Dataset } from '../data/manifest';
 import type { ReasoningTrace } from '../data/traces';
 import { promptText, templateText } from './template';
-import { BOS, EOS, PAD, type Tokenizer } from './tokenizer';
+import type { TextTokenizer } from './tokenizer';
 
 /** One trace as ids: `<bos> prompt completion <eos>`. */
 export interface Example {
@@ -14,15 +14,15 @@ export interface Example {
 	promptLength: number;
 }
 
-export function encodeExample(trace: ReasoningTrace, tok: Tokenizer): Example {
+export function encodeExample(trace: ReasoningTrace, tok: TextTokenizer): Example {
 	const { prompt, completion } = templateText(trace);
-	const promptIds = [BOS, ...tok.encode(prompt)];
-	return { ids: [...promptIds, ...tok.encode(completion), EOS], promptLength: promptIds.length };
+	const promptIds = [tok.bos, ...tok.encode(prompt)];
+	return { ids: [...promptIds, ...tok.encode(completion), tok.eos], promptLength: promptIds.length };
 }
 
 /** What generation starts from for a question: `<bos> Q: {prompt}\n` as ids (the Playground). */
-export function encodePrompt(prompt: string, tok: Tokenizer): number[] {
-	return [BOS, ...tok.encode(promptText(prompt))];
+export function encodePrompt(prompt: string, tok: TextTokenizer): number[] {
+	return [tok.bos, ...tok.encode(promptText(prompt))];
 }
 
 /** A padded batch: inputs are ids[:-1], targets ids[1:], mask says which targets count. */
@@ -41,12 +41,15 @@ export interface Batch {
 	count: number;
 }
 
-/** Pads a list of examples to the longest one. `loss_on: all` counts every target after <bos>. */
-export function makeBatch(examples: readonly Example[], lossOn: LossOn): Batch {
+/**
+ * Pads a list of examples to the longest one with the tokenizer's `pad` id (default 0, the
+ * character tokenizer's). `loss_on: all` counts every target after <bos>.
+ */
+export function makeBatch(examples: readonly Example[], lossOn: LossOn, pad = 0): Batch {
 	const B = examples.length;
 	const T = Math.max(...examples.map((e) => e.ids.length)) - 1;
-	const inputs = new Int32Array(B * T).fill(PAD);
-	const targets = new Int32Array(B * T).fill(PAD);
+	const inputs = new Int32Array(B * T).fill(pad);
+	const targets = new Int32Array(B * T).fill(pad);
 	const mask = new Float32Array(B * T);
 	let count = 0;
 	examples.forEach((ex, b) => {
@@ -64,10 +67,10 @@ export function makeBatch(examples: readonly Example[], lossOn: LossOn): Batch {
 }
 
 /** The batch of the `batch_size` longest traces: every step on it has the same shape (B × T). */
-export function longestBatch(config: LabConfig, dataset: Dataset, tokenizer: Tokenizer): Batch {
+export function longestBatch(config: LabConfig, dataset: Dataset, tokenizer: TextTokenizer): Batch {
 	const longest = dataset.traces
 		.map((t) => encodeExample(t, tokenizer))
 		.sort((a, b) => b.ids.length - a.ids.length)
 		.slice(0, config.train.batch_size);
-	return makeBatch(longest, config.data.loss_on);
+	return makeBatch(longest, config.data.loss_on, tokenizer.pad);
 }

@@ -10,7 +10,28 @@ export const EOS = 2;
 export const UNK = 3;
 export const SPECIAL_TOKENS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;
 
-export class Tokenizer {
+/** What training, evaluation and generation need of a tokenizer (character-level or a model's BPE). */
+export interface TextTokenizer {
+	/** 'char' (this file: trained from scratch) or 'bpe' (a pretrained model's, text/bpe.ts). */
+	readonly kind: 'char' | 'bpe';
+	/** Ids in the vocabulary (the model's V). */
+	readonly size: number;
+	/** The id every example starts with. */
+	readonly bos: number;
+	/** The id that ends an example (and generation). */
+	readonly eos: number;
+	/** The id after an example's end in a padded batch (never counted in the loss). */
+	readonly pad: number;
+	encode(text: string): number[];
+	/** Text of the ids, special tokens dropped. */
+	decode(ids: readonly number[]): string;
+}
+
+export class Tokenizer implements TextTokenizer {
+	readonly kind = 'char';
+	readonly bos = BOS;
+	readonly eos = EOS;
+	readonly pad = PAD;
 	private readonly ids: Map<string, number>;
 
 	/** `vocab[id]` is the token's string; the first four are the special tokens. */
