@@ -9,6 +9,14 @@ import { bool, int, intOrNull, num, oneOf, pathText, problemsOf, record, text, t
 export const LOSS_ON = ['completion', 'all'] as const;
 export type LossOn = (typeof LOSS_ON)[number];
 
+/** How a run trains a pretrained model: every weight, or LoRA adapters only (docs/pretrained.md). */
+export const FINETUNE = ['full', 'lora'] as const;
+export type Finetune = (typeof FINETUNE)[number];
+/** Layers a LoRA adapter may target, by PEFT's module names: `c_proj` means both projections. */
+export const LORA_TARGETS = ['c_attn', 'c_proj', 'c_fc', 'attn.c_proj', 'mlp.c_proj'] as const;
+/** `model.init` of a model trained from random weights. */
+export const SCRATCH = 'scratch';
+
 /** The TensorFlow.js backends the lab runs on, in the order auto tries them (docs/specification.md §10). */
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -36,6 +44,8 @@ export const ConfigSchema = record({
 		loss_on: oneOf(LOSS_ON)
 	}),
 	model: record({
+		/** Optional: "scratch" (the default: random init, character tokenizer) or the name of an imported model to start from, whose shape the keys below must repeat. */
+		init: v.optional(text()),
 		/** Transformer blocks. */
 		n_layer: int(1, 48),
 		/** Attention heads; must divide n_embd. */
@@ -61,8 +71,26 @@ export const ConfigSchema = record({
 		/** AdamW decoupled weight decay (matrices only). */
 		weight_decay: num(0, 1),
 		/** Clip gradients to this global L2 norm (0 = no clipping). */
-		grad_clip: num(0, 1e6)
+		grad_clip: num(0, 1e6),
+		/** Optional, for an imported model: train every weight (full, the default) or LoRA adapters only (lora). */
+		finetune: v.optional(oneOf(FINETUNE))
 	}),
+	/** Optional: the adapters when train.finetune is lora. */
+	lora: v.optional(
+		record({
+			/** The adapters' rank r. */
+			rank: int(1, 1024),
+			/** The update is scaled by alpha / rank. */
+			alpha: num(0, 1e4, true),
+			/** Dropout on an adapter's input while training. */
+			dropout: num(0, 0.9),
+			/** Layers that carry an adapter: c_attn, c_proj (both projections), c_fc, attn.c_proj, mlp.c_proj. */
+			targets: v.pipe(
+				v.array(oneOf(LORA_TARGETS), 'must be a list of layer names'),
+				v.minLength(1, 'must name at least one layer')
+			)
+		})
+	),
 	checkpoint: record({
 		/** Write a checkpoint every N steps (and always at the last step). */
 		every_steps: int(1, 10_000_000),
@@ -86,6 +114,13 @@ export const ConfigSchema = record({
 });
 
 export type LabConfig = v.InferOutput<typeof ConfigSchema>;
+
+/** The imported model a run starts from, or null when it trains from scratch. */
+export const pretrainedName = (c: LabConfig): string | null =>
+	c.model.init === undefined || c.model.init === SCRATCH ? null : c.model.init;
+
+/** full or lora (full when the config does not say). */
+export const finetuneOf = (c: LabConfig): Finetune => c.train.finetune ?? 'full';
 
 /** Thrown for an invalid config; `problems` are `file:line:col: key.path: problem` lines. */
 export class ConfigError extends Error {
@@ -116,6 +151,13 @@ function crossProblems(c: LabConfig): [string, string][] {
 	if (c.train.warmup_steps > c.train.steps) {
 		out.push(['train.warmup_steps', `must not exceed train.steps (${c.train.steps})`]);
 	}
+	const lora = finetuneOf(c) === 'lora';
+	if (lora && pretrainedName(c) === null)
+		out.push(['train.finetune', 'lora trains adapters on a pretrained model: set model.init to an imported model']);
+	if (lora && !c.lora)
+		out.push(['train.finetune', 'is lora, so the config needs a lora group (rank, alpha, dropout, targets)']);
+	if (!lora && c.lora)
+		out.push(['lora', 'is set but train.finetune is not lora: remove it, or set train.finetune: lora']);
 	return out;
 }
 

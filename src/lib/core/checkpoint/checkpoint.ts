@@ -3,9 +3,10 @@
 // trainer state and dataset manifest — everything needed to resume bit-for-bit.
 
 import * as v from 'valibot';
-import { ConfigSchema, type LabConfig } from '../config';
+import { ConfigSchema, finetuneOf, type LabConfig } from '../config';
 import { canonicalJson } from '../data/canonicalJson';
 import { DatasetManifestSchema, type DatasetManifest } from '../data/manifest';
+import { loraShapes } from '../model/lora';
 import { paramShapes, type GptConfig } from '../model/shapes';
 import { finite, int, tryParse } from '../schema';
 import { sha256Bytes } from '../sha256';
@@ -40,18 +41,31 @@ const TrainerStateSchema = v.object({
 });
 export type TrainerState = v.InferOutput<typeof TrainerStateSchema>;
 
-/** Token strings, index = id (the four special tokens first). */
-const VocabSchema = v.pipe(v.array(v.string()), v.minLength(4, 'must hold the special tokens and at least one more'));
+/** Token strings, index = id (the four special tokens first); empty when a base model's tokenizer is used. */
+const VocabSchema = v.array(v.string());
+
+/** The imported model a run started from (docs/pretrained.md): its tokenizer and, for LoRA, its frozen weights. */
+const BaseModelRefSchema = v.object({
+	/** Its name in the lab. */
+	name: v.string(),
+	/** sha256 of its model.safetensors. */
+	sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex')),
+	/** Its vocabulary size (the embedding's rows). */
+	vocab_size: int(1, 10_000_000)
+});
+export type BaseModelRef = v.InferOutput<typeof BaseModelRefSchema>;
 
 export interface Checkpoint {
 	/** Completed optimizer steps. */
 	step: number;
 	config: LabConfig;
-	/** Token strings, index = id. */
+	/** Token strings, index = id (character tokenizer); empty when `base` is set (its tokenizer is used). */
 	vocab: string[];
+	/** The pretrained model the run started from, if any. */
+	base?: BaseModelRef;
 	trainerState: TrainerState;
 	dataset: DatasetManifest;
-	/** Model tensors by GPT-2 name. */
+	/** Trained tensors by name: the model's by GPT-2 name, or for LoRA the adapters only (`….lora_A`, `….lora_B`). */
 	params: Map<string, Float32Array>;
 	/** AdamW first moments by parameter name (empty for weights-only files). */
 	m: Map<string, Float32Array>;
@@ -60,11 +74,21 @@ export interface Checkpoint {
 }
 
 export function gptConfigOf(config: LabConfig, vocabSize: number): GptConfig {
-	return { vocab_size: vocabSize, ...config.model };
+	const { init: _init, ...shape } = config.model;
+	return { vocab_size: vocabSize, ...shape };
+}
+
+/** The model's vocabulary size: the base model's, or the character tokenizer's. */
+export const vocabSizeOf = (ck: Pick<Checkpoint, 'vocab' | 'base'>) => ck.base?.vocab_size ?? ck.vocab.length;
+
+/** The tensors a run trains, by name and shape: every weight, or LoRA's adapters. */
+export function trainedShapes(config: LabConfig, vocabSize: number): [string, number[]][] {
+	const gpt = gptConfigOf(config, vocabSize);
+	return finetuneOf(config) === 'lora' && config.lora ? loraShapes(gpt, config.lora) : paramShapes(gpt);
 }
 
 export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
-	const shapes = paramShapes(gptConfigOf(ck.config, ck.vocab.length));
+	const shapes = trainedShapes(ck.config, vocabSizeOf(ck));
 	const tensors: NamedArray[] = [];
 	const groups: [string, Map<string, Float32Array>][] = [
 		['', ck.params],
@@ -87,7 +111,8 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
 		config: JSON.stringify(ck.config),
 		vocab: JSON.stringify(ck.vocab),
 		trainer_state: JSON.stringify(ck.trainerState),
-		dataset: JSON.stringify(ck.dataset)
+		dataset: JSON.stringify(ck.dataset),
+		...(ck.base ? { base_model: JSON.stringify(ck.base) } : {})
 	};
 	return encodeSafetensors({ tensors, metadata: { ...metadata, metadata_sha256: metadataSha256(metadata) } });
 }
@@ -177,14 +202,18 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
 	if (!Number.isInteger(step) || step < 0) throw new CheckpointFormatError(`__metadata__.step is not a step number`);
 	const config = parseMeta(meta, 'config', ConfigSchema);
 	const vocab = parseMeta(meta, 'vocab', VocabSchema);
+	const base = 'base_model' in meta ? parseMeta(meta, 'base_model', BaseModelRefSchema) : undefined;
+	if (!base && vocab.length < 4)
+		throw new CheckpointFormatError('__metadata__.vocab must hold the special tokens and at least one more');
 	const byName = new Map(file.tensors.map((t) => [t.name, t]));
 	const groups = {
 		params: new Map<string, Float32Array>(),
 		m: new Map<string, Float32Array>(),
 		v: new Map<string, Float32Array>()
 	};
-	const hasMoments = byName.has('optimizer.m.transformer.wte.weight');
-	for (const [name, shape] of paramShapes(gptConfigOf(config, vocab.length))) {
+	const shapes = trainedShapes(config, vocabSizeOf({ vocab, base }));
+	const hasMoments = byName.has(`optimizer.m.${shapes[0][0]}`);
+	for (const [name, shape] of shapes) {
 		for (const [prefix, into] of [
 			['', groups.params],
 			['optimizer.m.', groups.m],
@@ -203,6 +232,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
 		step,
 		config,
 		vocab,
+		...(base ? { base } : {}),
 		trainerState: parseMeta(meta, 'trainer_state', TrainerStateSchema),
 		dataset: parseMeta(meta, 'dataset', DatasetManifestSchema),
 		...groups

@@ -5,6 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readBack, watchGpuErrors } from '../gpu/gpuErrors';
 import { gptConfigOf, type Checkpoint } from '../checkpoint/checkpoint';
+import { finetuneOf } from '../config';
+import { baseTokenizer, checkBaseModel, type PretrainedModel } from '../hf/gpt2Import';
+import { mergeLora } from '../model/lora';
 import type { Dataset } from '../data/manifest';
 import type { EvalItem, EvalResult, EvalScores, EvalSummary } from './evalJson';
 import type { ReasoningTrace } from '../data/traces';
@@ -156,20 +159,27 @@ export function summarise(r: EvalResult): EvalSummary {
 	return summary;
 }
 
-/** Model tensors from decoded checkpoint values (or the untrained init); dispose with disposeModel. */
+/**
+ * Model tensors from what a run trains at `step` (a checkpoint's values, or step 0's): the weights,
+ * or with a base model LoRA's adapters merged into it. Dispose with disposeModel.
+ */
 export function modelFromValues(
 	values: Map<string, Float32Array>,
 	ck: Pick<Checkpoint, 'config' | 'vocab'>,
-	step: number
+	step: number,
+	base?: PretrainedModel
 ): EvalModel {
-	const gpt = gptConfigOf(ck.config, ck.vocab.length);
+	checkBaseModel(ck.config, base);
+	const gpt = gptConfigOf(ck.config, base?.gpt.vocab_size ?? ck.vocab.length);
+	const lora = base && finetuneOf(ck.config) === 'lora' ? ck.config.lora : undefined;
+	const weights = base && lora ? mergeLora(base.params, values, gpt, lora) : values;
 	const params: Params = {};
 	for (const [name, shape] of paramShapes(gpt)) {
-		const v = values.get(name);
+		const v = weights.get(name);
 		if (!v) throw new Error(`model weights lack ${name}`);
 		params[name] = tf.tensor(v, shape);
 	}
-	return { params, gpt, tokenizer: new Tokenizer(ck.vocab), step };
+	return { params, gpt, tokenizer: base ? baseTokenizer(base) : new Tokenizer(ck.vocab), step };
 }
 
 export function disposeModel(model: EvalModel): void {

@@ -6,7 +6,8 @@
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import type { LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
-import { initialParamValues } from '../train/trainer';
+import type { PretrainedModel } from '../hf/gpt2Import';
+import { startValues } from '../train/trainer';
 import type { EvalJson, EvalLine, EvalResult } from './evalJson';
 import { disposeModel, evaluate, modelFromValues, summarise, type EvalModel } from './evaluate';
 import { JUDGE } from './judge';
@@ -25,6 +26,8 @@ export interface RunEvaluatorOptions {
 	runId: string;
 	config: LabConfig;
 	vocab: string[];
+	/** The imported model the run started from: step 0 is it ("pretrained"), and LoRA checkpoints merge into it. */
+	base?: PretrainedModel;
 	/** Training dataset first, then the eval datasets. */
 	datasets: Dataset[];
 	/** Replaceable for fault-injection tests. */
@@ -61,9 +64,10 @@ export class RunEvaluator {
 		return this.history.map((h) => h.step);
 	}
 
-	/** The untrained weights (step 0), rebuilt from the config's seed. */
+	/** Step 0: the untrained weights rebuilt from the config's seed, or the pretrained model. */
 	async baseline(): Promise<void> {
-		const model = modelFromValues(initialParamValues(this.o.config, this.o.vocab.length), this.o, 0);
+		const vocabSize = this.o.base?.gpt.vocab_size ?? this.o.vocab.length;
+		const model = modelFromValues(startValues(this.o.config, vocabSize, this.o.base), this.o, 0, this.o.base);
 		try {
 			this.baselineResults = await this.run(model);
 		} finally {
@@ -72,7 +76,7 @@ export class RunEvaluator {
 	}
 
 	async checkpoint(ck: Checkpoint): Promise<void> {
-		const model = modelFromValues(ck.params, ck, ck.step);
+		const model = modelFromValues(ck.params, ck, ck.step, this.o.base);
 		try {
 			const results = await this.run(model);
 			if (!this.latest || ck.step >= this.latest.step) this.latest = { step: ck.step, results };

@@ -3,7 +3,9 @@
 // merges.txt). The lab's GPT is GPT-2 exactly (Conv1D [in, out] weights, gelu_new, tied head,
 // LayerNorm eps 1e-5), so the weights load by name; anything else is refused by key and value.
 
+import type { BaseModelRef } from '../checkpoint/checkpoint';
 import { decodeSafetensors, type NamedArray } from '../checkpoint/safetensors';
+import { pretrainedName, type LabConfig } from '../config';
 import { paramShapes, type GptConfig } from '../model/shapes';
 import { sha256Bytes } from '../sha256';
 import { BpeTokenizer, gpt2TokenizerJson, parseMerges, TokenizerFileError } from '../text/bpe';
@@ -185,4 +187,54 @@ export function importGpt2(name: string, files: HfModelFiles): PretrainedModel {
 		tokenizerJson,
 		dtype: decoded.tensors.find((t) => !BUFFER.test(t.name))?.dtype ?? 'F32'
 	};
+}
+
+const tokenizers = new WeakMap<PretrainedModel, BpeTokenizer>();
+
+/** The model's tokenizer, built once per model (its vocabulary and merges take a moment to read). */
+export function baseTokenizer(base: PretrainedModel): BpeTokenizer {
+	let tok = tokenizers.get(base);
+	if (!tok) tokenizers.set(base, (tok = new BpeTokenizer(base.tokenizerJson)));
+	return tok;
+}
+
+/** What a checkpoint records of the model a run started from. */
+export const baseModelRef = (base: PretrainedModel): BaseModelRef => ({
+	name: base.name,
+	sha256: base.sha256,
+	vocab_size: base.gpt.vocab_size
+});
+
+/**
+ * Throws unless `base` is the model `config` starts from (model.init) and the config's model keys
+ * repeat its shape; a run from scratch takes no base model.
+ */
+export function checkBaseModel(
+	config: LabConfig,
+	base: PretrainedModel | undefined,
+	expected?: { sha256: string }
+): void {
+	const name = pretrainedName(config);
+	if (name === null) {
+		if (base) throw new Error(`the config trains from scratch (model.init), but a base model (${base.name}) was given`);
+		return;
+	}
+	if (!base)
+		throw new Error(
+			`model.init is "${name}", which is not imported here: import it (the Models page, or npm run import-model) first`
+		);
+	if (base.name !== name) throw new Error(`model.init is "${name}", but the model given is "${base.name}"`);
+	if (expected && expected.sha256 !== base.sha256)
+		throw new Error(
+			`the run started from ${name} with sha256 ${expected.sha256.slice(0, 12)}…, but the model imported under that name now has ${base.sha256.slice(0, 12)}…: import the original again under another name`
+		);
+	const differ = (['n_layer', 'n_head', 'n_embd', 'block_size'] as const).filter(
+		(k) => config.model[k] !== base.gpt[k]
+	);
+	if (differ.length > 0)
+		throw new Error(
+			`the config's model shape differs from ${name}'s: ${differ
+				.map((k) => `model.${k} is ${config.model[k]}, ${name} has ${base.gpt[k]}`)
+				.join('; ')} (block_size is its n_positions)`
+		);
 }

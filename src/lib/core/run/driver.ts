@@ -6,6 +6,7 @@
 import { decodeCheckpoint, type Checkpoint } from '../checkpoint/checkpoint';
 import { CheckpointFormatError } from '../checkpoint/safetensors';
 import type { LabConfig } from '../config';
+import type { PretrainedModel } from '../hf/gpt2Import';
 import type { Dataset } from '../data/manifest';
 import type { EvalLine } from '../eval/evalJson';
 import type { evaluate } from '../eval/evaluate';
@@ -78,6 +79,8 @@ export interface TrainRunInput {
 	provenance: Provenance;
 	/** Continue from this checkpoint. */
 	resume?: Checkpoint;
+	/** The imported model config's model.init names (docs/pretrained.md); absent for a run from scratch. */
+	base?: PretrainedModel;
 	hooks?: RunHooks;
 	/** Replaceable for fault-injection tests. */
 	evaluateModel?: typeof evaluate;
@@ -128,12 +131,13 @@ export function makeRunEvaluator(
 	run: RunRecord,
 	vocab: string[],
 	datasets: Dataset[],
-	input: Pick<TrainRunInput, 'evaluateModel' | 'hooks'>
+	input: Pick<TrainRunInput, 'evaluateModel' | 'hooks' | 'base'>
 ): RunEvaluator {
 	return new RunEvaluator({
 		runId: run.id,
 		config: run.config,
 		vocab,
+		base: input.base,
 		datasets,
 		evaluateModel: input.evaluateModel,
 		onProgress: (w) => input.hooks?.onEvalProgress?.(w)
@@ -192,7 +196,7 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 	const { storage, run, config, hooks } = input;
 	let trainer: Trainer;
 	try {
-		trainer = new Trainer(config, input.dataset, input.resume);
+		trainer = new Trainer(config, input.dataset, input.resume, input.base);
 	} catch (err) {
 		await failUnstartedRun(storage, run, err, hooks);
 		throw err;
@@ -220,13 +224,15 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 		run.summary = { ...run.summary, ...lossSummary(losses), steps_done: trainer.step, health };
 	};
 
-	run.provenance = { ...input.provenance, model_ops: trainer.ops.description };
+	run.provenance = {
+		...input.provenance,
+		model_ops: trainer.ops.description,
+		...(input.base ? { base_model: { name: input.base.name, sha256: input.base.sha256 } } : {})
+	};
 	run.started ??= now();
 	await move(storage, run, run.status === 'pending' ? 'start' : 'resume', hooks, null);
 
-	const during = config.eval.during_training
-		? makeRunEvaluator(run, [...trainer.tokenizer.vocab], datasets, input)
-		: undefined;
+	const during = config.eval.during_training ? makeRunEvaluator(run, trainer.vocab, datasets, input) : undefined;
 	let stop: StopReason | null = null;
 	try {
 		if (during) await during.baseline();
@@ -290,6 +296,7 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 		run,
 		datasets,
 		evaluator: during,
+		base: input.base,
 		evaluateModel: input.evaluateModel,
 		hooks
 	});
@@ -307,6 +314,8 @@ export interface EvaluateRunInput {
 	datasets: Dataset[];
 	/** An evaluator that already holds results (eval.during_training). */
 	evaluator?: RunEvaluator;
+	/** The imported model the run started from, if any. */
+	base?: PretrainedModel;
 	evaluateModel?: typeof evaluate;
 	hooks?: RunHooks;
 }

@@ -21,7 +21,9 @@ const ProvenanceSchema = v.object({
 	/** Browser user agent, or "node vX" for the CLI. */
 	runtime: v.string(),
 	/** The model's ops the trainer chose (core/model/chooseOps.ts), e.g. "fused lab kernels on wasm (21 of 21)". */
-	model_ops: v.optional(v.string())
+	model_ops: v.optional(v.string()),
+	/** The imported model the run started from (docs/pretrained.md): its name and model.safetensors' sha256. */
+	base_model: v.optional(v.object({ name: v.string(), sha256: v.string() }))
 });
 export type Provenance = v.InferOutput<typeof ProvenanceSchema>;
 

@@ -3,17 +3,26 @@
 // It reports through hooks only; it never touches storage or UI.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { encodeCheckpoint, gptConfigOf, type Checkpoint, type TrainerState } from '../checkpoint/checkpoint';
+import {
+	encodeCheckpoint,
+	gptConfigOf,
+	trainedShapes,
+	type Checkpoint,
+	type TrainerState
+} from '../checkpoint/checkpoint';
 import { GpuError, readBack, watchGpuErrors } from '../gpu/gpuErrors';
-import type { LabConfig } from '../config';
+import { finetuneOf, type LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
+import { baseModelRef, baseTokenizer, checkBaseModel, type PretrainedModel } from '../hf/gpt2Import';
 import { modelOps } from '../model/chooseOps';
-import { forward, initParamValues, maskedCrossEntropy } from '../model/gpt';
+import { Dropout } from '../model/dropout';
+import { forward, initParamValues, maskedCrossEntropy, type Params } from '../model/gpt';
+import { initLoraValues, loraOps } from '../model/lora';
 import { paramShapes, type GptConfig } from '../model/shapes';
 import type { ModelOps } from '../model/modelOps';
 import { parameterCount } from '../model/shapes';
 import { encodeExample, makeBatch, type Batch, type Example } from '../text/examples';
-import { Tokenizer } from '../text/tokenizer';
+import { Tokenizer, type TextTokenizer } from '../text/tokenizer';
 import { AdamW, clipCoefficient, globalNorm } from './adamw';
 import { DataOrder } from './dataOrder';
 import { checkResumable } from './resumable';
@@ -59,7 +68,7 @@ export class SequenceTooLongError extends Error {}
 export function encodedTraces(
 	config: LabConfig,
 	dataset: Dataset,
-	tokenizer = Tokenizer.fromTraces(dataset.traces)
+	tokenizer: TextTokenizer = Tokenizer.fromTraces(dataset.traces)
 ): Example[] {
 	return dataset.traces.map((t, i) => {
 		const ex = encodeExample(t, tokenizer);
@@ -80,18 +89,35 @@ export function initialParamValues(config: LabConfig, vocabSize: number): Map<st
 	return initParamValues(gptConfigOf(config, vocabSize), config.run.seed + INIT_SEED_OFFSET);
 }
 
-export interface TrainerInit {
-	config: LabConfig;
-	dataset: Dataset;
-	/** Continue from this checkpoint (same config and dataset). */
-	resume?: Checkpoint;
+/**
+ * What a run trains, at step 0: the random init (from scratch), the pretrained weights (full
+ * fine-tuning), or fresh LoRA adapters (B = 0, so the model is the pretrained one).
+ */
+export function startValues(config: LabConfig, vocabSize: number, base?: PretrainedModel): Map<string, Float32Array> {
+	if (!base) return initialParamValues(config, vocabSize);
+	if (finetuneOf(config) === 'lora' && config.lora)
+		return initLoraValues(gptConfigOf(config, vocabSize), config.lora, config.run.seed + INIT_SEED_OFFSET);
+	return base.params;
+}
+
+/** The tokenizer of a run: the base model's, the checkpoint's vocabulary, or the dataset's characters. */
+export function runTokenizer(
+	dataset: Dataset,
+	base?: PretrainedModel,
+	resume?: Pick<Checkpoint, 'vocab'>
+): TextTokenizer {
+	if (base) return baseTokenizer(base);
+	return resume ? new Tokenizer(resume.vocab) : Tokenizer.fromTraces(dataset.traces);
 }
 
 export class Trainer {
-	readonly tokenizer: Tokenizer;
+	readonly tokenizer: TextTokenizer;
 	readonly gpt: GptConfig;
 	private readonly examples: Example[];
+	/** What trains: every weight, or LoRA's adapters. */
 	private readonly params = new Map<string, tf.Variable>();
+	/** LoRA only: the pretrained weights, frozen (constants of the forward pass). */
+	private readonly frozen: Params = {};
 	private readonly optimizer: AdamW;
 	private readonly order: DataOrder;
 	private elapsedBefore: number;
@@ -101,17 +127,25 @@ export class Trainer {
 	readonly ops: ModelOps = modelOps(this.backend);
 	step: number;
 
+	/**
+	 * `base`: the imported model that config's model.init names (docs/pretrained.md); the run
+	 * fine-tunes it, every weight or LoRA adapters, with its own tokenizer.
+	 */
 	constructor(
 		readonly config: LabConfig,
 		readonly dataset: Dataset,
-		resume?: Checkpoint
+		resume?: Checkpoint,
+		private readonly base?: PretrainedModel
 	) {
-		this.tokenizer = resume ? new Tokenizer(resume.vocab) : Tokenizer.fromTraces(dataset.traces);
+		checkBaseModel(config, base, resume?.base);
+		this.tokenizer = runTokenizer(dataset, base, resume);
 		if (resume) checkResumable(config, dataset, resume);
-		this.gpt = gptConfigOf(config, this.tokenizer.size);
+		this.gpt = gptConfigOf(config, base?.gpt.vocab_size ?? this.tokenizer.size);
 		this.examples = encodedTraces(config, dataset, this.tokenizer);
-		const values = resume?.params ?? initialParamValues(config, this.tokenizer.size);
-		for (const [name, shape] of paramShapes(this.gpt)) {
+		if (base && finetuneOf(config) === 'lora')
+			for (const [name, shape] of paramShapes(this.gpt)) this.frozen[name] = tf.tensor(base.params.get(name)!, shape);
+		const values = resume?.params ?? startValues(config, this.gpt.vocab_size, base);
+		for (const [name, shape] of trainedShapes(config, this.gpt.vocab_size)) {
 			const init = tf.tensor(values.get(name)!, shape);
 			this.params.set(name, tf.variable(init, true));
 			init.dispose();
@@ -119,7 +153,7 @@ export class Trainer {
 		watchGpuErrors();
 		this.optimizer = new AdamW(this.params, config.train.weight_decay, this.ops);
 		if (resume && resume.m.size > 0) {
-			for (const [name, shape] of paramShapes(this.gpt)) {
+			for (const [name, shape] of trainedShapes(config, this.gpt.vocab_size)) {
 				tf.tidy(() => {
 					this.optimizer.m.get(name)!.assign(tf.tensor(resume.m.get(name)!, shape));
 					this.optimizer.v.get(name)!.assign(tf.tensor(resume.v.get(name)!, shape));
@@ -160,7 +194,8 @@ export class Trainer {
 		return this.trainOnBatch(
 			makeBatch(
 				indices.map((i) => this.examples[i]),
-				this.config.data.loss_on
+				this.config.data.loss_on,
+				this.tokenizer.pad
 			),
 			runStarted
 		);
@@ -196,10 +231,11 @@ export class Trainer {
 		const targets = tf.tensor2d(batch.targets, [batch.B, batch.T], 'int32');
 		const mask = tf.tensor2d(batch.mask, [batch.B, batch.T], 'float32');
 		const dropoutSeed = `${this.config.run.seed}:${s}`;
+		const [params, ops] = this.passOf(dropoutSeed);
 		const { value: loss, grads: byVariable } = tf.variableGrads(
 			() =>
 				maskedCrossEntropy(
-					forward(Object.fromEntries(this.params), inputs, this.gpt, { training: true, dropoutSeed, ops: this.ops }),
+					forward(params, inputs, this.gpt, { training: true, dropoutSeed, ops }),
 					targets,
 					mask,
 					this.ops
@@ -243,6 +279,20 @@ export class Trainer {
 		};
 	}
 
+	/** The character tokenizer's vocabulary (what checkpoints store), or [] with a base model's tokenizer. */
+	get vocab(): string[] {
+		return this.tokenizer instanceof Tokenizer ? [...this.tokenizer.vocab] : [];
+	}
+
+	/** A training pass's weights and ops: the trained ones, or the frozen model with LoRA's adapters around it. */
+	private passOf(dropoutSeed: string): [Params, ModelOps] {
+		const trained = Object.fromEntries(this.params);
+		const lora = this.config.lora;
+		if (finetuneOf(this.config) !== 'lora' || !lora) return [trained, this.ops];
+		const inputDrop = new Dropout(lora.dropout, true, `${dropoutSeed}:lora`);
+		return [this.frozen, loraOps(this.ops, trained, lora, inputDrop)];
+	}
+
 	/** Whether any weight is NaN or ±Infinity (asked only after a non-finite step, to say why). */
 	private async weightsNonFinite(): Promise<boolean> {
 		const any = tf.tidy(() =>
@@ -271,7 +321,7 @@ export class Trainer {
 	 * behind the loss read-back; reading a parameter written by it waits for the whole queue.
 	 */
 	private async settle(): Promise<void> {
-		await this.params.get('transformer.ln_f.bias')!.data();
+		await [...this.params.values()].at(-1)!.data();
 	}
 
 	/** Weights, moments and trainer state as a Checkpoint record. */
@@ -296,7 +346,8 @@ export class Trainer {
 		return {
 			step: this.step,
 			config: this.config,
-			vocab: [...this.tokenizer.vocab],
+			vocab: this.vocab,
+			...(this.base ? { base: baseModelRef(this.base) } : {}),
 			trainerState,
 			dataset: this.dataset.manifest,
 			params: await read(this.params),
@@ -311,6 +362,7 @@ export class Trainer {
 
 	dispose(): void {
 		for (const v of this.params.values()) v.dispose();
+		tf.dispose(Object.values(this.frozen));
 		this.optimizer.dispose();
 	}
 }
