@@ -11,13 +11,15 @@ import { shareCi } from '../lib/core/stats/wilson';
 import { RunEvaluator, type EvalJson } from '../lib/core/eval/runEvaluation';
 import { loadDataset, runDatasets } from './datasets';
 import { evaluateRun } from '../lib/core/run/driver';
+import { baseModelFor, MODELS_DIR } from './models';
+import { startName } from '../lib/core/config';
 import type { EvalDeps } from './trainCommand';
 import { writeFileAtomic } from './files';
 import { UsageError, type CliIo } from './io';
 import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './nodeBackend';
 import { RunDir } from './runDir';
 
-function report(e: EvalJson, io: CliIo): void {
+function report(e: EvalJson, io: CliIo, start: string): void {
 	for (const [key, r] of Object.entries(e.datasets)) {
 		const base = e.baseline[key];
 		const cases = Object.entries(r.per_case)
@@ -25,7 +27,7 @@ function report(e: EvalJson, io: CliIo): void {
 			.join(', ');
 		const some = r.n < r.manifest.count ? ' (--max-items all scores every item)' : '';
 		io.err(
-			`${key} @ step ${e.step} on ${r.n} of ${r.manifest.count} items${some}: answer_accuracy ${shareCi(r.answer_accuracy, r.n)} (untrained ${base?.answer_accuracy.toFixed(3)}), ` +
+			`${key} @ step ${e.step} on ${r.n} of ${r.manifest.count} items${some}: answer_accuracy ${shareCi(r.answer_accuracy, r.n)} (${start} ${base?.answer_accuracy.toFixed(3)}), ` +
 				`format_rate ${shareCi(r.format_rate, r.n)}, loss ${r.loss.toFixed(4)}, perplexity ${r.perplexity?.toFixed(3) ?? 'overflow (loss > 709)'}; per case: ${cases}\n`
 		);
 	}
@@ -49,7 +51,8 @@ export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}
 			out: { type: 'string' },
 			'run-dir': { type: 'string' },
 			'max-items': { type: 'string' },
-			backend: { type: 'string', default: 'wasm' }
+			backend: { type: 'string', default: 'wasm' },
+			'models-dir': { type: 'string', default: MODELS_DIR }
 		},
 		strict: true
 	});
@@ -72,10 +75,11 @@ export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}
 			storage: dir,
 			run,
 			datasets: runDatasets(run),
+			base: baseModelFor(run.config, values['models-dir']),
 			evaluateModel: deps.evaluateModel,
 			hooks: { onEvalProgress: ({ step, dataset }) => io.err(`evaluating step ${step} on ${dataset}\n`) }
 		});
-		report(result, io);
+		report(result, io, startName(run.config));
 		io.err(`wrote ${dir.path('eval.json')}; run ${run.id} is ${run.status}\n`);
 		return 0;
 	}
@@ -97,6 +101,7 @@ export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}
 		runId,
 		config: { ...ck.config, eval: { ...ck.config.eval, max_items: maxItems } },
 		vocab: ck.vocab,
+		base: baseModelFor(ck.config, values['models-dir']),
 		datasets,
 		evaluateModel: deps.evaluateModel,
 		onProgress: ({ step, dataset }) => io.err(`evaluating step ${step} on ${dataset}\n`)
@@ -107,7 +112,7 @@ export async function evalCommand(argv: string[], io: CliIo, deps: EvalDeps = {}
 	await ev.checkpoint(ck);
 	const t2 = performance.now();
 	const result = ev.result();
-	report(result, io);
+	report(result, io, startName(ck.config));
 	io.err(`timing: baseline ${((t1 - t0) / 1000).toFixed(2)} s, checkpoint ${((t2 - t1) / 1000).toFixed(2)} s\n`);
 	if (values.out) {
 		writeFileAtomic(values.out, evalJsonText(result));

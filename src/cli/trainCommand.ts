@@ -1,11 +1,12 @@
-// `npm run train -- --config <yaml> --dataset <key|file.jsonl> --checkpoint-dir <dir> [--resume] [--backend wasm|cpu|webgpu]`
+// `npm run train -- --config <yaml> --dataset <key|file.jsonl> --checkpoint-dir <dir> [--resume] [--backend wasm|cpu|webgpu]
+//   [--models-dir models]` (where model.init finds an imported model: npm run import-model)
 // Trains with the same core and run driver as the browser worker, writing checkpoints,
 // metrics.jsonl, run.json and eval.json into the directory. Ctrl-C writes a checkpoint and exits;
 // --resume continues from the newest checkpoint.
 
 import { parseArgs } from 'node:util';
 import type { Checkpoint } from '../lib/core/checkpoint/checkpoint';
-import { parseConfig, setYamlValue, type LabConfig } from '../lib/core/config';
+import { parseConfig, setYamlValue, startName, type LabConfig } from '../lib/core/config';
 import { BUILT_IN_DATASET_KEYS } from '../lib/core/data/registry';
 import type { evaluate } from '../lib/core/eval/evaluate';
 import { trainRun, type StopReason } from '../lib/core/run/driver';
@@ -19,7 +20,9 @@ import { UsageError, type CliIo } from './io';
 import { NODE_BACKENDS, useNodeBackend, type NodeBackend } from './nodeBackend';
 import { Progress } from './progress';
 import { shareCi } from '../lib/core/stats/wilson';
-import { encodedTraces } from '../lib/core/train/trainer';
+import { encodedTraces, runTokenizer } from '../lib/core/train/trainer';
+import { checkBaseModel } from '../lib/core/hf/gpt2Import';
+import { baseModelFor, MODELS_DIR } from './models';
 import { RunDir } from './runDir';
 
 /** Hooks for tests (fault injection). */
@@ -33,6 +36,8 @@ export interface TrainArgs {
 	checkpointDir: string;
 	resume: boolean;
 	backend?: NodeBackend;
+	/** Where imported models live (model.init names one). */
+	modelsDir: string;
 }
 
 export function parseTrainArgs(argv: string[]): TrainArgs {
@@ -43,7 +48,8 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
 			dataset: { type: 'string' },
 			'checkpoint-dir': { type: 'string' },
 			resume: { type: 'boolean', default: false },
-			backend: { type: 'string' }
+			backend: { type: 'string' },
+			'models-dir': { type: 'string', default: MODELS_DIR }
 		},
 		strict: true,
 		allowPositionals: false
@@ -58,7 +64,8 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
 		dataset: values.dataset,
 		checkpointDir: values['checkpoint-dir'],
 		resume: values.resume ?? false,
-		backend: values.backend as NodeBackend | undefined
+		backend: values.backend as NodeBackend | undefined,
+		modelsDir: values['models-dir']!
 	};
 }
 
@@ -131,7 +138,9 @@ async function trainInDir(args: TrainArgs, config: LabConfig, dir: RunDir, io: C
 			`${dir.dir} already holds a run: pass --resume to continue it, or choose an empty --checkpoint-dir`
 		);
 	}
-	encodedTraces(config, dataset); // a trace longer than block_size is refused before anything is written
+	const base = baseModelFor(config, args.modelsDir);
+	checkBaseModel(config, base);
+	encodedTraces(config, dataset, runTokenizer(dataset, base)); // a trace longer than block_size is refused before anything is written
 	removeStaleTemps(dir.dir); // ours alone: the lock is held
 	const { run, resume } = args.resume
 		? await loadResume(dir, io)
@@ -162,6 +171,7 @@ async function trainInDir(args: TrainArgs, config: LabConfig, dir: RunDir, io: C
 			evalDatasets,
 			provenance,
 			resume,
+			base,
 			evaluateModel: deps.evaluateModel,
 			hooks: {
 				onStep: (m) => progress.update(m.step, m.loss),
@@ -183,9 +193,9 @@ async function trainInDir(args: TrainArgs, config: LabConfig, dir: RunDir, io: C
 			return 130;
 		}
 		for (const [key, r] of Object.entries(outcome.evaluation!.datasets)) {
-			const base = outcome.evaluation!.baseline[key];
+			const start = outcome.evaluation!.baseline[key];
 			io.err(
-				`${key}: answer_accuracy ${shareCi(r.answer_accuracy, r.n)} (untrained ${base.answer_accuracy.toFixed(3)}), ` +
+				`${key}: answer_accuracy ${shareCi(r.answer_accuracy, r.n)} (${startName(config)} ${start.answer_accuracy.toFixed(3)}), ` +
 					`format_rate ${shareCi(r.format_rate, r.n)}, loss ${r.loss.toFixed(4)} (n = ${r.n})\n`
 			);
 		}

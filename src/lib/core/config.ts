@@ -119,6 +119,10 @@ export type LabConfig = v.InferOutput<typeof ConfigSchema>;
 export const pretrainedName = (c: LabConfig): string | null =>
 	c.model.init === undefined || c.model.init === SCRATCH ? null : c.model.init;
 
+/** What step 0 is called everywhere (verdict, evaluation table, CLI): the model before this run trained it. */
+export const startName = (c: Pick<LabConfig, 'model'>): 'pretrained' | 'untrained' =>
+	c.model.init === undefined || c.model.init === SCRATCH ? 'untrained' : 'pretrained';
+
 /** full or lora (full when the config does not say). */
 export const finetuneOf = (c: LabConfig): Finetune => c.train.finetune ?? 'full';
 

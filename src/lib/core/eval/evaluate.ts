@@ -165,11 +165,11 @@ export function summarise(r: EvalResult): EvalSummary {
  */
 export function modelFromValues(
 	values: Map<string, Float32Array>,
-	ck: Pick<Checkpoint, 'config' | 'vocab'>,
+	ck: Pick<Checkpoint, 'config' | 'vocab' | 'base'>,
 	step: number,
 	base?: PretrainedModel
 ): EvalModel {
-	checkBaseModel(ck.config, base);
+	checkBaseModel(ck.config, base, ck.base);
 	const gpt = gptConfigOf(ck.config, base?.gpt.vocab_size ?? ck.vocab.length);
 	const lora = base && finetuneOf(ck.config) === 'lora' ? ck.config.lora : undefined;
 	const weights = base && lora ? mergeLora(base.params, values, gpt, lora) : values;

@@ -67,7 +67,8 @@ export class RunEvaluator {
 	/** Step 0: the untrained weights rebuilt from the config's seed, or the pretrained model. */
 	async baseline(): Promise<void> {
 		const vocabSize = this.o.base?.gpt.vocab_size ?? this.o.vocab.length;
-		const model = modelFromValues(startValues(this.o.config, vocabSize, this.o.base), this.o, 0, this.o.base);
+		const values = startValues(this.o.config, vocabSize, this.o.base);
+		const model = modelFromValues(values, { config: this.o.config, vocab: this.o.vocab }, 0, this.o.base);
 		try {
 			this.baselineResults = await this.run(model);
 		} finally {

@@ -238,3 +238,26 @@ export function checkBaseModel(
 				.join('; ')} (block_size is its n_positions)`
 		);
 }
+
+/** A model's name in the lab: what `model.init` holds and its folder is called. */
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Throws unless `name` can name an imported model (letters, digits, . _ -; not "scratch"). */
+export function checkModelName(name: string): void {
+	if (!MODEL_NAME.test(name))
+		throw new ModelImportError(
+			`model name ${JSON.stringify(name)}: use 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit`
+		);
+	if (name === 'scratch')
+		throw new ModelImportError('"scratch" means a model trained from random weights: choose another name');
+}
+
+/** The files the lab keeps of an imported model: its config, weights as imported and tokenizer.json. */
+export function storedFiles(files: HfModelFiles, model: PretrainedModel): Record<string, Uint8Array> {
+	const text = new TextEncoder();
+	return {
+		'config.json': text.encode(files['config.json']),
+		'model.safetensors': files['model.safetensors'],
+		'tokenizer.json': text.encode(JSON.stringify(model.tokenizerJson))
+	};
+}

@@ -6,7 +6,7 @@
 import type { EvalSummary, LatestEvaluation } from '../eval/evalJson';
 import { latestEvaluation, type EvalJson } from '../eval/evalJson';
 import { lossSummary, trailingMean } from './lossStats';
-import type { LabConfig } from '../config';
+import { startName, type LabConfig } from '../config';
 import type { HealthFinding } from './record';
 
 /** Thresholds (docs/specification.md §8). */
@@ -111,7 +111,9 @@ export function lossFindings(losses: readonly number[], nonFinite: boolean, warm
 export function evalFindings(
 	evalJson: EvalJson | null,
 	latest: LatestEvaluation | null,
-	trainKey: string
+	trainKey: string,
+	/** What step 0 is called: untrained, or pretrained. */
+	start: 'pretrained' | 'untrained' = 'untrained'
 ): HealthFinding[] {
 	if (!evalJson || !latest) return [];
 	const out: HealthFinding[] = [];
@@ -137,7 +139,7 @@ export function evalFindings(
 		out.push({
 			kind: 'no_gain',
 			severity: 'warn',
-			sentence: `It answers no more training questions than before training (${pct(train.answer_accuracy)}, untrained ${pct(trainBase.answer_accuracy)}): the loss fell, but not yet enough to answer.`
+			sentence: `It answers no more training questions than before training (${pct(train.answer_accuracy)}, ${start} ${pct(trainBase.answer_accuracy)}): the loss fell, but not yet enough to answer.`
 		});
 	for (const key of heldOut) {
 		const s = latest.datasets[key];
@@ -166,12 +168,12 @@ export function runHealth(
 	losses: readonly number[],
 	nonFinite: boolean,
 	evalJson: EvalJson | null,
-	config: Pick<LabConfig, 'data' | 'train'>
+	config: Pick<LabConfig, 'data' | 'train' | 'model'>
 ): HealthFinding[] {
 	const latest = evalJson ? latestEvaluation(evalJson) : null;
 	return [
 		...lossFindings(losses, nonFinite, config.train.warmup_steps),
-		...evalFindings(evalJson, latest, config.data.dataset)
+		...evalFindings(evalJson, latest, config.data.dataset, startName(config))
 	];
 }
 

@@ -1,5 +1,6 @@
 // The run page's first sentence: did this run train, and how well did it do? Plain words, real numbers.
 
+import { startName } from '../config';
 import type { EvalSummary } from '../eval/evalJson';
 import type { LatestEvaluation } from '../eval/evalJson';
 import { wilson } from '../stats/wilson';
@@ -34,11 +35,15 @@ function scoreSentences(run: RunRecord, latest: LatestEvaluation | null): string
 	const train = latest.datasets[trainKey];
 	const base = latest.baseline?.[trainKey];
 	if (train) {
-		out.push(`The model answers ${count(train)} of ${train.n} training questions correctly${baselines(train, base)}.`);
+		out.push(
+			`The model answers ${count(train)} of ${train.n} training questions correctly${baselines(train, base, startName(run.config))}.`
+		);
 	}
 	for (const [key, s] of Object.entries(latest.datasets)) {
 		if (key === trainKey) continue;
-		out.push(`On ${key} (not trained on) it answers ${count(s)} of ${s.n}${baselines(s, latest.baseline?.[key])}.`);
+		out.push(
+			`On ${key} (not trained on) it answers ${count(s)} of ${s.n}${baselines(s, latest.baseline?.[key], startName(run.config))}.`
+		);
 	}
 	return out;
 }
@@ -53,10 +58,10 @@ function resumeFrom(run: RunRecord, reached: number): string {
 }
 
 /** " (95% CI 93%–99%; untrained: 0; always answering "98": 19)": what the score is to be read against. */
-function baselines(s: EvalSummary, untrained: EvalSummary | undefined): string {
+function baselines(s: EvalSummary, start: EvalSummary | undefined, startCalled: string): string {
 	const [low, high] = wilson(count(s), s.n);
 	const parts: string[] = [`95% CI ${pct(low)}–${pct(high)}`];
-	if (untrained) parts.push(`untrained: ${count(untrained)}`);
+	if (start) parts.push(`${startCalled}: ${count(start)}`);
 	if (s.majority_accuracy !== undefined && s.majority_answer)
 		parts.push(`always answering "${s.majority_answer}": ${Math.round(s.majority_accuracy * s.n)}`);
 	return parts.length ? ` (${parts.join('; ')})` : '';
