@@ -80,15 +80,16 @@ describe('schema', () => {
 			{ id: 'b', created: '2026-01-02', status: 'interrupted', name: 'other' }
 		]);
 		v1.close();
-		const v2 = new LabDb(name); // the current schema (v3)
+		const v2 = new LabDb(name); // the current schema (v5)
 		const runs = (await v2.runs.orderBy('created').toArray()) as StoredRun[];
 		expect(runs.map((r) => [r.id, r.status, r.notes])).toEqual([
 			['a', 'completed', ''],
 			['b', 'interrupted', '']
 		]);
-		expect(v2.verno).toBe(4);
+		expect(v2.verno).toBe(5);
 		expect(await v2.runs.where('name').equals('other').count()).toBe(1);
 		expect(await v2.backendTimings.count()).toBe(0); // v3's table exists, empty
+		expect(await v2.models.count()).toBe(0); // and v5's
 	});
 });
 

@@ -6,6 +6,7 @@ import quick from '../../configs/quick_golden_v2.yaml?raw';
 import full from '../../configs/train_golden_v2.yaml?raw';
 import addSteps from '../../configs/add3_steps.yaml?raw';
 import addNoSteps from '../../configs/add3_no_steps.yaml?raw';
+import lora from '../../configs/lora_golden_v2.yaml?raw';
 
 export interface Preset {
 	file: string;
@@ -19,8 +20,20 @@ export const PRESETS: Preset[] = [
 	{ file: 'quick_golden_v2.yaml', label: 'Quick', yaml: quick },
 	{ file: 'train_golden_v2.yaml', label: 'Full run', yaml: full },
 	{ file: 'add3_steps.yaml', label: 'Addition with reasoning steps', yaml: addSteps },
-	{ file: 'add3_no_steps.yaml', label: 'Addition, answer only', yaml: addNoSteps }
+	{ file: 'add3_no_steps.yaml', label: 'Addition, answer only', yaml: addNoSteps },
+	{ file: 'lora_golden_v2.yaml', label: 'LoRA on an imported GPT-2', yaml: lora }
 ];
+
+/** The LoRA preset on imported model `name` of this shape (the Models page's "Fine-tune with LoRA"). */
+export function loraPresetFor(
+	name: string,
+	shape: { n_layer: number; n_head: number; n_embd: number; block_size: number }
+): string {
+	let yaml = setYamlValue(lora, ['model', 'init'], name);
+	for (const key of ['n_layer', 'n_head', 'n_embd', 'block_size'] as const)
+		yaml = setYamlValue(yaml, ['model', key], shape[key]);
+	return setYamlValue(yaml, ['run', 'name'], `${name}-lora`);
+}
 
 /** The YAML with runtime.backend replaced (unchanged while the YAML does not parse). */
 export function withBackend(yaml: string, backend: string): string {

@@ -6,7 +6,8 @@ import { BUILT_IN_DATASET_KEYS } from '$lib/core/data/registry';
 import { ConfigError, configYaml, parseConfig, type BackendChoice, type LabConfig } from '$lib/core/config';
 import { roughDuration } from '$lib/core/format';
 import { footprint } from '$lib/core/train/footprint';
-import { backendOf, estimateSeconds, PRESETS, withBackend, withDataset } from '$lib/presets';
+import type { GptConfig } from '$lib/core/model/shapes';
+import { backendOf, estimateSeconds, loraPresetFor, PRESETS, withBackend, withDataset } from '$lib/presets';
 import { Live } from '$lib/state/live.svelte';
 import { labDb } from '$lib/storage/db';
 import { importedDatasetKeys } from '$lib/storage/queries';
@@ -87,6 +88,12 @@ export class LabForm {
 			config,
 			`the config of run ${from.id} ("${from.name.replace(/\s+/g, ' ')}"): edit it, then Train`
 		);
+	}
+
+	/** Puts the LoRA preset on an imported model in the editor (the Models page's "Fine-tune with LoRA"). */
+	finetune(name: string, shape: GptConfig): void {
+		this.presetFile = 'lora_golden_v2.yaml';
+		this.yaml = loraPresetFor(name, shape);
 	}
 
 	/** Sets data.dataset in the YAML. */

@@ -3,12 +3,14 @@
 //   v2: + evaluations (eval.json per run), datasets (imported traces), runs indexed by name
 //   v3: + backendTimings (backend: auto's measurements per device and model shape)
 //   v4: + experiments (sweeps queued in the lab: core/experiment/experiment.ts)
+//   v5: + models, modelChunks (imported Hugging Face GPT-2s: docs/pretrained.md)
 
 import Dexie, { type EntityTable } from 'dexie';
 import type { DatasetManifest } from '../core/data/manifest';
 import type { EvalJson, EvalLine } from '../core/eval/evalJson';
 import type { RunRecord } from '../core/run/record';
 import type { ExperimentRecord } from '../core/experiment/experiment';
+import type { GptConfig } from '../core/model/shapes';
 import type { BackendTiming } from '../core/train/autoSelect';
 import type { StepMetrics } from '../core/train/metrics';
 
@@ -62,6 +64,36 @@ export interface StoredDataset {
 	imported: string;
 }
 
+/** An imported model (docs/pretrained.md): what lists and checks need; its weights are in modelChunks. */
+export interface StoredModel {
+	/** Its name (what model.init names). */
+	name: string;
+	/** sha256 of model.safetensors as imported. */
+	sha256: string;
+	/** Its shape (block_size = n_positions). */
+	gpt: GptConfig;
+	parameters: number;
+	/** The element type of model.safetensors (F32, F16, BF16). */
+	dtype: string;
+	/** config.json as imported. */
+	configJson: string;
+	/** tokenizer.json (built from vocab.json + merges.txt when those came). */
+	tokenizerJson: string;
+	/** Bytes of model.safetensors, split into chunks of at most 8 MB. */
+	bytes: number;
+	chunkCount: number;
+	/** sha256 of each chunk, in order. */
+	checksums: string[];
+	imported: string;
+}
+
+/** ≤ 8 MB of an imported model's model.safetensors. */
+export interface StoredModelChunk {
+	name: string;
+	index: number;
+	data: Uint8Array;
+}
+
 /** `backend: auto`'s measurement for one device and model shape (src/lib/core/train/autoSelect.ts). */
 export interface StoredBackendTiming {
 	/** Device (adapter, cores, isolation) and model shape. */
@@ -80,6 +112,8 @@ export class LabDb extends Dexie {
 	datasets!: EntityTable<StoredDataset, 'key'>;
 	backendTimings!: EntityTable<StoredBackendTiming, 'key'>;
 	experiments!: EntityTable<ExperimentRecord, 'id'>;
+	models!: EntityTable<StoredModel, 'name'>;
+	modelChunks!: Dexie.Table<StoredModelChunk, [string, number]>;
 
 	constructor(name = DB_NAME) {
 		super(name);
@@ -106,6 +140,7 @@ export class LabDb extends Dexie {
 			});
 		this.version(3).stores({ backendTimings: 'key' });
 		this.version(4).stores({ experiments: 'id, created' });
+		this.version(5).stores({ models: 'name', modelChunks: '[name+index], name' });
 	}
 }
 

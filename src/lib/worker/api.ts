@@ -5,6 +5,7 @@ import type { BackendChoice, BackendName } from '../core/config';
 import type { Sampling } from '../core/eval/generate';
 import type { BundleImport } from '../storage/bundles';
 import type { DatasetImport } from '../storage/datasets';
+import type { ModelImport } from '../storage/models';
 import type { RunRecord } from '../core/run/record';
 import type { BenchRecord } from '../core/bench/bench';
 import type { StepMetrics } from '../core/train/metrics';
@@ -52,13 +53,14 @@ export interface StartRunRequest {
 	configName: string;
 }
 
+/** What generates: a run's checkpoint, or an imported model as it is (before any fine-tuning). */
+export type GenerateSource = { kind: 'checkpoint'; runId: string; step: number } | { kind: 'model'; name: string };
+
 export interface GenerateRequest {
-	runId: string;
-	/** The checkpoint's step. */
-	step: number;
+	source: GenerateSource;
 	prompt: string;
 	maxNewTokens: number;
-	/** The backend to generate on; null: the one a running job holds, else the run's own. */
+	/** The backend to generate on; null: the one a running job holds, else the run's own (wasm for a model). */
 	backend: BackendChoice | null;
 	/** Greedy (temperature 0) or sampled, with a seed. */
 	sampling: Sampling;
@@ -106,7 +108,7 @@ export interface LabWorkerApi {
 	cancelRun(runId: string): Promise<void>;
 	/** Evaluates a run's checkpoints again (completed, evaluation_failed or interrupted). */
 	evaluateRun(runId: string, listener: LabListener): Promise<void>;
-	/** Generation from one checkpoint (the playground); `onText` gets the completion so far after each token. */
+	/** Generation from a checkpoint or an imported model (the playground); `onText` gets the completion so far after each token. */
 	generate(request: GenerateRequest, onText?: (completion: string) => void): Promise<GenerateResult>;
 	/** The training benchmark (docs/performance.md) on one backend, in this worker. */
 	bench(request: BenchRequest): Promise<BenchRecord>;
@@ -117,6 +119,11 @@ export interface LabWorkerApi {
 	importBundle(bytes: Uint8Array, fileName: string): Promise<BundleImport>;
 	/** Imports a trace JSONL file (checked as UTF-8 and line by line) off the page's thread. */
 	importDataset(bytes: Uint8Array, fileName: string): Promise<DatasetImportResult>;
+	/**
+	 * Imports a Hugging Face GPT-2 folder's files (config.json, model.safetensors, tokenizer.json or
+	 * vocab.json + merges.txt) under `name`, checked and stored off the page's thread (docs/pretrained.md).
+	 */
+	importModel(name: string, files: Record<string, Uint8Array>): Promise<ModelImport>;
 	/** Trains a config with the bare core (no storage, no events): elapsed seconds after each step. */
 	timeCoreRun(configYaml: string, backend: BackendName): Promise<number[]>;
 }

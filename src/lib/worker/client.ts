@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { isLive } from '../core/run/status';
 import type { BackendChoice } from '../core/config';
 import type { BundleImport } from '../storage/bundles';
+import type { ModelImport } from '../storage/models';
 import type { DatasetImportResult, LabEvent, LabWorkerApi, StartRunRequest } from './api';
 
 let worker: Comlink.Remote<LabWorkerApi> | null = null;
@@ -86,6 +87,61 @@ export async function importBundle(file: File): Promise<BundleImport> {
 export async function importDataset(file: File): Promise<DatasetImportResult> {
 	const bytes = new Uint8Array(await file.arrayBuffer());
 	return labWorker().importDataset(handOver(bytes), file.name);
+}
+
+/** The files of a model folder the import reads; others (README, pytorch_model.bin, …) are left out. */
+export const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'vocab.json', 'merges.txt'] as const;
+
+/** Imports a model from the files a user chose or dropped (a folder's, or some of them) in the worker. */
+export async function importModel(name: string, files: File[]): Promise<ModelImport> {
+	const wanted = files.filter((f) => (MODEL_FILES as readonly string[]).includes(f.name));
+	const bytes: Record<string, Uint8Array> = {};
+	for (const f of wanted) bytes[f.name] = new Uint8Array(await f.arrayBuffer());
+	return labWorker().importModel(
+		name,
+		Comlink.transfer(
+			bytes,
+			Object.values(bytes).map((b) => b.buffer)
+		)
+	);
+}
+
+/**
+ * Imports a model from a URL folder (e.g. https://huggingface.co/distilgpt2/resolve/main): its
+ * config.json, model.safetensors and tokenizer.json (or vocab.json + merges.txt). The lab's
+ * Content-Security-Policy allows only its own site unless the deployer allows more (docs/deploy.md).
+ */
+export async function importModelFromUrl(
+	name: string,
+	folder: string,
+	onFile: (file: string) => void
+): Promise<ModelImport> {
+	const base = folder.replace(/\/+$/, '');
+	const get = async (file: string, optional = false): Promise<File | null> => {
+		onFile(file);
+		let response: Response;
+		try {
+			response = await fetch(`${base}/${file}`);
+		} catch (err) {
+			throw new Error(
+				`${base}/${file} could not be fetched (${(err as Error).message}): is the address right, and does this lab's Content-Security-Policy allow that site (docs/deploy.md)?`,
+				{ cause: err }
+			);
+		}
+		if (!response.ok) {
+			if (optional) return null;
+			throw new Error(`${base}/${file}: the server answered ${response.status} ${response.statusText}`);
+		}
+		return new File([await response.blob()], file);
+	};
+	const files = [await get('config.json'), await get('model.safetensors')];
+	const tokenizer = await get('tokenizer.json', true);
+	if (tokenizer) files.push(tokenizer);
+	else files.push(await get('vocab.json'), await get('merges.txt'));
+	return importModel(
+		name,
+		files.filter((f): f is File => f !== null)
+	);
 }
 
 export async function cancelRun(runId: string): Promise<void> {

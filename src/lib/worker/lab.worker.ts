@@ -13,6 +13,7 @@ import { decodeTraceFile, TraceFileError } from '../core/data/traces';
 import { importBundle } from '../storage/bundles';
 import { CheckpointRepo } from '../storage/checkpoints';
 import { importDataset } from '../storage/datasets';
+import { hfFilesOf, importModel } from '../storage/models';
 import { labDb } from '../storage/db';
 import { IdbRunStorage } from '../storage/runStorage';
 import type { BenchRequest, LabWorkerApi, StartRunRequest } from './api';
@@ -95,6 +96,10 @@ const api: LabWorkerApi = {
 			// the problems list crosses the worker boundary as data (an Error's own fields do not)
 			return { ok: false, problems: err instanceof TraceFileError ? err.problems : [(err as Error).message] };
 		}
+	},
+
+	async importModel(name, files) {
+		return importModel(db, name, hfFilesOf(files));
 	},
 
 	async timeCoreRun(configYaml: string, backend: BackendName) {

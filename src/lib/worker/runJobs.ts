@@ -5,9 +5,15 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeCheckpoint } from '../core/checkpoint/checkpoint';
-import { parseConfig, type BackendChoice, type LabConfig } from '../core/config';
+import { parseConfig, pretrainedName, type BackendChoice, type LabConfig } from '../core/config';
 import type { Dataset } from '../core/data/manifest';
-import { disposeModel, evaluate as evaluateModel, modelFromValues } from '../core/eval/evaluate';
+import {
+	disposeModel,
+	evaluate as evaluateModel,
+	modelFromPretrained,
+	modelFromValues,
+	type EvalModel
+} from '../core/eval/evaluate';
 import { generate } from '../core/eval/generate';
 import { extractAnswer } from '../core/eval/judge';
 import { evaluateRun, failUnstartedRun, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
@@ -16,12 +22,14 @@ import { newRunRecord, trainedBackend, type Provenance, type RunRecord } from '.
 import { encodePrompt } from '../core/text/examples';
 import { modelShapeKey, timeModelSteps } from '../core/train/autoSelect';
 import { encodedTraces } from '../core/train/trainer';
+import { checkBaseModel, type PretrainedModel } from '../core/hf/gpt2Import';
+import { loadModel, modelTokenizer } from '../storage/models';
 import { CheckpointRepo } from '../storage/checkpoints';
 import { resolveDataset } from '../storage/datasets';
 import type { LabDb } from '../storage/db';
 import { RUN_LOCK_PREFIX } from '../storage/reconcile';
 import { IdbRunStorage } from '../storage/runStorage';
-import type { BackendReport, GenerateRequest, GenerateResult } from './api';
+import type { BackendReport, GenerateRequest, GenerateResult, GenerateSource } from './api';
 import { backendQueue, deviceKey, selectMeasured } from './backends';
 import type { EventSink } from './events';
 
@@ -30,12 +38,17 @@ import type { EventSink } from './events';
  * (a few steps on each) and remembered in IndexedDB (docs/performance.md "auto"). The queue runs
  * it as the selection of an idle worker, so measuring never switches a backend under a job.
  */
-function measuredAuto(db: LabDb, config: LabConfig, dataset: Dataset): () => Promise<BackendReport> {
+function measuredAuto(
+	db: LabDb,
+	config: LabConfig,
+	dataset: Dataset,
+	base?: PretrainedModel
+): () => Promise<BackendReport> {
 	return async () => {
 		const key = `${await deviceKey()} ${modelShapeKey(config)} app${__APP_VERSION__} tfjs${tf.version_core}`;
 		const cached = (await db.backendTimings.get(key))?.timings ?? null;
 		const { report, timings, complete } = await selectMeasured(
-			(cutoff) => timeModelSteps(config, dataset, cutoff),
+			(cutoff) => timeModelSteps(config, dataset, cutoff, undefined, base),
 			cached
 		);
 		// a backend that started but failed may have failed for a passing reason: measure again next time
@@ -97,6 +110,12 @@ export class RunJobs {
 		return Promise.all([config.data.dataset, ...config.data.eval_datasets].map((k) => resolveDataset(this.db, k)));
 	}
 
+	/** The imported model a config starts from (model.init), read and checked; undefined from scratch. */
+	async baseModel(config: LabConfig): Promise<PretrainedModel | undefined> {
+		const name = pretrainedName(config);
+		return name === null ? undefined : loadModel(this.db, name);
+	}
+
 	/** A run's datasets as it used them (core/run/prepare.ts checks each against the run's record). */
 	private async loadRunDatasets(run: RunRecord): Promise<Dataset[]> {
 		return checkRunDatasets(run, await this.loadDatasets(run.config));
@@ -109,7 +128,14 @@ export class RunJobs {
 	async newRun(configYaml: string, configName: string): Promise<RunRecord> {
 		const config = parseConfig(configYaml, { file: configName });
 		const [train, ...evalSets] = await this.loadDatasets(config);
-		encodedTraces(config, train); // a trace longer than block_size is refused before a run exists
+		const name = pretrainedName(config);
+		if (name === null)
+			encodedTraces(config, train); // a trace longer than block_size is refused before a run exists
+		else {
+			const { tokenizer, model } = await modelTokenizer(this.db, name);
+			checkBaseModel(config, model);
+			encodedTraces(config, train, tokenizer);
+		}
 		return newRunRecord(
 			config,
 			train.manifest,
@@ -220,8 +246,8 @@ export class RunJobs {
 		queueStop?: () => StopReason | null
 	): Promise<boolean> {
 		// loaded once for the job: by auto's measuring (when it selects) and by the training
-		let loaded: Promise<Dataset[]> | null = null;
-		const load = (run: RunRecord) => (loaded ??= this.loadRunDatasets(run));
+		let loaded: Promise<[Dataset[], PretrainedModel | undefined]> | null = null;
+		const load = (run: RunRecord) => (loaded ??= Promise.all([this.loadRunDatasets(run), this.baseModel(run.config)]));
 		const choice = (run: RunRecord) => backend ?? run.config.runtime.backend;
 		return this.runJob(
 			runId,
@@ -230,11 +256,13 @@ export class RunJobs {
 				what: 'training',
 				choice,
 				select: (run) =>
-					choice(run) === 'auto' ? () => load(run).then(([d]) => measuredAuto(this.db, run.config, d)()) : undefined
+					choice(run) === 'auto'
+						? () => load(run).then(([[d], base]) => measuredAuto(this.db, run.config, d, base)())
+						: undefined
 			},
 			async (report, run) => {
 				const storage = new IdbRunStorage(this.db, run.id);
-				const [dataset, ...evalDatasets] = await load(run);
+				const [[dataset, ...evalDatasets], base] = await load(run);
 				let resume;
 				if (resumeFromLatest) {
 					const point = await prepareResume(storage, run);
@@ -256,6 +284,7 @@ export class RunJobs {
 					evalDatasets,
 					provenance: provenanceOf(report),
 					resume,
+					base,
 					hooks: this.hooksFor(run.id, events, queueStop),
 					evaluateModel,
 					flushIntervalMs: 1000
@@ -271,6 +300,7 @@ export class RunJobs {
 				storage: new IdbRunStorage(this.db, run.id),
 				run,
 				datasets: await this.loadRunDatasets(run),
+				base: await this.baseModel(run.config),
 				hooks: this.hooksFor(run.id, events)
 			})
 		);
@@ -282,12 +312,13 @@ export class RunJobs {
 	 */
 	async generate(request: GenerateRequest, onText?: (completion: string) => void): Promise<GenerateResult> {
 		checkGenerateRequest(request);
-		const run = await this.db.runs.get(request.runId);
-		if (!run) throw new Error(`run ${request.runId} does not exist`);
-		const spec = { label: 'generation', choice: request.backend ?? trainedOn(run), anyHeld: request.backend === null };
+		const source = request.source;
+		const run = source.kind === 'checkpoint' ? await this.db.runs.get(source.runId) : undefined;
+		if (source.kind === 'checkpoint' && !run) throw new Error(`run ${source.runId} does not exist`);
+		const choice = request.backend ?? (run ? trainedOn(run) : 'wasm');
+		const spec = { label: 'generation', choice, anyHeld: request.backend === null };
 		return backendQueue.run(spec, async (report) => {
-			const ck = decodeCheckpoint(await new CheckpointRepo(this.db).read(run.id, request.step));
-			const model = modelFromValues(ck.params, ck, ck.step);
+			const model = await this.generationModel(source);
 			try {
 				const prompt = encodePrompt(request.prompt, model.tokenizer);
 				const stream = onText ? ([tokens]: number[][]) => void onText(model.tokenizer.decode(tokens)) : undefined;
@@ -311,5 +342,12 @@ export class RunJobs {
 				disposeModel(model);
 			}
 		});
+	}
+
+	/** The weights a generation runs: a checkpoint's (with its base model), or an imported model's own. */
+	private async generationModel(source: GenerateSource): Promise<EvalModel> {
+		if (source.kind === 'model') return modelFromPretrained(await loadModel(this.db, source.name));
+		const ck = decodeCheckpoint(await new CheckpointRepo(this.db).read(source.runId, source.step));
+		return modelFromValues(ck.params, ck, ck.step, await this.baseModel(ck.config));
 	}
 }

@@ -182,6 +182,13 @@ export function modelFromValues(
 	return { params, gpt, tokenizer: base ? baseTokenizer(base) : new Tokenizer(ck.vocab), step };
 }
 
+/** An imported model as it is (the Playground before any fine-tuning): its weights and tokenizer at step 0. */
+export function modelFromPretrained(base: PretrainedModel): EvalModel {
+	const params: Params = {};
+	for (const [name, shape] of paramShapes(base.gpt)) params[name] = tf.tensor(base.params.get(name)!, shape);
+	return { params, gpt: base.gpt, tokenizer: baseTokenizer(base), step: 0 };
+}
+
 export function disposeModel(model: EvalModel): void {
 	tf.dispose(Object.values(model.params));
 }

@@ -211,7 +211,7 @@ export const baseModelRef = (base: PretrainedModel): BaseModelRef => ({
  */
 export function checkBaseModel(
 	config: LabConfig,
-	base: PretrainedModel | undefined,
+	base: Pick<PretrainedModel, 'name' | 'sha256' | 'gpt'> | undefined,
 	expected?: { sha256: string }
 ): void {
 	const name = pretrainedName(config);

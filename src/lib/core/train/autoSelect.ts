@@ -2,10 +2,11 @@
 // steps of *this* model on each backend that starts, and the fastest wins. The worker does the
 // switching and caching; the timing and the wording live here, once.
 
-import type { LabConfig } from '../config';
+import { finetuneOf, pretrainedName, type LabConfig } from '../config';
 import type { Dataset } from '../data/manifest';
 import { longestBatch } from '../text/examples';
 import { Trainer } from './trainer';
+import type { PretrainedModel } from '../hf/gpt2Import';
 
 /** One backend's measured step time. */
 export interface BackendTiming {
@@ -29,9 +30,10 @@ export async function timeModelSteps(
 	config: LabConfig,
 	dataset: Dataset,
 	cutoffMs = Infinity,
-	steps = AUTO_TIMED_STEPS
+	steps = AUTO_TIMED_STEPS,
+	base?: PretrainedModel
 ): Promise<number> {
-	const trainer = new Trainer(config, dataset);
+	const trainer = new Trainer(config, dataset, undefined, base);
 	try {
 		const batch = longestBatch(config, dataset, trainer.tokenizer);
 		const t0 = performance.now();
@@ -65,7 +67,11 @@ export function autoNote(timings: BackendTiming[], cached: boolean): string {
 /** The model and batch shape a measurement holds for (with the device, the cache key). */
 export function modelShapeKey(config: LabConfig): string {
 	const m = config.model;
-	return `L${m.n_layer} H${m.n_head} C${m.n_embd} block${m.block_size} B${config.train.batch_size} ${config.data.dataset}`;
+	const tuned =
+		pretrainedName(config) === null
+			? ''
+			: ` ${m.init} ${finetuneOf(config)}${config.lora ? ` r${config.lora.rank}` : ''}`;
+	return `L${m.n_layer} H${m.n_head} C${m.n_embd} block${m.block_size} B${config.train.batch_size} ${config.data.dataset}${tuned}`;
 }
 
 function formatMs(ms: number): string {
