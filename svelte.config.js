@@ -7,7 +7,9 @@ import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
  * - script-src: the app's own scripts; 'wasm-unsafe-eval' to compile the wasm backend; blob: for
  *   the threaded wasm backend, whose pthread workers load the backend's script from a Blob URL;
  * - worker-src: the training worker and the service worker ('self'), the wasm pthreads (blob:);
- * - img-src data: blob:: icons and chart exports; connect-src 'self': the wasm binaries and datasets.
+ * - img-src data: blob:: icons and chart exports; connect-src 'self': the wasm binaries and datasets,
+ *   plus the hosts in MODEL_HOSTS (space-separated) a deployer allows the Models page to import from
+ *   (docs/deploy.md "Importing models from the Hugging Face Hub").
  * - style-src-attr 'unsafe-inline': style attributes only (SvelteKit's route announcer and the body
  *   wrapper in app.html carry one); style sheets stay 'self'.
  */
@@ -21,7 +23,7 @@ const csp = {
 		'style-src-attr': ['unsafe-inline'],
 		'img-src': ['self', 'data:', 'blob:'],
 		'font-src': ['self'],
-		'connect-src': ['self'],
+		'connect-src': ['self', ...(process.env.MODEL_HOSTS ?? '').split(/\s+/).filter(Boolean)],
 		'object-src': ['none'],
 		'base-uri': ['self'],
 		'form-action': ['self']

@@ -10,6 +10,7 @@ import { builtInDataset } from '../src/lib/core/data/registry';
 import { disposeModel, evaluate, modelFromValues } from '../src/lib/core/eval/evaluate';
 import { RunEvaluator } from '../src/lib/core/eval/runEvaluation';
 import { importGpt2, type PretrainedModel } from '../src/lib/core/hf/gpt2Import';
+import { checkFits, footprint } from '../src/lib/core/train/footprint';
 import { Trainer } from '../src/lib/core/train/trainer';
 import { backend, smokeConfig } from './helpers';
 import { hfFiles, makeTestGpt2 } from './pretrainedFixture';
@@ -83,6 +84,31 @@ ${extra}`;
 
 /** Per method: cpu's straight run (losses, checkpoint bytes by step), the reference of the other backends. */
 const straight = new Map<'full' | 'lora', { losses: number[]; bytes: Map<number, Uint8Array> }>();
+
+describe('what a fine-tune costs before it runs (core/train/footprint.ts)', () => {
+	const gpt2 = (method: 'full' | 'lora') => {
+		const c = finetuneConfig(method);
+		return {
+			...c,
+			model: { ...c.model, n_layer: 12, n_head: 12, n_embd: 768, block_size: 1024 },
+			train: { ...c.train, batch_size: 4 }
+		};
+	};
+	it('counts GPT-2 small, what trains, and refuses full fine-tuning past a tab with the figures', () => {
+		const full = footprint(gpt2('full'), 50257);
+		expect(full.params).toBe(124_439_808); // GPT-2 small, as Hugging Face counts it
+		expect(full.trainable).toBe(full.params);
+		expect(full.tooLarge).toBe(true);
+		expect(() => checkFits(gpt2('full'), 50257)).toThrow(
+			/more than a browser tab can hold \(2000 MB\): 124,439,808 parameters, all of them train; about [\d,]+ MB: 498 MB of weights, 1493 MB of gradients and AdamW state, [\d,]+ MB of activations at batch 4 × 256 tokens\. Use LoRA/
+		);
+		const lora = footprint(gpt2('lora'), 50257);
+		// rank 4 on c_attn (768 → 2304) and c_fc (768 → 3072) in 12 layers
+		expect(lora.trainable).toBe(12 * (4 * (768 + 2304) + 4 * (768 + 3072)));
+		expect(lora.tooLarge).toBe(false);
+		expect(() => checkFits(gpt2('lora'), 50257)).not.toThrow();
+	});
+});
 
 describe('fine-tuning on cpu', () => {
 	beforeAll(() => backend('cpu'));

@@ -42,7 +42,7 @@ describe('checkSweep', () => {
 			'model.n_embd=4096,model.n_layer=48'
 		]);
 		expect(p.problems[1]).toMatch(
-			/^model\.n_embd=4096,model\.n_layer=48: the model needs [\d,]+ MB of weights and AdamW state, more than a browser tab can hold \(2000 MB\)/
+			/^model\.n_embd=4096,model\.n_layer=48: the model needs more than a browser tab can hold \(2000 MB\): [\d,]+ parameters, all of them train; about [\d,]+ MB: [\d,]+ MB of weights, [\d,]+ MB of gradients and AdamW state, [\d,]+ MB of activations at batch \d+ × \d+ tokens/
 		);
 	});
 

@@ -22,6 +22,7 @@ import { newRunRecord, trainedBackend, type Provenance, type RunRecord } from '.
 import { encodePrompt } from '../core/text/examples';
 import { modelShapeKey, timeModelSteps } from '../core/train/autoSelect';
 import { encodedTraces } from '../core/train/trainer';
+import { checkFits } from '../core/train/footprint';
 import { checkBaseModel, type PretrainedModel } from '../core/hf/gpt2Import';
 import { loadModel, modelTokenizer } from '../storage/models';
 import { CheckpointRepo } from '../storage/checkpoints';
@@ -129,11 +130,15 @@ export class RunJobs {
 		const config = parseConfig(configYaml, { file: configName });
 		const [train, ...evalSets] = await this.loadDatasets(config);
 		const name = pretrainedName(config);
-		if (name === null)
-			encodedTraces(config, train); // a trace longer than block_size is refused before a run exists
-		else {
+		// more than a tab holds is refused with the figures (never an out-of-memory mid-run), and a
+		// trace longer than block_size before a run exists
+		if (name === null) {
+			checkFits(config);
+			encodedTraces(config, train);
+		} else {
 			const { tokenizer, model } = await modelTokenizer(this.db, name);
 			checkBaseModel(config, model);
+			checkFits(config, model.gpt.vocab_size);
 			encodedTraces(config, train, tokenizer);
 		}
 		return newRunRecord(

@@ -3,8 +3,7 @@
 // config parses and its model fits a tab, and — where every point has an estimate — how long the whole sweep would take.
 
 import { ConfigError, parseConfig, type LabConfig } from '../config';
-import { megabytes } from '../format';
-import { footprint, TAB_LIMIT_BYTES } from '../train/footprint';
+import { checkFits } from '../train/footprint';
 import { MAX_POINTS, newExperiment, parseGridText } from './experiment';
 import { configForPoint, expandGrid, type GridAxis, type GridPoint } from './grid';
 
@@ -69,12 +68,7 @@ function checkPoints(input: SweepInput, points: GridPoint[]): { problems: string
 				isKnownDataset: (k) => input.datasetKeys.includes(k),
 				knownDatasets: input.datasetKeys
 			});
-			const size = footprint(c);
-			if (size.tooLarge)
-				throw new Error(
-					`the model needs ${megabytes(size.bytes)} of weights and AdamW state, more than a browser tab ` +
-						`can hold (${megabytes(TAB_LIMIT_BYTES)}): lower model.n_embd or model.n_layer`
-				);
+			checkFits(c);
 			const est = input.estimate(c);
 			seconds = est === null || seconds === null ? null : seconds + est;
 		} catch (e) {
