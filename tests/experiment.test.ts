@@ -196,6 +196,7 @@ describe('an experiment in storage', () => {
 		expect(rows[0]['data.eval_datasets']).toBe('["golden-v2-heldout"]');
 		const training = read.view.training.get(e.points[1].run_id!)!;
 		expect(Number(rows[7].loss)).toBe(training[1].loss); // run 2, step 2: the exact float
+		expect(rows.map((r) => r.weights).slice(0, 2)).toEqual(['untrained', 'trained']); // what step 0 scored
 		expect(rows[0].loss).toBe(''); // step 0 has no training line…
 		expect(Number(rows[0]['scores.golden-v2-heldout.loss'])).toBeGreaterThan(0); // …but an evaluation
 		// the backend it trained on is a column; the run's name is run_name only, not run.name again

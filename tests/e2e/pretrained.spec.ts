@@ -27,6 +27,11 @@ test('a GPT-2 is imported, tried, fine-tuned with LoRA and judged against the pr
 	await expect(page.getByTestId('model-error')).toContainText('model.safetensors is missing');
 	await expect(page.getByTestId('no-models')).toBeVisible();
 
+	// a URL folder that is not there: the file and the server's answer
+	await page.getByTestId('model-url').fill(new URL('/no-such-model/', page.url()).href);
+	await page.getByRole('button', { name: 'Import' }).click();
+	await expect(page.getByTestId('model-error')).toContainText('no-such-model/config.json: the server answered 404');
+
 	await page.getByTestId('model-name').fill('tiny-gpt2');
 	await page.getByTestId('model-files').setInputFiles(files);
 	await expect(page.getByTestId('model-message')).toContainText('Imported tiny-gpt2.');

@@ -1,9 +1,9 @@
 // Every run's metrics as one table (docs/specification.md §9 "Metrics table"): one row per (run,
 // step) with the run's config keys as columns, its training line at that step and every dataset's
-// evaluation at that step (step 0 is the untrained baseline). The lab writes it as CSV (RFC 4180)
+// evaluation at that step (step 0 is the untrained or pretrained baseline: the `weights` column says which). The lab writes it as CSV (RFC 4180)
 // and JSONL for a run, an experiment or the whole lab; the CLI's sweeps write the same table.
 
-import type { LabConfig } from '../config';
+import { startName, type LabConfig } from '../config';
 import type { EvalLine } from '../eval/evalJson';
 import { csvText } from './csv';
 import type { StepMetrics } from '../train/metrics';
@@ -73,7 +73,10 @@ export function metricsTable(runs: RunMetrics[]): MetricsTable {
 			status: r.run.status,
 			backend: r.run.provenance?.backend || null // the backend it trained on ('' before it started)
 		});
-		for (const step of [...steps.keys()].sort((a, b) => a - b)) rows.push({ ...who, ...config, ...steps.get(step) });
+		// the weights a row's evaluation scored: step 0 is the untrained (or pretrained) model
+		const weights = (step: number) => (step === 0 ? startName(r.run.config) : 'trained');
+		for (const step of [...steps.keys()].sort((a, b) => a - b))
+			rows.push({ ...who, ...config, ...steps.get(step), weights: weights(step) });
 	}
 	const columns = [
 		...(withExperiment ? ['experiment', 'arm'] : []),
@@ -83,6 +86,7 @@ export function metricsTable(runs: RunMetrics[]): MetricsTable {
 		'backend',
 		...configKeys,
 		'step',
+		'weights',
 		...TRAINING_KEYS,
 		...[...evalKeys].sort()
 	];
