@@ -1,19 +1,34 @@
 // A Hugging Face GPT-2 in the browser (docs/pretrained.md): imported from its files on the Models
 // page, tried in the Playground before any fine-tuning, fine-tuned with LoRA from the Models page's
-// link, and judged against the pretrained model.
+// link on webgl (the cpu CLI's losses step by step), and judged against the pretrained model.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from './fixtures';
-import { status } from './helpers';
+import { download, status, trainingValues } from './helpers';
+
+/** Runs a script or CLI entry (`scripts/run-ts.mjs`); throws with its stderr when it fails. */
+function node(entry: string, args: string[]): void {
+	const r = spawnSync('node', ['scripts/run-ts.mjs', entry, ...args], { encoding: 'utf8' });
+	if (r.status !== 0) throw new Error(`${entry} failed: ${r.stderr}`);
+}
 
 /** A random tiny GPT-2 with the real vocabulary, written by `npm run make-gpt2`. */
 function tinyGpt2(): string {
 	const dir = join(mkdtempSync(join(tmpdir(), 'tunix-e2e-gpt2-')), 'tiny-gpt2');
-	const r = spawnSync('node', ['scripts/run-ts.mjs', 'scripts/make-gpt2.ts', '--out', dir], { encoding: 'utf8' });
-	if (r.status !== 0) throw new Error(`make-gpt2 failed: ${r.stderr}`);
+	node('scripts/make-gpt2.ts', ['--out', dir]);
 	return dir;
+}
+
+/** The training losses of `yaml` in the CLI on cpu, from the model in `dir` imported as tiny-gpt2. */
+function cpuLosses(yaml: string, dir: string): number[] {
+	const work = mkdtempSync(join(tmpdir(), 'tunix-e2e-ft-'));
+	node('src/cli/import-model.ts', [dir, '--name', 'tiny-gpt2', '--models-dir', join(work, 'models')]);
+	writeFileSync(join(work, 'config.yaml'), yaml);
+	const args = ['--config', join(work, 'config.yaml'), '--checkpoint-dir', join(work, 'run'), '--backend', 'cpu'];
+	node('src/cli/train.ts', [...args, '--models-dir', join(work, 'models')]);
+	return trainingValues(readFileSync(join(work, 'run', 'metrics.jsonl'), 'utf8'), 'loss');
 }
 
 test('a GPT-2 is imported, tried, fine-tuned with LoRA and judged against the pretrained model', async ({ page }) => {
@@ -57,15 +72,17 @@ test('a GPT-2 is imported, tried, fine-tuned with LoRA and judged against the pr
 	await expect(editor).toHaveValue(/init: tiny-gpt2/);
 	await expect(editor).toHaveValue(/n_embd: 64/);
 	await expect(editor).toHaveValue(/finetune: lora/);
+	// 3 steps of 2 traces on webgl, scored on 1 item: the cpu reference below runs the same in seconds
 	const yaml = (await editor.inputValue())
-		.replace(/^ {2}steps: \d+/m, '  steps: 4')
-		.replace(/batch_size: \d+/, 'batch_size: 4')
+		.replace(/eval_datasets: \[[^\]]*\]/, 'eval_datasets: []')
+		.replace(/^ {2}steps: \d+/m, '  steps: 3')
+		.replace(/batch_size: \d+/, 'batch_size: 2')
 		.replace(/lr: 0.0005/, 'lr: 0.01')
 		.replace(/warmup_steps: \d+/, 'warmup_steps: 1')
-		.replace(/every_steps: \d+/, 'every_steps: 2')
-		.replace(/max_new_tokens: \d+/, 'max_new_tokens: 8')
-		.replace(/max_items: \d+/, 'max_items: 2')
-		.replace(/backend: auto/, 'backend: wasm');
+		.replace(/every_steps: \d+/, 'every_steps: 3')
+		.replace(/max_new_tokens: \d+/, 'max_new_tokens: 2')
+		.replace(/max_items: \d+/, 'max_items: 1')
+		.replace(/backend: auto/, 'backend: webgl');
 	await editor.fill(yaml);
 	await page.getByTestId('train').click();
 	await page.waitForURL(/\/run\/\?id=/);
@@ -73,4 +90,13 @@ test('a GPT-2 is imported, tried, fine-tuned with LoRA and judged against the pr
 	await expect(page.getByTestId('verdict')).toContainText(/pretrained: \d+/);
 	await expect(page.getByTestId('eval-table')).toContainText('against the pretrained model');
 	await expect(page.getByTestId('provenance-base')).toContainText('tiny-gpt2');
+	await expect(page.getByTestId('provenance-backend')).toHaveText('webgl');
+
+	// webgl trained the cpu CLI's losses, step by step
+	const got = trainingValues((await download(page, 'dl-metrics')).toString('utf8'), 'loss');
+	const want = cpuLosses(yaml, dir);
+	expect(got).toHaveLength(3);
+	got.forEach((loss, i) =>
+		expect(Math.abs(loss - want[i]), `step ${i + 1}: ${loss} vs cpu ${want[i]}`).toBeLessThan(1e-3)
+	);
 });
