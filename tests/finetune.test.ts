@@ -22,11 +22,11 @@ beforeAll(() => {
 
 const golden = () => builtInDataset('golden-v2');
 
-/** ci_smoke on the tiny model, 3 steps of 2 traces: full fine-tuning, or LoRA on c_attn and c_fc. */
+/** ci_smoke on the tiny model, 3 steps of 1 trace: full fine-tuning, or LoRA on c_attn and c_fc. */
 function finetuneConfig(method: 'full' | 'lora'): LabConfig {
 	const c = smokeConfig({
 		model: { init: 'tiny', n_layer: 2, n_head: 2, n_embd: 64, block_size: 128, dropout: 0 },
-		train: { steps: 3, batch_size: 2, lr: method === 'lora' ? 0.01 : 0.001, warmup_steps: 1, finetune: method },
+		train: { steps: 3, batch_size: 1, lr: method === 'lora' ? 0.01 : 0.001, warmup_steps: 1, finetune: method },
 		checkpoint: { every_steps: 1, keep_last: 4 },
 		eval: { max_new_tokens: 4, max_items: 2 }
 	});
