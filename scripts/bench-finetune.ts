@@ -51,7 +51,14 @@ const config = parseConfig(yaml);
 const trainer = new Trainer(config, builtInDataset('golden-v2'), undefined, base);
 // a fixed batch of B × T tokens, every target counted
 const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7919) % 50000);
-const batch = { B, T, inputs: ids, targets: ids.map((x) => (x + 1) % 50000), mask: new Float32Array(B * T).fill(1), count: B * T };
+const batch = {
+	B,
+	T,
+	inputs: ids,
+	targets: ids.map((x) => (x + 1) % 50000),
+	mask: new Float32Array(B * T).fill(1),
+	count: B * T
+};
 const times: number[] = [];
 for (let s = 0; s <= steps; s++) {
 	const t = performance.now();

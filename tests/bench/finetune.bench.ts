@@ -29,6 +29,7 @@ test('LoRA on a distilgpt2-shaped model in the browser worker', async ({ page })
 		if (r.status !== 0) throw new Error(String(r.stderr));
 	}
 	await page.goto('/models/');
+	await expect(page.getByTestId('no-models')).toBeVisible(); // hydrated: the name field is bound
 	await page.getByTestId('model-name').fill('distilgpt2');
 	const t0 = Date.now();
 	await page

@@ -1,6 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { trainSmokeOnWasm } from '../e2e/helpers';
-import { mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const SIZES = [
 	{ name: 'desktop', width: 1280, height: 800 },
@@ -13,6 +16,14 @@ test('screenshots of every page at both sizes', async ({ page }) => {
 	await trainSmokeOnWasm(page, 1234);
 	const runUrl = new URL(page.url()).pathname + new URL(page.url()).search;
 	await trainSmokeOnWasm(page, 7);
+	// an imported GPT-2 (random weights, the real vocabulary) for the Models page and the LoRA preset
+	const model = join(mkdtempSync(join(tmpdir(), 'tunix-screens-')), 'tiny-gpt2');
+	spawnSync('node', ['scripts/run-ts.mjs', 'scripts/make-gpt2.ts', '--out', model]);
+	await page.goto('/models/');
+	await page
+		.getByTestId('model-files')
+		.setInputFiles(['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => join(model, f)));
+	await expect(page.getByTestId('model-row')).toContainText('gpt2-2x64');
 
 	const pages: [string, string, (() => Promise<void>)?][] = [
 		['lab', '/'],
@@ -27,6 +38,8 @@ test('screenshots of every page at both sizes', async ({ page }) => {
 			}
 		],
 		['datasets', '/datasets/'],
+		['models', '/models/'],
+		['lab-lora', '/?model=gpt2-2x64'], // named after its shape (no name typed)
 		// the shipped demo bundles, read-only: an experiment with bands and a finished long run
 		['experiment', '/experiment/?bundle=demo%2Freasoning-trace-ablation.zip'],
 		['demo-run', '/run/?bundle=demo%2Fgolden-v2-full.zip'],
