@@ -12,6 +12,7 @@ import { RunEvaluator } from '../src/lib/core/eval/runEvaluation';
 import { importGpt2, type PretrainedModel } from '../src/lib/core/hf/gpt2Import';
 import { checkFits, footprint } from '../src/lib/core/train/footprint';
 import { Trainer } from '../src/lib/core/train/trainer';
+import { estimateSeconds } from '../src/lib/presets';
 import { backend, smokeConfig } from './helpers';
 import { hfFiles, makeTestGpt2 } from './pretrainedFixture';
 
@@ -107,6 +108,20 @@ describe('what a fine-tune costs before it runs (core/train/footprint.ts)', () =
 		expect(lora.trainable).toBe(12 * (4 * (768 + 2304) + 4 * (768 + 3072)));
 		expect(lora.tooLarge).toBe(false);
 		expect(() => checkFits(gpt2('lora'), 50257)).not.toThrow();
+	});
+	it("times a step by its work, the 50,257-token output layer included (the lab page's estimate)", () => {
+		// The tiny model's blocks are as small as the full-run model's, but its output layer is 50,257
+		// tokens wide: a step costs far more than the full-run model's, not "at most about 5 s".
+		const tiny = { ...finetuneConfig('lora'), train: { ...finetuneConfig('lora').train, steps: 300, batch_size: 8 } };
+		const scratch = { ...tiny, model: { ...tiny.model, init: undefined } };
+		const withVocab = estimateSeconds(tiny, 'wasm', footprint(tiny, 50257).vocab)!;
+		// (a quarter as many tokens a trace, each ~33 times the work)
+		expect(withVocab / estimateSeconds(scratch, 'wasm', 44)!).toBeGreaterThan(5);
+		// distilgpt2's shape, batch 4: measured 1.0–1.2 s a step on wasm (docs/performance.md)
+		const distil = { ...tiny, model: { ...tiny.model, n_layer: 6, n_head: 12, n_embd: 768 } };
+		const perStep = estimateSeconds({ ...distil, train: { ...distil.train, batch_size: 4 } }, 'wasm', 50257)! / 300;
+		expect(perStep).toBeGreaterThan(0.7);
+		expect(perStep).toBeLessThan(2.5);
 	});
 });
 

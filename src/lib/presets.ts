@@ -1,6 +1,6 @@
 // The config presets shipped in configs/, as YAML text (one source for the CLI and the lab).
 
-import { getYamlValue, setYamlValue } from './core/config';
+import { getYamlValue, SCRATCH, setYamlValue } from './core/config';
 import ciSmoke from '../../configs/ci_smoke.yaml?raw';
 import quick from '../../configs/quick_golden_v2.yaml?raw';
 import full from '../../configs/train_golden_v2.yaml?raw';
@@ -52,21 +52,43 @@ export function withDataset(yaml: string, key: string): string {
 }
 
 /**
- * Rough training time: seconds per step measured for the full-run model (2 layers, 64 wide,
- * batch 16 × ~127 tokens) on a 2-core CPU, scaled by n_layer · n_embd² · batch_size. wasm: the
- * full run with its evaluation took 0.87 min in the browser with the lab's kernels on 2 threads
- * (docs/performance.md), about 0.026 s a step; 0.03 leaves room for the rest of a machine's load.
- * On one thread (a page that is not cross-origin isolated) a step takes about 0.042 s. GPU
- * (webgpu/webgl) speed depends on the GPU, so no figure is given for them.
+ * Rough training time: seconds per step measured for the full-run model (2 layers, 64 wide, a
+ * 44-character vocabulary, batch 16 × ~127 tokens) on a 2-core CPU, scaled by the work of a step.
+ * wasm: the full run with its evaluation took 0.87 min in the browser with the lab's kernels on
+ * 2 threads (docs/performance.md), about 0.026 s a step; 0.03 leaves room for the rest of a
+ * machine's load. On one thread (a page that is not cross-origin isolated) a step takes about
+ * 0.042 s. GPU (webgpu/webgl) speed depends on the GPU, so no figure is given for them.
  */
 const SECONDS_PER_FULL_STEP: Record<string, number> = { wasm: 0.03, cpu: 9 };
 
+/**
+ * Tokens in a typical golden-v2 trace: ~127 characters, and about a quarter as many byte-level BPE
+ * tokens (golden-v2's traces are 24–35 GPT-2 tokens).
+ */
+const TRACE_TOKENS = { char: 127, bpe: 32 } as const;
+
+/** Multiply-adds per token of a forward pass: the blocks' products (12·L·C²) and the output layer (V·C). */
+const workPerToken = (layers: number, width: number, vocab: number): number => 12 * layers * width ** 2 + vocab * width;
+
+/** A step of the full-run model, in the same units: 16 sequences of 127 tokens. */
+const FULL_RUN_WORK = 16 * TRACE_TOKENS.char * workPerToken(2, 64, 44);
+
+/**
+ * Seconds `c` trains for on `backend` (null where no figure is known), for a model whose output
+ * layer has `vocab` tokens (the footprint's).
+ */
 export function estimateSeconds(
-	c: { model: { n_layer: number; n_embd: number }; train: { steps: number; batch_size: number } },
-	backend: string
+	c: {
+		model: { n_layer: number; n_embd: number; block_size: number; init?: string };
+		train: { steps: number; batch_size: number };
+	},
+	backend: string,
+	vocab: number
 ): number | null {
 	const perStep = SECONDS_PER_FULL_STEP[backend];
 	if (perStep === undefined) return null;
-	const scale = (c.model.n_layer * c.model.n_embd ** 2 * c.train.batch_size) / (2 * 64 ** 2 * 16);
-	return c.train.steps * perStep * Math.max(scale, 0.02);
+	const pretrained = c.model.init !== undefined && c.model.init !== SCRATCH;
+	const tokens = Math.min(c.model.block_size, pretrained ? TRACE_TOKENS.bpe : TRACE_TOKENS.char);
+	const work = c.train.batch_size * tokens * workPerToken(c.model.n_layer, c.model.n_embd, vocab);
+	return c.train.steps * perStep * Math.max(work / FULL_RUN_WORK, 0.02);
 }

@@ -108,7 +108,9 @@ export class LabForm {
 
 	/** Seconds a config takes to train on the backend named (null for auto, a GPU, or before the probe answers). */
 	estimateOf(config: LabConfig): number | null {
-		return this.report && this.backend !== 'auto' ? estimateSeconds(config, this.report.backend) : null;
+		return this.report && this.backend !== 'auto'
+			? estimateSeconds(config, this.report.backend, footprint(config).vocab)
+			: null;
 	}
 
 	/** A preset's line in the picker: its steps, and about how long it takes here. */

@@ -23,6 +23,8 @@ const TYPICAL_TOKENS = 256;
 export interface Footprint {
 	/** Parameters of the model. */
 	params: number;
+	/** The vocabulary size the figures assume (the output layer's width). */
+	vocab: number;
 	/** Parameters that train: all of them, or LoRA's adapters. */
 	trainable: number;
 	/** Bytes of float32 weights (the model, and adapters). */
@@ -72,6 +74,7 @@ export function footprint(config: LabConfig, vocabSize?: number): Footprint {
 	const bytes = weightBytes + optimizerBytes + activationBytes;
 	return {
 		params,
+		vocab,
 		trainable,
 		weightBytes,
 		optimizerBytes,
