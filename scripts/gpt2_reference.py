@@ -9,6 +9,14 @@ gelu_new, LayerNorm with config's layer_norm_epsilon, the head tied to wte.
     python3 scripts/gpt2_reference.py <model dir> <ids.json> <logits.f32>
 
 ids.json holds one list of token ids; logits.f32 receives (T, V) float32 little-endian logits.
+
+    python3 scripts/gpt2_reference.py loss <model dir> <examples.json> [<PEFT adapter dir>]
+
+examples.json holds [{"ids": [...], "prompt_length": n}, ...]; prints {"loss": ...}, the
+teacher-forced cross-entropy of every target from ids[n] on, token-weighted over all examples.
+With an adapter folder (adapter_config.json + adapter_model.safetensors, PEFT's LoRA layout:
+`base_model.model.<module>.lora_A.weight` (r, in), `lora_B.weight` (out, r), scaling lora_alpha / r,
+fan_in_fan_out for GPT-2's Conv1D) the update is added to the base weights first.
 """
 import json
 import math
@@ -77,6 +85,39 @@ def gpt2_logits(W, cfg, ids):
     return h @ W["wte.weight"].T  # (T, V)
 
 
+def add_peft_adapter(W, adapter_dir):
+    cfg = json.load(open(f"{adapter_dir}/adapter_config.json"))
+    assert cfg["peft_type"] == "LORA" and cfg["fan_in_fan_out"], cfg
+    scaling = cfg["lora_alpha"] / cfg["r"]
+    A = load_weights(f"{adapter_dir}/adapter_model.safetensors")
+    prefix = "base_model.model."
+    for name in A:
+        if not name.endswith(".lora_A.weight"):
+            continue
+        module = name[: -len(".lora_A.weight")]
+        B = A[module + ".lora_B.weight"]  # (out, r)
+        module = module[len(prefix) :] if module.startswith(prefix) else module
+        module = module[len("transformer.") :] if module.startswith("transformer.") else module
+        W[module + ".weight"] = W[module + ".weight"] + scaling * (B @ A[name]).T  # (in, out) like Conv1D
+
+
+def completion_loss(model_dir, examples_path, adapter_dir=None):
+    cfg = json.load(open(f"{model_dir}/config.json"))
+    W = load_weights(f"{model_dir}/model.safetensors")
+    if adapter_dir:
+        add_peft_adapter(W, adapter_dir)
+    total, count = 0.0, 0
+    for ex in json.load(open(examples_path)):
+        ids = np.array(ex["ids"])
+        logits = gpt2_logits(W, cfg, ids[:-1])
+        logp = logits - logits.max(-1, keepdims=True)
+        logp = logp - np.log(np.exp(logp).sum(-1, keepdims=True))
+        for t in range(ex["prompt_length"] - 1, len(ids) - 1):  # predicts ids[t + 1]
+            total -= logp[t, ids[t + 1]]
+            count += 1
+    print(json.dumps({"loss": total / count, "tokens": count}))
+
+
 def main(model_dir, ids_path, out_path):
     cfg = json.load(open(f"{model_dir}/config.json"))
     W = load_weights(f"{model_dir}/model.safetensors")
@@ -85,6 +126,9 @@ def main(model_dir, ids_path, out_path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "loss":
+        completion_loss(*sys.argv[2:])
+    elif len(sys.argv) == 4:
+        main(*sys.argv[1:])
+    else:
         sys.exit(__doc__)
-    main(*sys.argv[1:])

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evalCommand } from '../src/cli/evalCommand';
+import { exportHfCommand } from '../src/cli/exportHfCommand';
 import { importModelCommand } from '../src/cli/importModelCommand';
 import { runCommand, type CliIo } from '../src/cli/io';
 import { trainCommand } from '../src/cli/trainCommand';
@@ -102,6 +103,35 @@ describe('npm run train from an imported model', () => {
 		const again = await run((a, io) => evalCommand(a, io), ['--run-dir', dir, '--models-dir', models]);
 		expect(again.code, again.err).toBe(0);
 		expect(again.err).toMatch(/\(pretrained /);
+
+		// npm run export-hf: the PEFT adapter (and merged weights) beside the model's own tokenizer
+		const out = join(tmp(), 'hf');
+		const exported = await run(exportHfCommand, ['--run-dir', dir, '--out', out, '--merged', '--models-dir', models]);
+		expect(exported.code, exported.err).toBe(0);
+		expect(exported.err).toMatch(/wrote a PEFT adapter of ci-lora at step 6 to /);
+		expect(readdirSync(out).sort()).toEqual([
+			'README.md',
+			'adapter_config.json',
+			'adapter_model.safetensors',
+			'merged',
+			'tokenizer.json',
+			'tokenizer_config.json'
+		]);
+		expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain(record.datasets.train.sha256);
+		// nothing is overwritten; a step that is not kept says which are
+		const again2 = await run(exportHfCommand, ['--run-dir', dir, '--out', out, '--models-dir', models]);
+		expect(again2.err).toMatch(/--out .* is not empty: give a new folder/);
+		const badStep = await run(exportHfCommand, [
+			'--run-dir',
+			dir,
+			'--out',
+			tmp(),
+			'--step',
+			'5',
+			'--models-dir',
+			models
+		]);
+		expect(badStep.err).toMatch(/--step 5: .* keeps checkpoints at steps [\d, ]*6/);
 	});
 
 	it('says how to import a model the config names but this machine lacks', async () => {

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
 import { expect, test } from './fixtures';
 import { download, status, trainingValues } from './helpers';
 
@@ -99,4 +100,29 @@ test('a GPT-2 is imported, tried, fine-tuned with LoRA and judged against the pr
 	got.forEach((loss, i) =>
 		expect(Math.abs(loss - want[i]), `step ${i + 1}: ${loss} vs cpu ${want[i]}`).toBeLessThan(1e-3)
 	);
+
+	// the checkpoint as a Hugging Face folder: a PEFT adapter, with the merged weights on request
+	await page.getByTestId('dl-hf-merged').check();
+	const zip = unzipSync(new Uint8Array(await download(page, 'dl-hf-3')));
+	const names = Object.keys(zip).map((n) => n.replace(/^[^/]+\//, ''));
+	expect(names.sort()).toEqual([
+		'README.md',
+		'adapter_config.json',
+		'adapter_model.safetensors',
+		'merged/config.json',
+		'merged/generation_config.json',
+		'merged/model.safetensors',
+		'merged/tokenizer.json',
+		'merged/tokenizer_config.json',
+		'tokenizer.json',
+		'tokenizer_config.json'
+	]);
+	const entry = (n: string) => Object.entries(zip).find(([k]) => k.endsWith(`/${n}`))![1];
+	expect(JSON.parse(strFromU8(entry('adapter_config.json')))).toMatchObject({ peft_type: 'LORA', r: 8 });
+	expect(strFromU8(entry('README.md'))).toContain('fine-tuned (lora) from tiny-gpt2');
+
+	// the Models page gives the imported model back as it came
+	await page.goto('/models/');
+	const modelZip = unzipSync(new Uint8Array(await download(page, 'model-download')));
+	expect(modelZip['tiny-gpt2/model.safetensors']).toEqual(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
 });

@@ -65,6 +65,10 @@ export function megabytes(bytes: number, digits?: number): string {
 	return `${fixed(mb, digits ?? (mb >= 10 ? 0 : 1))} MB`;
 }
 
+/** Bytes as MB, or as kB below 1 MB (a small model's weights are not "0.0 MB"). */
+export const byteSize = (bytes: number) =>
+	bytes < 1e6 ? `${Math.max(1, Math.round(bytes / 1e3))} kB` : megabytes(bytes);
+
 /** A moment (ISO 8601) as date and time in the reader's locale. */
 export function dateTime(iso: string): string {
 	return new Date(iso).toLocaleString();

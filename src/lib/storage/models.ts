@@ -120,8 +120,11 @@ async function storedModel(db: LabDb, name: string): Promise<StoredModel> {
 	return row;
 }
 
-/** The imported model `name`, its weights read back and checked (what training and generation use). */
-export async function loadModel(db: LabDb, name: string): Promise<PretrainedModel> {
+/**
+ * The files kept of the imported model `name` (config.json, model.safetensors as imported,
+ * tokenizer.json), every weight chunk and the whole file checked against their sha256.
+ */
+export async function storedModelFiles(db: LabDb, name: string): Promise<HfModelFiles> {
 	const row = await storedModel(db, name);
 	const chunks = await db.modelChunks.where('name').equals(name).sortBy('index');
 	if (chunks.length !== row.chunkCount)
@@ -138,16 +141,16 @@ export async function loadModel(db: LabDb, name: string): Promise<PretrainedMode
 		weights.set(chunk.data, at);
 		at += chunk.data.length;
 	}
-	const model = importGpt2(name, {
-		'config.json': row.configJson,
-		'model.safetensors': weights,
-		'tokenizer.json': row.tokenizerJson
-	});
-	if (model.sha256 !== row.sha256)
+	if ((await sha256Hex(weights)) !== row.sha256)
 		throw new CorruptCheckpointError(
 			`model ${name}: its weights no longer match their sha256; delete it and import it again`
 		);
-	return model;
+	return { 'config.json': row.configJson, 'model.safetensors': weights, 'tokenizer.json': row.tokenizerJson };
+}
+
+/** The imported model `name`, its weights read back and checked (what training and generation use). */
+export async function loadModel(db: LabDb, name: string): Promise<PretrainedModel> {
+	return importGpt2(name, await storedModelFiles(db, name));
 }
 
 /** Only the tokenizer and shape of `name` (a config check before a run exists: no weights read). */

@@ -4,7 +4,7 @@
 // run exists; a run or a sweep point past what a tab holds is refused with these figures.
 
 import { finetuneOf, pretrainedName, type LabConfig } from '../config';
-import { megabytes } from '../format';
+import { byteSize, megabytes } from '../format';
 import { isBuiltInDataset } from '../data/registry';
 import { loraShapes } from '../model/lora';
 import { parameterCount, type GptConfig } from '../model/shapes';
@@ -85,16 +85,13 @@ export function footprint(config: LabConfig, vocabSize?: number): Footprint {
 	};
 }
 
-/** Bytes as MB, or as kB below 1 MB (a small model's weights are not "0.0 MB"). */
-const size = (bytes: number) => (bytes < 1e6 ? `${Math.max(1, Math.round(bytes / 1e3))} kB` : megabytes(bytes));
-
 /** The figures in one line: what the lab page shows and a refusal says. */
 export function footprintText(f: Footprint): string {
 	const trains = f.trainable === f.params ? 'all of them train' : `${f.trainable.toLocaleString('en')} train (LoRA)`;
 	return (
-		`${f.params.toLocaleString('en')} parameters, ${trains}; about ${size(f.bytes)}: ` +
-		`${size(f.weightBytes)} of weights, ${size(f.optimizerBytes)} of gradients and AdamW state, ` +
-		`${size(f.activationBytes)} of activations at batch ${f.batch.rows} × ${f.batch.tokens} tokens`
+		`${f.params.toLocaleString('en')} parameters, ${trains}; about ${byteSize(f.bytes)}: ` +
+		`${byteSize(f.weightBytes)} of weights, ${byteSize(f.optimizerBytes)} of gradients and AdamW state, ` +
+		`${byteSize(f.activationBytes)} of activations at batch ${f.batch.rows} × ${f.batch.tokens} tokens`
 	);
 }
 
