@@ -18,8 +18,8 @@ test('a generation on wasm waits for a run on cpu; one on the held backend joins
 	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
 
 	// long enough on cpu that the Playground meets it training
-	const yamlB = longerSmoke(300)
-		.replace(/every_steps: \d+/, 'every_steps: 100')
+	const yamlB = longerSmoke(150)
+		.replace(/every_steps: \d+/, 'every_steps: 50')
 		.replace(/keep_last: \d+/, 'keep_last: 3')
 		.replace(/every_checkpoints: \d+/, 'every_checkpoints: 3')
 		.replace(/max_items: \d+/, 'max_items: 1');

@@ -91,6 +91,8 @@ test('a trace longer than block_size is refused at Train, before a run exists', 
 });
 
 test('evaluating an interrupted run scores its checkpoints and keeps it resumable', async ({ page }) => {
+	// with the lab's own resuming turned off, a reload leaves the run interrupted for the user
+	await page.addInitScript(() => localStorage.setItem('tunix-rt-lab:auto-resume', 'off'));
 	const id = await startRun(page, longerSmoke(60));
 	await waitForStep(page, 12);
 	await page.reload();
@@ -120,7 +122,11 @@ test('a follower tab sees the run interrupted when the training tab closes; a tr
 	await other.goto(`/run/?id=${encodeURIComponent(id)}`);
 	await expect(other.getByTestId('elsewhere')).toBeVisible();
 	await page.close();
-	await expect(status(other)).toHaveAttribute('data-status', 'interrupted', { timeout: 30_000 });
+	// the follower finds the run cut off and resumes it by itself, saying so
+	await expect(other.getByTestId('auto-resumed')).toBeVisible({ timeout: 30_000 });
+	await expect(status(other)).toHaveAttribute('data-status', 'training');
+	await other.getByTestId('cancel').click();
+	await expect(status(other)).toHaveAttribute('data-status', 'cancelled');
 	await expect(other.getByTestId('resume')).toBeVisible();
 });
 

@@ -3,17 +3,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliRun, download, longerSmoke, modelTensors, startRun, status, trainingValues, waitForStep } from './helpers';
 
-test('reload mid-run → interrupted → Resume → completed, equal to an uninterrupted CLI run (cpu)', async ({ page }) => {
+test('reload mid-run → the lab resumes by itself → completed, equal to an uninterrupted CLI run (cpu)', async ({
+	page
+}) => {
 	const yaml = longerSmoke(30);
 	await startRun(page, yaml);
 	await waitForStep(page, 12);
 	await page.reload();
-	await expect(status(page)).toHaveAttribute('data-status', 'interrupted');
-	await expect(page.getByTestId('run-error')).toContainText(
-		'the page was closed while training; resume continues from step'
+	// the reloaded page finds the run cut off and continues it from its last checkpoint, saying so
+	await expect(page.getByTestId('auto-resumed')).toContainText(
+		/The page closed at step \d+; the lab resumed this run by itself from its checkpoint at step \d+/
 	);
-	await page.getByTestId('resume').click();
 	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 200_000 });
+	const timeline = page.getByTestId('timeline-event');
+	await expect(timeline.filter({ hasText: 'Interrupted' })).toHaveCount(1);
+	await expect(timeline.filter({ hasText: /Resumed from step \d+ by the lab/ })).toHaveCount(1);
 
 	// the CLI, same config and seed, uninterrupted: the same core gives the same numbers
 	const dir = cliRun(yaml);
@@ -34,10 +38,13 @@ test('reload mid-run → interrupted → Resume → completed, equal to an unint
 });
 
 test('two tabs: only one trains a run; the other follows it', async ({ page, context }) => {
+	// the lab's own resuming off: both tabs' Resume pressed at once, one is refused
+	await context.addInitScript(() => localStorage.setItem('tunix-rt-lab:auto-resume', 'off'));
 	const id = await startRun(page, longerSmoke(40));
 	await waitForStep(page, 6);
 	await page.reload();
 	await expect(status(page)).toHaveAttribute('data-status', 'interrupted');
+	await expect(page.getByTestId('auto-resume-on')).not.toBeChecked();
 
 	const other = await context.newPage();
 	await other.goto(`/run/?id=${encodeURIComponent(id)}`);

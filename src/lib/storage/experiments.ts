@@ -44,6 +44,13 @@ export async function listExperiments(db: LabDb): Promise<ExperimentEntry[]> {
 	return (await db.experiments.orderBy('created').reverse().toArray()).map(checkExperiment);
 }
 
+/** Whether the run is one of an experiment's (its queue resumes it, not the lab page). */
+export async function inExperiment(db: LabDb, runId: string): Promise<boolean> {
+	return (await db.experiments.toArray()).some((e) =>
+		((e as { points?: { run_id?: string | null }[] }).points ?? []).some((p) => p.run_id === runId)
+	);
+}
+
 /** A listed experiment: a sound one with what it is doing (experimentStatus), or a damaged one. */
 export type ExperimentListing =
 	| { ok: true; id: string; experiment: ExperimentRecord; status: ExperimentStatus }

@@ -4,24 +4,53 @@
 // page queues a request for it, and when it is granted (at once, or once a dying page's worker has
 // released it) while the run still says training, nobody is training it.
 
+import { interruptedEvent } from '../core/run/events';
 import { isLive, RUN_STATUSES, transition } from '../core/run/status';
 import type { LabDb } from './db';
 
 export const RUN_LOCK_PREFIX = 'tunix-rt-lab:run:';
 
+/** Called with each run this page found cut off and marked interrupted (the layout resumes it). */
+let onInterrupted: ((runId: string) => void) | null = null;
+
+/** Sets what happens to a run this page finds cut off by a closed page (once, from the layout). */
+export function setOnInterrupted(handler: (runId: string) => void): void {
+	onInterrupted = handler;
+}
+
+/** The last training step stored for the run (what it had trained when its page closed). */
+async function reachedStep(db: LabDb, runId: string): Promise<number> {
+	const last = await db.metrics
+		.where('[runId+step]')
+		.between([runId, 0], [runId, Infinity])
+		.reverse()
+		.filter((r) => r.split === undefined)
+		.first();
+	return last?.step ?? 0;
+}
+
 async function markIfStillLive(db: LabDb, runId: string): Promise<boolean> {
+	const marked = await markInterrupted(db, runId);
+	if (marked) onInterrupted?.(runId);
+	return marked;
+}
+
+async function markInterrupted(db: LabDb, runId: string): Promise<boolean> {
 	const run = await db.runs.get(runId);
 	if (!run || !isLive(run.status)) return false;
+	const reached = await reachedStep(db, runId);
 	const last = run.checkpoints.at(-1)?.step;
 	const error =
 		run.status === 'pending'
 			? 'the page closed before training started'
 			: `the page was closed while ${run.status}; ${last ? `resume continues from step ${last}` : 'no checkpoint was written yet, so resume starts over'}`;
+	const interrupted = run.status !== 'pending';
 	await db.runs.update(run.id, {
-		status: transition(run.status, run.status === 'pending' ? 'cancel' : 'interrupt'),
-		error
+		status: transition(run.status, interrupted ? 'interrupt' : 'cancel'),
+		error,
+		...(interrupted ? { events: [...(run.events ?? []), interruptedEvent(reached)] } : {})
 	});
-	return true;
+	return interrupted;
 }
 
 /** Runs this page already waits on. */

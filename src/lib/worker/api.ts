@@ -96,8 +96,12 @@ export interface LabWorkerApi {
 	probeBackend(choice: BackendChoice): Promise<BackendReport>;
 	/** Validates the config, creates the run and starts training; resolves with the run id once it is stored. */
 	startRun(request: StartRunRequest, listener: LabListener): Promise<string>;
-	/** Continues an interrupted, cancelled or failed run from its newest checkpoint (optionally on another backend). */
-	resumeRun(runId: string, backend: BackendChoice | null, listener: LabListener): Promise<void>;
+	/**
+	 * Continues an interrupted, cancelled or failed run from its newest checkpoint (optionally on
+	 * another backend); `by` is recorded in the run's events (the user's Resume, or the lab's own
+	 * after a reload).
+	 */
+	resumeRun(runId: string, backend: BackendChoice | null, by: 'user' | 'lab', listener: LabListener): Promise<void>;
 	/**
 	 * Runs the queued experiments (sweeps) one run after another, holding the experiments' Web Lock
 	 * so one tab drives them at a time (a second tab's call waits and takes over when the first

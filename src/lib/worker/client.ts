@@ -45,9 +45,13 @@ export async function startRun(request: StartRunRequest): Promise<string> {
 	return id;
 }
 
-export async function resumeRun(runId: string, backend: BackendChoice | null): Promise<void> {
+export async function resumeRun(
+	runId: string,
+	backend: BackendChoice | null,
+	by: 'user' | 'lab' = 'user'
+): Promise<void> {
 	ownRuns.add(runId);
-	await labWorker().resumeRun(runId, backend, hub);
+	await labWorker().resumeRun(runId, backend, by, hub);
 }
 
 export async function evaluateRun(runId: string): Promise<void> {

@@ -158,7 +158,7 @@ async function drive(jobs: RunJobs, events: EventSink): Promise<void> {
 						});
 					continue;
 				}
-				ran = await jobs.train(runId, null, events, work.action === 'resume', () => job.stop);
+				ran = await jobs.train(runId, null, events, work.action === 'resume' ? 'queue' : null, () => job.stop);
 			} finally {
 				current = null;
 			}

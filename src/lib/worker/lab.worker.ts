@@ -41,14 +41,14 @@ const api: LabWorkerApi = {
 		await cleanup;
 		const run = await jobs.newRun(request.configYaml, request.configName);
 		await new IdbRunStorage(db, run.id).createRun(run);
-		void jobs.train(run.id, null, batcher(listener), false);
+		void jobs.train(run.id, null, batcher(listener), null);
 		return run.id;
 	},
 
-	async resumeRun(runId, backend, listener) {
+	async resumeRun(runId, backend, by, listener) {
 		await cleanup;
 		if (!(await db.runs.get(runId))) throw new Error(`run ${runId} does not exist`);
-		void jobs.train(runId, backend, batcher(listener), true);
+		void jobs.train(runId, backend, batcher(listener), by);
 	},
 
 	async driveExperiments(listener) {

@@ -18,7 +18,8 @@ import { generate } from '../core/eval/generate';
 import { extractAnswer } from '../core/eval/judge';
 import { evaluateRun, failUnstartedRun, trainRun, type RunHooks, type StopReason } from '../core/run/driver';
 import { checkRunDatasets, prepareResume } from '../core/run/prepare';
-import { newRunRecord, trainedBackend, type Provenance, type RunRecord } from '../core/run/record';
+import { newRunRecord, trainedBackend, type Provenance, type Resumer, type RunRecord } from '../core/run/record';
+import { resumedEvent } from '../core/run/events';
 import { encodePrompt } from '../core/text/examples';
 import { modelShapeKey, timeModelSteps } from '../core/train/autoSelect';
 import { encodedTraces } from '../core/train/trainer';
@@ -240,14 +241,15 @@ export class RunJobs {
 	}
 
 	/**
-	 * Trains a new run, or resumes one from its newest checkpoint (on `backend`, else its own), then
-	 * evaluates it. `queueStop` is the experiment queue's stop. False when the job did not run (runJob).
+	 * Trains a new run, or resumes one from its newest checkpoint when `resumedBy` says who asked
+	 * (on `backend`, else its own), then evaluates it. `queueStop` is the experiment queue's stop.
+	 * False when the job did not run (runJob).
 	 */
 	async train(
 		runId: string,
 		backend: BackendChoice | null,
 		events: EventSink,
-		resumeFromLatest: boolean,
+		resumedBy: Resumer | null,
 		queueStop?: () => StopReason | null
 	): Promise<boolean> {
 		// loaded once for the job: by auto's measuring (when it selects) and by the training
@@ -269,9 +271,11 @@ export class RunJobs {
 				const storage = new IdbRunStorage(this.db, run.id);
 				const [[dataset, ...evalDatasets], base] = await load(run);
 				let resume;
-				if (resumeFromLatest) {
+				if (resumedBy) {
 					const point = await prepareResume(storage, run);
 					resume = point.resume;
+					// the run's record says who continued it and from where (trainRun saves it)
+					run.events = [...(run.events ?? []), resumedEvent(resume?.step ?? 0, resumedBy)];
 					if (point.skipped.length > 0) {
 						const from = resume ? `step ${resume.step}` : 'the start';
 						events.push({

@@ -5,6 +5,7 @@ import { BACKENDS, ConfigSchema, type BackendChoice, type LabConfig } from '../c
 import { DatasetManifestSchema, type DatasetManifest } from '../data/manifest';
 import { finite, int, oneOf, text } from '../schema';
 import { ScoreSummarySchema, type ScoreSummary } from '../eval/evalJson';
+import { ParitySchema } from './parity';
 import { RUN_STATUSES } from './status';
 
 export type { ScoreSummary };
@@ -80,6 +81,23 @@ const RunSummarySchema = v.object({
 export type RunSummary = v.InferOutput<typeof RunSummarySchema>;
 export type HealthFinding = NonNullable<RunSummary['health']>[number];
 
+/** Who continued a run from a checkpoint: the user (Resume), the lab after a reload, an experiment's queue, or PyTorch (docs/torch.md). */
+export const RESUMERS = ['user', 'lab', 'queue', 'torch'] as const;
+export type Resumer = (typeof RESUMERS)[number];
+
+/** Something that happened to a run between its states: an interruption, a resume. */
+const RunHistorySchema = v.object({
+	/** When (ISO time). */
+	at: v.string(),
+	/** 'interrupted': the page training it closed; 'resumed': training continued from a checkpoint. */
+	kind: oneOf(['interrupted', 'resumed']),
+	/** interrupted: the steps trained when it stopped; resumed: the checkpoint step it continued from (0: the start). */
+	step: int(0, 1e9),
+	/** resumed: who continued it. */
+	by: v.optional(oneOf(RESUMERS))
+});
+export type RunHistoryEvent = v.InferOutput<typeof RunHistorySchema>;
+
 /** What a run id may look like: letters, digits, '-', '_', '.', not starting with '.' (no paths). */
 export const RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
@@ -103,7 +121,11 @@ export const RunRecordSchema = v.object({
 	datasets: v.object({ train: DatasetManifestSchema, eval: v.array(DatasetManifestSchema) }),
 	provenance: ProvenanceSchema,
 	checkpoints: v.array(CheckpointEntrySchema),
-	summary: RunSummarySchema
+	summary: RunSummarySchema,
+	/** Interruptions and resumes, oldest first (runs from before them lack it). */
+	events: v.optional(v.array(RunHistorySchema)),
+	/** Its parity certificate: the first steps replayed in PyTorch (docs/torch.md), when one was made. */
+	parity: v.optional(ParitySchema)
 });
 export type RunRecord = v.InferOutput<typeof RunRecordSchema>;
 export type ErrorKind = NonNullable<RunRecord['error_kind']>;

@@ -13,7 +13,7 @@ export const checkpointFileName = (step: number) => `checkpoint-step${step}.safe
 /** run.json: the record with the fields of docs/specification.md §9 only, pretty-printed, trailing newline. */
 export function runJsonText(run: RunRecord): string {
 	const { id, name, status, error, error_kind, created, started, finished } = run;
-	const { config, datasets, provenance, checkpoints, summary } = run;
+	const { config, datasets, provenance, checkpoints, summary, events, parity } = run;
 	return (
 		JSON.stringify(
 			{
@@ -29,7 +29,9 @@ export function runJsonText(run: RunRecord): string {
 				datasets,
 				provenance,
 				checkpoints,
-				summary
+				summary,
+				events,
+				parity
 			},
 			null,
 			2
