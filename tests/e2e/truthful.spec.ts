@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { cliRun, smokeYaml, status } from './helpers';
+import { compareParity } from '../../src/lib/core/run/parity';
 
 let dir: string | null = null;
 const smokeDir = () => (dir ??= cliRun(smokeYaml.replace(/backend: \w+/, 'backend: wasm')));
@@ -128,4 +129,34 @@ test('the same bundle imported twice: the second is refused by run id, saying so
 	await expect(page.getByTestId('import-error')).toContainText(
 		'twice.zip: run twice ("twice") is already in this browser; nothing was imported'
 	);
+});
+
+test('a run with a parity certificate shows it: passed in green, failed in red from its first failing step', async ({
+	page
+}) => {
+	const files = read(smokeDir());
+	const training = new TextDecoder()
+		.decode(files['metrics.jsonl'])
+		.trim()
+		.split('\n')
+		.map((l) => JSON.parse(l))
+		.filter((m) => m.split === undefined);
+	const runtime = { torch_version: '1.13.1', world_size: 2, device: 'cpu' };
+	const cases = [
+		['parity-passed', training.map((m) => ({ ...m, loss: m.loss + 3e-7 })), /match the lab's: losses within 3\.0e-7/],
+		[
+			'parity-failed',
+			training.map((m) => ({ ...m, loss: m.step >= 3 ? m.loss + 0.01 : m.loss })),
+			/do not match the lab's from step 3/
+		]
+	] as const;
+	for (const [id, torch, sentence] of cases) {
+		const f = read(smokeDir());
+		put(f, 'run.json', { ...json(f, 'run.json'), parity: compareParity(training, torch, training.length, runtime) });
+		await importRun(page, f, id);
+		const note = page.getByTestId('parity');
+		await expect(note).toContainText(sentence);
+		await expect(note).toContainText('PyTorch 1.13.1 on 2 processes (cpu)');
+		await expect(note).toHaveClass(id === 'parity-failed' ? /failed/ : /parity/);
+	}
 });
