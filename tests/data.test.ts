@@ -6,6 +6,7 @@ import {
 	canonicalJsonl,
 	decodeTraceFile,
 	parseTraceJsonl,
+	readTraceJsonl,
 	traceProblems,
 	TraceFileError
 } from '../src/lib/core/data/traces';
@@ -92,7 +93,7 @@ describe('trace JSONL', () => {
 		}
 		expect(err).toBeInstanceOf(TraceFileError);
 		expect(err!.problems).toEqual([
-			expect.stringMatching(/^line 2: \(json\): not valid JSON/),
+			expect.stringMatching(/^line 2: not valid JSON: (?!.*line 1 column)/),
 			'line 3: prompt: length 0 is outside 1..50000',
 			'line 3: steps: has 0 steps, must have 1..1000',
 			'line 4: steps[1].type: length 0 is outside 1..64',
@@ -103,6 +104,11 @@ describe('trace JSONL', () => {
 			'line 6: steps[0].type: length 65 is outside 1..64'
 		]);
 		expect(err!.message).toMatch(/^bad\.jsonl: 9 problem\(s\), nothing was loaded/);
+		// the lines without problems are counted, and read alone they are what an import of them keeps
+		expect(err!.valid).toBe(1);
+		const read = readTraceJsonl(lines.join('\n'));
+		expect(read.badLines).toEqual([2, 3, 4, 6]);
+		expect(read.traces).toHaveLength(1);
 	});
 
 	it('counts characters as Python does (code points) for the limits', () => {
@@ -116,7 +122,7 @@ describe('trace JSONL', () => {
 		const good = new TextEncoder().encode('{"a": 1}\n');
 		const latin1 = Uint8Array.from([...good, 0x7b, 0x22, 0xe9, 0x22, 0x7d, 0x0a]); // {"é"} in Latin-1
 		expect(() => decodeTraceFile(latin1, 'latin1.jsonl')).toThrow(TraceFileError);
-		expect(() => decodeTraceFile(latin1, 'latin1.jsonl')).toThrow(/line 2: \(file\): not valid UTF-8/);
+		expect(() => decodeTraceFile(latin1, 'latin1.jsonl')).toThrow(/line 2: not valid UTF-8/);
 		expect(decodeTraceFile(good)).toBe('{"a": 1}\n');
 	});
 

@@ -16,6 +16,7 @@ import {
 	newExperiment,
 	nextWork,
 	parseGridText,
+	pointStatus,
 	reorderPoint,
 	type ExperimentRecord
 } from '../src/lib/core/experiment/experiment';
@@ -23,7 +24,14 @@ import { armDiff, finalSummary, lossCurves, tableRuns, type ExperimentView } fro
 import { exportBundle, exportExperimentBundle, importBundle, readBundle } from '../src/lib/storage/bundles';
 import { CheckpointRepo } from '../src/lib/storage/checkpoints';
 import { LabDb } from '../src/lib/storage/db';
-import { ExperimentViewReader, experimentView, listExperimentsWithStatus } from '../src/lib/storage/experiments';
+import {
+	createExperiment,
+	ExperimentViewReader,
+	experimentView,
+	listExperimentsWithStatus,
+	setExperimentState,
+	updatePoint
+} from '../src/lib/storage/experiments';
 import { IdbRunStorage } from '../src/lib/storage/runStorage';
 import { zipSync, unzipSync, strToU8 } from 'fflate';
 import { readFileSync } from 'node:fs';
@@ -88,6 +96,29 @@ describe('the experiment queue', () => {
 		expect(nextWork(paused, runs)).toEqual({ index: 1, action: 'resume' });
 		expect(nextWork({ ...paused, state: 'paused' }, runs)).toBeNull();
 		expect(nextWork({ ...paused, state: 'cancelled' }, runs)).toBeNull();
+	});
+
+	it('calls a run stopped by a pause paused, and a run cancelled by hand cancelled', () => {
+		const e = withRuns(newExperiment('x', 'c.yaml', '', parseGridText('run.seed = 1, 2')), ['a']);
+		const run = { ...runWith('a', 'cancelled'), started: '2026-11-29T00:00:00Z' };
+		expect(pointStatus(e, e.points[0], run)).toBe('cancelled');
+		e.points[0].resume = true; // the queue's pause stopped it
+		expect(pointStatus({ ...e, state: 'paused' }, e.points[0], run)).toBe('paused');
+		expect(pointStatus({ ...e, state: 'cancelled' }, e.points[0], run)).toBe('cancelled');
+		expect(pointStatus(e, e.points[1], undefined)).toBe('queued');
+	});
+
+	it('starts no point of an experiment paused or cancelled while the queue chose it', async () => {
+		const db = freshDb();
+		const e = newExperiment('x', 'c.yaml', '', parseGridText('run.seed = 1, 2'));
+		await createExperiment(db, e);
+		await setExperimentState(db, e.id, 'paused');
+		await expect(updatePoint(db, e.id, e.points[0].name, { run_id: 'r' }, true)).rejects.toThrow(
+			/is paused: point .* waits/
+		);
+		await setExperimentState(db, e.id, 'running');
+		await updatePoint(db, e.id, e.points[0].name, { run_id: 'r' }, true);
+		expect((await db.experiments.get(e.id))!.points[0].run_id).toBe('r');
 	});
 
 	it('is finished when every point completed, failed, was refused or skipped by a cancel', () => {

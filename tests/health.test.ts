@@ -109,7 +109,7 @@ describe('health checks', () => {
 		const f = evalFindings(e, latestEvaluation(e), 'train');
 		expect(kinds(f)).toEqual(['memorised', 'below_majority']);
 		expect(f[0].sentence).toBe(
-			'Memorised, does not generalise: 100% of training questions right, but 6% on held, no better than 10% without training.'
+			'Memorised, does not generalise: 100% of training questions right, but 6% on held, no better than always answering "98" (10%).'
 		);
 		expect(f[1].sentence).toMatch(/no better than always answering "98" \(the most common answer: 10%\)/);
 	});

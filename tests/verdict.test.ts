@@ -49,9 +49,32 @@ describe('verdict', () => {
 		const v = verdict(run('completed'), latest);
 		expect(v.tone).toBe('good');
 		expect([v.headline, ...v.details].join(' ')).toBe(
-			'Training completed. Training loss (mean of the first and of the last 4 steps) fell 96%: 2.26 → 0.08. The model answers 98 of 100 training questions correctly (95% CI 93%–99%; untrained: 0). On golden-v2-heldout (not trained on) it answers 31 of 53 (95% CI 45%–71%; untrained: 0).'
+			'Learned the training set (98%); golden-v2-heldout 58% (untrained: 0%). Training loss (mean of the first and of the last 4 steps) fell 96%: 2.26 → 0.08. Training set (golden-v2): 98 of 100 right, 95% CI 93%–99%. golden-v2-heldout (not trained on): 31 of 53 right, 95% CI 45%–71%.'
 		);
 		expect(v.next).toBeNull();
+	});
+
+	it('leads a memorised, overfitting run with what happened, each number once', () => {
+		const held = { ...s(1 / 53, 53), majority_answer: '7', majority_accuracy: 3 / 53 };
+		const memorised = { ...latest, datasets: { 'golden-v2': s(1, 100), 'golden-v2-heldout': held } };
+		const findings = [
+			{ kind: 'overfitting' as const, severity: 'warn' as const, sentence: 'Overfitting: …', step: 500 },
+			{ kind: 'memorised' as const, severity: 'warn' as const, sentence: 'Memorised, …' }
+		];
+		const v = verdict(run('completed'), memorised, findings);
+		expect(v.tone).toBe('warn');
+		expect(v.headline).toBe(
+			'Learned the training set (100%); golden-v2-heldout 2% ≈ always answering "7" (6%); overfits after step 500.'
+		);
+		// a run that has not learned says so, against where it started
+		const early = { ...latest, datasets: { 'golden-v2': s(0, 100), 'golden-v2-heldout': s(0, 53) } };
+		expect(verdict(run('completed'), early, []).headline).toBe(
+			'Does not answer the training set yet (0%; untrained: 0%); golden-v2-heldout 0% (no better than untrained: 0%).'
+		);
+		// an interrupted run states its status first, its outcome after
+		const stopped = verdict(run('interrupted'), memorised, findings);
+		expect(stopped.headline).toBe('Interrupted at step 8 of 8.');
+		expect(stopped.details[0]).toMatch(/^Learned the training set \(100%\)/);
 	});
 
 	it('names the failure and the next step', () => {

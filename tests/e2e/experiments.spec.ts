@@ -136,6 +136,14 @@ test('a 2×2 sweep runs across a reload, matches the CLI sweep, exports CSV and 
 	await expect(page.locator('[data-testid=compare-pick]:checked')).toHaveCount(2);
 	await page.locator('[data-testid=compare-pick]:not(:checked)').first().check();
 	await expect.poll(() => new URL(page.url()).searchParams.get('runs')?.split(',').length).toBe(3);
+	// any metric overlays, evaluations included, and the choice is part of the link (issue 24 item 8)
+	await expect(page.getByTestId('compare-smoothing')).toBeVisible();
+	await page.getByTestId('compare-metric').selectOption('golden-v2-heldout:answer_accuracy');
+	await expect(page.getByRole('img', { name: 'golden-v2-heldout · answer accuracy chart' })).toBeVisible();
+	await expect(page.getByTestId('compare-smoothing')).toHaveCount(0);
+	await expect.poll(() => new URL(page.url()).searchParams.get('metric')).toBe('golden-v2-heldout:answer_accuracy');
+	await page.getByTestId('compare-metric').selectOption('grad_norm');
+	await expect(page.getByRole('img', { name: 'Gradient norm chart' })).toBeVisible();
 
 	// the experiment bundle imports into a fresh profile and shows the same table
 	await page.goto('/runs/');
@@ -216,15 +224,17 @@ test('bundles open read-only from a URL in a fresh profile, and the static build
 
 test('the queue pauses (the run stops at a checkpoint), reorders, continues and cancels the rest', async ({ page }) => {
 	test.setTimeout(600_000);
-	await fillSweep(page, longerSmoke(200), 'run.seed = 1, 2, 3');
+	await fillSweep(page, longerSmoke(100), 'run.seed = 1, 2, 3');
 	await queueSweep(page);
 	const rows = page.getByTestId('queue-row');
 	await expect(rows.nth(0)).toHaveAttribute('data-status', 'training', { timeout: 120_000 });
 
 	await page.getByTestId('pause').click();
 	await expect(page.getByTestId('experiment-state')).toHaveText('paused');
-	await expect(rows.nth(0)).toHaveAttribute('data-status', 'cancelled');
-	await expect(rows.nth(0)).toContainText('paused; resumes with the queue');
+	await expect(rows.nth(0)).toHaveAttribute('data-status', 'paused');
+	await expect(rows.nth(0)).toContainText(
+		/Paused \(stopped at step \d+; continues from its last checkpoint with the queue\)/
+	);
 	await expect(rows.nth(1)).toHaveAttribute('data-status', 'queued');
 
 	await page.getByRole('button', { name: 'Move run.seed=3 up' }).click();
@@ -241,13 +251,13 @@ test('the queue pauses (the run stops at a checkpoint), reorders, continues and 
 
 	// the paused run resumed from its checkpoint and ran to its last step
 	await rows.nth(0).getByRole('link').click();
-	await expect(page.getByTestId('step')).toHaveText('200');
+	await expect(page.getByTestId('step')).toHaveText('100');
 	await expect(page.locator('h1 [data-status]')).toHaveAttribute('data-status', 'completed');
 });
 
 test('a closed tab hands the queue to another open tab, which resumes the cut-off run', async ({ page, context }) => {
 	test.setTimeout(600_000);
-	await fillSweep(page, longerSmoke(150), 'run.seed = 1, 2');
+	await fillSweep(page, longerSmoke(100), 'run.seed = 1, 2');
 	await queueSweep(page);
 	const url = page.url();
 	await expect(page.getByTestId('queue-row').nth(0)).toHaveAttribute('data-status', 'training', { timeout: 120_000 });
@@ -261,5 +271,5 @@ test('a closed tab hands the queue to another open tab, which resumes the cut-of
 	await expect(other.getByTestId('experiment-state')).toHaveText('finished', { timeout: 400_000 });
 	for (const row of await rows.all()) await expect(row).toHaveAttribute('data-status', 'completed');
 	await rows.nth(0).getByRole('link').click();
-	await expect(other.getByTestId('step')).toHaveText('150');
+	await expect(other.getByTestId('step')).toHaveText('100');
 });

@@ -19,14 +19,15 @@ test('a newcomer trains, reads the verdict, downloads eval.json and a checkpoint
 	await expect(page.getByTestId('charts').locator('canvas').first()).toBeVisible();
 	await expect(status(page)).toHaveAttribute('data-status', 'completed');
 	const verdict = page.getByTestId('verdict');
-	await expect(verdict).toContainText(/Training completed(\.|, with a warning\.)/);
+	// one line first: what it learned, each score against the model before training
+	await expect(verdict.locator('.headline')).toContainText(
+		/(Learned the training set|Answers \d+% of the training set|Does not answer the training set yet).*; golden-v2-heldout \d+%/
+	);
 	await expect(verdict).toContainText(
 		/Training loss \(mean of the first and of the last \d+ steps\) fell \d+%: [\d.]+ → [\d.]+\./
 	);
-	await expect(verdict).toContainText(
-		/The model answers \d+ of 4 training questions correctly \(95% CI \d+%–\d+%; untrained: \d+[;)]/
-	);
-	await expect(verdict).toContainText(/On golden-v2-heldout \(not trained on\) it answers \d+ of 4/);
+	await expect(verdict).toContainText(/Training set \(golden-v2\): \d+ of 4 right, 95% CI \d+%–\d+%\./);
+	await expect(verdict).toContainText(/golden-v2-heldout \(not trained on\): \d+ of 4 right/);
 	await expect(page.getByTestId('eval-table')).toContainText('golden-v2 · math_gen');
 
 	const evalJson = JSON.parse((await download(page, 'dl-eval')).toString('utf8'));
@@ -99,6 +100,44 @@ test('importing an invalid JSONL lists line-numbered errors and stores nothing; 
 	await expect(traces).toContainText('<script>alert(2)</script>');
 	await expect(traces.locator('img, script')).toHaveCount(0);
 	expect(dialogs).toBe(0);
+});
+
+test('the Datasets page shows the trace format, imports the valid lines of a file on request, renames and deletes', async ({
+	page
+}) => {
+	page.on('dialog', (d) => d.accept());
+	await page.goto('/datasets');
+	await page.getByText('The trace format (JSONL: one trace per line)').click();
+	await expect(page.getByTestId('trace-example')).toContainText('"final_answer":');
+	const good = { prompt: 'p', steps: [{ i: 0, type: 'x', content: 'c' }], final_answer: 'a' };
+	await page.getByTestId('dataset-import').setInputFiles({
+		name: 'mixed.jsonl',
+		mimeType: 'application/x-ndjson',
+		buffer: Buffer.from(
+			[JSON.stringify(good), '{not json', JSON.stringify({ ...good, steps: [] }), JSON.stringify(good)].join('\n')
+		)
+	});
+	const problems = page.getByTestId('import-problems');
+	await expect(problems).toContainText('Nothing was imported: 2 lines have 2 problems; 2 lines are valid traces.');
+	await expect(problems).toContainText(/line 2: not valid JSON: .* at character \d+$|line 2: not valid JSON: /);
+	await expect(problems).not.toContainText('column');
+	await page.getByTestId('import-valid').click();
+	await expect(page.getByTestId('dataset-message')).toHaveText(
+		/^Imported mixed: 2 traces \(sha256 [0-9a-f]{12}…\)\. 2 lines with problems were left out \(lines 2, 3\)\.$/
+	);
+	await expect(page.getByTestId('manifest')).toContainText(/^2\s+traces/);
+
+	await page.getByTestId('dataset-name').fill('golden v2');
+	await page.getByTestId('dataset-rename').click();
+	await expect(page.getByTestId('dataset-manage-error')).toContainText(
+		'"golden-v2" is the name of the built-in dataset golden-v2: choose another name'
+	);
+	await page.getByTestId('dataset-name').fill('my traces');
+	await page.getByTestId('dataset-rename').click();
+	await expect(page.getByTestId('dataset-pick')).toHaveValue('my-traces');
+	await page.getByTestId('dataset-delete').click();
+	await expect(page.getByTestId('dataset-message')).toHaveText('Deleted my-traces.');
+	await expect(page.getByTestId('dataset-pick').locator('option')).toHaveCount(BUILT_IN_DATASET_KEYS.length);
 });
 
 test('a run page leads on: Playground, Compare and Train again open with the run; Benchmark is off the main navigation', async ({

@@ -109,7 +109,7 @@ export async function updateExperiment(
 
 /**
  * Sets the fields of the point named `name` (names are unique; an index could have moved). With
- * `unstarted`, refuses unless the point has no run and no error yet (the queue starting it).
+ * `unstarted`, refuses unless the point has no run and no error yet and the experiment is running (the queue starting it).
  */
 export function updatePoint(db: LabDb, id: string, name: string, fields: Partial<ExperimentPoint>, unstarted = false) {
 	return updateExperiment(db, id, (e) => {
@@ -117,6 +117,8 @@ export function updatePoint(db: LabDb, id: string, name: string, fields: Partial
 		if (!point) throw new Error(`experiment ${id} has no point ${name}`);
 		if (unstarted && (point.run_id !== null || point.error !== null))
 			throw new Error(`point ${name} of experiment ${id} was started already`);
+		// a pause or cancel that came while the queue chose this point: no new work starts
+		if (unstarted && e.state !== 'running') throw new Error(`experiment ${id} is ${e.state}: point ${name} waits`);
 		return { ...e, points: e.points.map((p) => (p === point ? { ...p, ...fields } : p)) };
 	});
 }

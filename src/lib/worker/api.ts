@@ -44,7 +44,9 @@ export type LabEvent =
 export type LabListener = (events: LabEvent[]) => void;
 
 /** A dataset import: stored (how), or refused with every problem (`line N: field: problem`). */
-export type DatasetImportResult = { ok: true; stored: DatasetImport } | { ok: false; problems: string[] };
+/** An import: stored, or refused with every problem and how many lines were valid traces (an import of those only is offered). */
+export type DatasetImportResult =
+	{ ok: true; stored: DatasetImport } | { ok: false; problems: string[]; valid: number };
 
 export interface StartRunRequest {
 	/** The config YAML as the user edited it. */
@@ -122,7 +124,7 @@ export interface LabWorkerApi {
 	 */
 	importBundle(bytes: Uint8Array, fileName: string): Promise<BundleImport>;
 	/** Imports a trace JSONL file (checked as UTF-8 and line by line) off the page's thread. */
-	importDataset(bytes: Uint8Array, fileName: string): Promise<DatasetImportResult>;
+	importDataset(bytes: Uint8Array, fileName: string, validOnly: boolean): Promise<DatasetImportResult>;
 	/**
 	 * Imports a Hugging Face GPT-2 folder's files (config.json, model.safetensors, tokenizer.json or
 	 * vocab.json + merges.txt) under `name`, checked and stored off the page's thread (docs/pretrained.md).

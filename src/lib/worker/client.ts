@@ -88,9 +88,10 @@ export async function importBundle(file: File): Promise<BundleImport> {
 }
 
 /** Imports a trace JSONL file in the worker. */
-export async function importDataset(file: File): Promise<DatasetImportResult> {
+/** Imports a trace file; with `validOnly`, its valid lines only (the others are left out, and said so). */
+export async function importDataset(file: File, validOnly = false): Promise<DatasetImportResult> {
 	const bytes = new Uint8Array(await file.arrayBuffer());
-	return labWorker().importDataset(handOver(bytes), file.name);
+	return labWorker().importDataset(handOver(bytes), file.name, validOnly);
 }
 
 /** The files of a model folder the import reads; others (README, pytorch_model.bin, …) are left out. */

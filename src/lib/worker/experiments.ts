@@ -112,7 +112,7 @@ async function drive(jobs: RunJobs, events: EventSink): Promise<void> {
 		const e = await db.experiments.get(now.experimentId);
 		if (e?.state === 'running') return;
 		now.paused = e?.state === 'paused';
-		now.stop = 'cancel';
+		now.stop = now.paused ? 'pause' : 'cancel';
 	};
 	// a run continued twice from the same state made no progress (its datasets are gone, say): the
 	// point is marked refused with the reason rather than tried forever

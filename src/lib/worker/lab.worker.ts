@@ -89,12 +89,14 @@ const api: LabWorkerApi = {
 		return importBundle(db, bytes, fileName);
 	},
 
-	async importDataset(bytes, fileName) {
+	async importDataset(bytes, fileName, validOnly) {
 		try {
-			return { ok: true, stored: await importDataset(db, fileName, decodeTraceFile(bytes, fileName)) };
+			return { ok: true, stored: await importDataset(db, fileName, decodeTraceFile(bytes, fileName), validOnly) };
 		} catch (err) {
 			// the problems list crosses the worker boundary as data (an Error's own fields do not)
-			return { ok: false, problems: err instanceof TraceFileError ? err.problems : [(err as Error).message] };
+			return err instanceof TraceFileError
+				? { ok: false, problems: err.problems, valid: err.valid }
+				: { ok: false, problems: [(err as Error).message], valid: 0 };
 		}
 	},
 

@@ -101,11 +101,15 @@ export function traceProblems(value: unknown): TraceProblem[] {
 	return [...found, ...duplicateIndices(value)];
 }
 
-/** Thrown when a JSONL file holds invalid traces; `problems` lists every one as `line N: path: problem`. */
+/**
+ * Thrown when a JSONL file holds invalid traces; `problems` lists every one as `line N: problem`
+ * (or `line N: field path: problem`), `valid` counts the lines that are valid traces.
+ */
 export class TraceFileError extends Error {
 	constructor(
 		readonly source: string,
-		readonly problems: string[]
+		readonly problems: string[],
+		readonly valid = 0
 	) {
 		const shown = problems.slice(0, 20).join('\n  ');
 		const more = problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '';
@@ -130,7 +134,7 @@ export function decodeTraceFile(bytes: Uint8Array, source = 'traces.jsonl'): str
 			try {
 				new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, end));
 			} catch {
-				problems.push(`line ${line}: (file): not valid UTF-8 (save the file as UTF-8)`);
+				problems.push(`line ${line}: not valid UTF-8 (save the file as UTF-8)`);
 			}
 			start = end + 1;
 		}
@@ -138,30 +142,54 @@ export function decodeTraceFile(bytes: Uint8Array, source = 'traces.jsonl'): str
 	}
 }
 
-/**
- * Parses trace JSONL. Every line is validated; blank lines are skipped. Returns all traces, or
- * throws a TraceFileError listing every problem as `line N: <field path>: <problem>`.
- */
-export function parseTraceJsonl(text: string, source = 'traces.jsonl'): ReasoningTrace[] {
-	const traces: ReasoningTrace[] = [];
-	const problems: string[] = [];
-	const lines = text.split('\n');
-	lines.forEach((raw, idx) => {
+/** A trace file read line by line: its valid traces, and each problem of the other lines. */
+export interface TraceFileRead {
+	/** The valid traces, in file order. */
+	traces: ReasoningTrace[];
+	/** Every problem, as `line N: problem` or `line N: field path: problem`. */
+	problems: string[];
+	/** The line numbers (1-based) left out for their problems. */
+	badLines: number[];
+}
+
+/** V8's JSON.parse message without its position noise: "… in JSON at position 140 (line 1 column 141)" → "… at character 141". */
+function jsonError(message: string): string {
+	return message
+		.replace(/ \(line \d+ column \d+\)$/, '')
+		.replace(/ in JSON at position (\d+)/, (_, at) => ` at character ${Number(at) + 1}`);
+}
+
+/** Reads trace JSONL: every line is validated (blank lines skipped); nothing is thrown. */
+export function readTraceJsonl(text: string): TraceFileRead {
+	const out: TraceFileRead = { traces: [], problems: [], badLines: [] };
+	text.split('\n').forEach((raw, idx) => {
 		const line = raw.replace(/\r$/, '');
 		if (line.trim() === '') return;
 		let value: unknown;
 		try {
 			value = JSON.parse(line);
 		} catch (err) {
-			problems.push(`line ${idx + 1}: (json): not valid JSON (${(err as Error).message})`);
+			out.problems.push(`line ${idx + 1}: not valid JSON: ${jsonError((err as Error).message)}`);
+			out.badLines.push(idx + 1);
 			return;
 		}
 		const found = traceProblems(value);
-		for (const p of found) problems.push(`line ${idx + 1}: ${p.path}: ${p.problem}`);
-		if (found.length === 0) traces.push(v.parse(TraceSchema, value));
+		for (const p of found)
+			out.problems.push(`line ${idx + 1}: ${p.path === '(trace)' ? '' : `${p.path}: `}${p.problem}`);
+		if (found.length === 0) out.traces.push(v.parse(TraceSchema, value));
+		else out.badLines.push(idx + 1);
 	});
-	if (problems.length === 0 && traces.length === 0) problems.push('line 1: (file): holds no traces');
-	if (problems.length > 0) throw new TraceFileError(source, problems);
+	return out;
+}
+
+/**
+ * Parses trace JSONL. Every line is validated; blank lines are skipped. Returns all traces, or
+ * throws a TraceFileError listing every problem as `line N: <field path>: <problem>`.
+ */
+export function parseTraceJsonl(text: string, source = 'traces.jsonl'): ReasoningTrace[] {
+	const { traces, problems } = readTraceJsonl(text);
+	if (problems.length === 0 && traces.length === 0) problems.push('the file holds no traces');
+	if (problems.length > 0) throw new TraceFileError(source, problems, traces.length);
 	return traces;
 }
 

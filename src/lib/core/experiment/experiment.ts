@@ -112,12 +112,16 @@ export function newExperiment(
 	return checked(ExperimentSchema, record, 'the sweep');
 }
 
-/** Where a point stands: waiting, its run's status, refused, or skipped by a cancel. */
-export type PointStatus = 'queued' | 'refused' | 'skipped' | RunRecord['status'];
+/**
+ * Where a point stands: waiting, its run's status, paused (its run stopped by a pause, continued
+ * with the queue), refused, or skipped by a cancel.
+ */
+export type PointStatus = 'queued' | 'refused' | 'skipped' | 'paused' | RunRecord['status'];
 
 export function pointStatus(e: ExperimentRecord, p: ExperimentPoint, run: RunRecord | undefined): PointStatus {
 	if (p.error !== null) return 'refused';
 	if (p.run_id === null) return e.state === 'cancelled' ? 'skipped' : 'queued';
+	if (run?.status === 'cancelled' && p.resume && e.state !== 'cancelled') return 'paused';
 	return run?.status ?? 'skipped'; // a run deleted by hand is skipped
 }
 

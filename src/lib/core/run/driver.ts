@@ -56,8 +56,18 @@ export interface CheckpointCommit {
 	drop: number[];
 }
 
-/** Why a running trainer should stop: the user cancelled, or the runtime is going away. */
-export type StopReason = 'cancel' | 'interrupt';
+/**
+ * Why a running trainer should stop: the user cancelled, its experiment's queue paused (the run
+ * ends cancelled and the queue continues it), or the runtime is going away.
+ */
+export type StopReason = 'cancel' | 'pause' | 'interrupt';
+
+/** What the run's error says about a stop at `step`. */
+const STOPPED: Record<StopReason, string> = {
+	cancel: 'cancelled by the user',
+	pause: "paused with its experiment's queue",
+	interrupt: 'stopped before the end'
+};
 
 export interface RunHooks {
 	onStep?(m: StepMetrics): void;
@@ -272,15 +282,16 @@ export async function trainRun(input: TrainRunInput): Promise<RunOutcome> {
 		await flush();
 		summarise();
 		if (result.stopped) {
-			const reason = stop === 'cancel' ? 'cancelled by the user' : 'stopped before the end';
+			const cancelled = stop !== 'interrupt';
+			const then = stop === 'pause' ? 'the queue continues it from there' : 'resume continues from there';
 			await move(
 				storage,
 				run,
-				stop === 'cancel' ? 'cancel' : 'interrupt',
+				cancelled ? 'cancel' : 'interrupt',
 				hooks,
-				`${reason} at step ${result.step}; resume continues from there`
+				`${STOPPED[stop!]} at step ${result.step}; ${then}`
 			);
-			return { run, ended: stop === 'cancel' ? 'cancelled' : 'interrupted' };
+			return { run, ended: cancelled ? 'cancelled' : 'interrupted' };
 		}
 		await move(storage, run, 'training_done', hooks);
 	} catch (err) {

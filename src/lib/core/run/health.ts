@@ -130,7 +130,8 @@ export function evalFindings(
 			out.push({
 				kind: 'overfitting',
 				severity: 'warn',
-				sentence: `Overfitting: held-out loss on ${key} was lowest at step ${best.step} (${f(best.loss)}) and rose to ${f(last.loss)} by step ${last.step} while the training loss kept falling.`
+				sentence: `Overfitting: held-out loss on ${key} was lowest at step ${best.step} (${f(best.loss)}) and rose to ${f(last.loss)} by step ${last.step} while the training loss kept falling.`,
+				step: best.step
 			});
 	}
 	const train = latest.datasets[trainKey];
@@ -144,12 +145,18 @@ export function evalFindings(
 	for (const key of heldOut) {
 		const s = latest.datasets[key];
 		const base = latest.baseline?.[key];
-		const floor = Math.max(base?.answer_accuracy ?? 0, s.majority_accuracy ?? 0);
+		const startScore = base?.answer_accuracy ?? 0;
+		const floor = Math.max(startScore, s.majority_accuracy ?? 0);
+		// the floor named for what it is: the model before training, or always giving the most common answer
+		const floorIs =
+			startScore >= (s.majority_accuracy ?? 0)
+				? `the ${start} model's ${pct(startScore)}`
+				: `always answering "${s.majority_answer}" (${pct(floor)})`;
 		if (train && train.answer_accuracy >= HEALTH.memoriseTrain && s.answer_accuracy <= floor + HEALTH.memoriseMargin)
 			out.push({
 				kind: 'memorised',
 				severity: 'warn',
-				sentence: `Memorised, does not generalise: ${pct(train.answer_accuracy)} of training questions right, but ${pct(s.answer_accuracy)} on ${key}, no better than ${pct(floor)} without training.`
+				sentence: `Memorised, does not generalise: ${pct(train.answer_accuracy)} of training questions right, but ${pct(s.answer_accuracy)} on ${key}, no better than ${floorIs}.`
 			});
 	}
 	for (const [key, s] of Object.entries(latest.datasets)) {

@@ -73,7 +73,9 @@ const RunSummarySchema = v.object({
 				/** 'bad': the run did not train as it claims; 'warn': it trained, with a caveat. */
 				severity: oneOf(['bad', 'warn']),
 				/** One plain sentence with the numbers. */
-				sentence: v.string()
+				sentence: v.string(),
+				/** The step it points to (overfitting: where the held-out loss was lowest). */
+				step: v.optional(int(0, 1e9))
 			})
 		)
 	)
