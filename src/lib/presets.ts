@@ -1,6 +1,7 @@
 // The config presets shipped in configs/, as YAML text (one source for the CLI and the lab).
 
 import { getYamlValue, SCRATCH, setYamlValue } from './core/config';
+import { evaluationSetsFor } from './core/data/registry';
 import ciSmoke from '../../configs/ci_smoke.yaml?raw';
 import quick from '../../configs/quick_golden_v2.yaml?raw';
 import full from '../../configs/train_golden_v2.yaml?raw';
@@ -47,8 +48,14 @@ export function backendOf(yaml: string): string {
 }
 
 /** The YAML with data.dataset replaced (unchanged while the YAML does not parse). */
+/**
+ * The config set to train on `key`: data.dataset, the evaluation sets that go with it (held-out and
+ * length sets for a built-in one, none for an imported one), and a run name that says which.
+ */
 export function withDataset(yaml: string, key: string): string {
-	return setYamlValue(yaml, ['data', 'dataset'], key);
+	const withKey = setYamlValue(yaml, ['data', 'dataset'], key);
+	const withEval = setYamlValue(withKey, ['data', 'eval_datasets'], [...evaluationSetsFor(key)]);
+	return setYamlValue(withEval, ['run', 'name'], key);
 }
 
 /**

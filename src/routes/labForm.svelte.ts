@@ -2,7 +2,7 @@
 // to (or every problem at file:line:col), the backend this browser would train on, and what the
 // config costs before it runs: the model's size and the training time.
 
-import { BUILT_IN_DATASET_KEYS } from '$lib/core/data/registry';
+import { BUILT_IN_DATASET_KEYS, TRAINING_SETS } from '$lib/core/data/registry';
 import { ConfigError, configYaml, parseConfig, type BackendChoice, type LabConfig } from '$lib/core/config';
 import { roughDuration } from '$lib/core/format';
 import { footprint } from '$lib/core/train/footprint';
@@ -51,6 +51,12 @@ export class LabForm {
 	readonly backend = $derived(backendOf(this.checkedYaml));
 	/** Every dataset a config may name: built in, then imported. */
 	readonly datasetKeys = $derived([...BUILT_IN_DATASET_KEYS, ...(this.imported.value ?? [])]);
+	/** What the Dataset select offers: the sets a run trains on (not the held-out and length sets), built in then imported. */
+	readonly datasetChoices = $derived.by(() => {
+		const keys = [...Object.keys(TRAINING_SETS), ...(this.imported.value ?? [])];
+		const current = this.parsed.config?.data.dataset; // one typed into the YAML stays shown
+		return current && !keys.includes(current) ? [...keys, current] : keys;
+	});
 	/** The checked YAML parsed against the known datasets. */
 	readonly parsed: ParsedConfig = $derived(this.parse(this.checkedYaml));
 	/** True when the YAML differs from the picked preset's (the page offers to reset it). */
@@ -96,7 +102,7 @@ export class LabForm {
 		this.yaml = loraPresetFor(name, shape);
 	}
 
-	/** Sets data.dataset in the YAML. */
+	/** Trains on `key`: data.dataset, its evaluation sets and the run name in the YAML (presets.ts withDataset). */
 	setDataset(key: string): void {
 		this.yaml = withDataset(this.yaml, key);
 	}

@@ -127,6 +127,21 @@ test('the Datasets page shows the trace format, imports the valid lines of a fil
 	);
 	await expect(page.getByTestId('manifest')).toContainText(/^2\s+traces/);
 
+	// on the lab page the Dataset select offers training sets, and the config follows the choice
+	await page.goto('/');
+	await expect(page.getByTestId('dataset').locator('option', { hasText: /^mixed$/ })).toHaveCount(1);
+	const options = await page.getByTestId('dataset').locator('option').allTextContents();
+	expect(options).toContain('mixed');
+	expect(options).not.toContain('golden-v2-heldout');
+	await page.getByTestId('dataset').selectOption('add3-steps');
+	await expect(page.getByTestId('config-yaml')).toHaveValue(
+		/dataset: add3-steps[\s\S]*add3-steps-heldout[\s\S]*add4-steps-length/
+	);
+	await page.getByTestId('dataset').selectOption('mixed');
+	await expect(page.getByTestId('config-yaml')).toHaveValue(/name: mixed[\s\S]*dataset: mixed\s+eval_datasets: \[\]/);
+	await page.goto('/datasets');
+	await page.getByTestId('dataset-pick').selectOption('mixed');
+
 	await page.getByTestId('dataset-name').fill('golden v2');
 	await page.getByTestId('dataset-rename').click();
 	await expect(page.getByTestId('dataset-manage-error')).toContainText(

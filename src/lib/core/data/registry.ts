@@ -1,6 +1,6 @@
 // Built-in datasets by key.
 
-import { ADDITION_DATASETS } from './arithmetic';
+import { ADDITION_DATASETS, datasetKey } from './arithmetic';
 import { goldenV2, goldenV2Heldout } from './golden';
 import type { Dataset } from './manifest';
 
@@ -15,6 +15,23 @@ const BUILT_IN: Record<string, () => Dataset> = {
 };
 
 export const BUILT_IN_DATASET_KEYS = Object.keys(BUILT_IN);
+
+/**
+ * The built-in sets a run trains on, each with the sets it is evaluated on (held out, longer
+ * numbers); the others exist to be evaluated on. An imported set trains and is its own evaluation.
+ */
+export const TRAINING_SETS: Record<string, readonly string[]> = {
+	'golden-v2': ['golden-v2-heldout'],
+	...Object.fromEntries(
+		(['steps', 'no_steps'] as const).map((v) => [
+			datasetKey(v, 'train'),
+			[datasetKey(v, 'heldout'), datasetKey(v, 'length')]
+		])
+	)
+};
+
+/** What a run training on `key` is evaluated on besides it: a built-in set's companions, none for an imported one. */
+export const evaluationSetsFor = (key: string): readonly string[] => TRAINING_SETS[key] ?? [];
 
 export function isBuiltInDataset(key: string): boolean {
 	return Object.hasOwn(BUILT_IN, key);
