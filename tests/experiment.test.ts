@@ -21,6 +21,8 @@ import {
 	type ExperimentRecord
 } from '../src/lib/core/experiment/experiment';
 import { armDiff, finalSummary, lossCurves, tableRuns, type ExperimentView } from '../src/lib/core/experiment/view';
+import { armScoreRows } from '../src/lib/core/experiment/armTable';
+import { armCurve } from '../src/lib/core/experiment/bands';
 import { exportBundle, exportExperimentBundle, importBundle, readBundle } from '../src/lib/storage/bundles';
 import { CheckpointRepo } from '../src/lib/storage/checkpoints';
 import { LabDb } from '../src/lib/storage/db';
@@ -144,6 +146,18 @@ describe('the experiment queue', () => {
 		e.points[1].error = 'config refused';
 		expect(nextWork(e, runs)).toBeNull();
 		expect(experimentFinished(e, runs)).toBe(true);
+	});
+
+	it('shows pending for an arm without results while the queue works; a band of two runs is their min–max', () => {
+		const summary = [{ arm: 'a', runs: ['r'], scores: { 'h accuracy': { mean: 0.5, ci95: null, n: 1 } } }];
+		expect(armScoreRows(['a', 'b'], summary, false)[0].cells.map((c) => c.text)).toEqual(['50.0%', 'pending']);
+		expect(armScoreRows(['a', 'b'], summary, true)[0].cells[1]).toEqual({ text: '—', best: false });
+		// two runs at 0 and 0.5: a t interval would span 0–100%; the band is what the runs did
+		const two = armCurve([new Map([[1, 0]]), new Map([[1, 0.5]])], [1], 'ci95', [0, 1]);
+		expect([two.low[0], two.high[0]]).toEqual([0, 0.5]);
+		const three = armCurve([new Map([[1, 0]]), new Map([[1, 0.5]]), new Map([[1, 0.25]])], [1], 'ci95', [0, 1]);
+		expect(three.low[0]).toBe(0); // clipped t interval: wider than the runs
+		expect(three.high[0]).toBeGreaterThan(0.5);
 	});
 
 	it('reorders queued points only, never across a started one', () => {
@@ -426,8 +440,23 @@ describe('bundles from a URL', () => {
 			['data.dataset=add3-steps', 3],
 			['data.dataset=add3-no-steps', 3]
 		]);
-		expect(summary[0].scores['add3-steps-heldout accuracy'].mean).toBe(1);
-		expect(summary[1].scores['add3-no-steps-heldout accuracy'].mean).toBeGreaterThan(0.98);
+		// each evaluation under its role: both arms' held-out sets on one row, their training sets on another
+		const heldOut = 'add3-steps-heldout / add3-no-steps-heldout accuracy';
+		expect(summary[0].scores[heldOut].mean).toBe(1);
+		expect(summary[1].scores[heldOut].mean).toBeGreaterThan(0.98);
+		const rows = armScoreRows(
+			summary.map((a) => a.arm),
+			summary,
+			true
+		);
+		expect(rows.map((r) => r.key)).toContain('add3-steps / add3-no-steps accuracy');
+		const held = rows.find((r) => r.key === heldOut)!;
+		expect(held.cells[0]).toEqual({ text: expect.stringMatching(/^100\.0%/), best: true });
+		expect(held.cells[1].best).toBe(false);
+		expect(held.cells[1].text).toMatch(/^\d+\.\d% \[\d+\.\d–\d+\.\d%\]$/); // a share in percent, one decimal
+		const lossRow = rows.find((r) => r.key === 'final training loss')!;
+		expect(lossRow.cells[0].text).toMatch(/^\d\.\de-\d+ \[/); // 7.7e-9, not 7.711e-9
+		expect(lossRow.cells[0].best).toBe(true); // the lower loss
 		// the arms' configs differ in their evaluation sets too, which the grid does not list
 		expect(armDiff(view).keys).toEqual(['data.dataset', 'data.eval_datasets']);
 	});

@@ -5,8 +5,20 @@
 import { meanInterval, type Range } from './aggregate';
 
 export const BAND_KINDS = ['ci95', 'minmax'] as const;
-/** ci95: 95% interval of the mean across runs; minmax: the lowest and highest run. */
+/** ci95: 95% interval of the mean across runs (min–max at steps with fewer than MIN_RUNS_FOR_INTERVAL runs); minmax: the lowest and highest run. */
 export type BandKind = (typeof BAND_KINDS)[number];
+
+/**
+ * Below this many runs a t interval says little (over 2 runs its factor is 12.7: an accuracy band
+ * of 0–57%), so the band is the runs' own min–max there.
+ */
+export const MIN_RUNS_FOR_INTERVAL = 3;
+
+/** What each band is called on the page, saying when the interval falls back to min–max. */
+export const BAND_LABEL: Record<BandKind, string> = {
+	ci95: `95% interval (min–max below ${MIN_RUNS_FOR_INTERVAL} runs)`,
+	minmax: 'min–max'
+};
 
 export interface ArmCurve {
 	/** Mean across the runs that have the step; null where none has it. */
@@ -40,7 +52,8 @@ export function armCurve(
 		}
 		const s = meanInterval(xs, range);
 		out.mean.push(s.mean);
-		const [low, high] = kind === 'minmax' ? [Math.min(...xs), Math.max(...xs)] : (s.ci95 ?? [s.mean, s.mean]);
+		const minmax = kind === 'minmax' || xs.length < MIN_RUNS_FOR_INTERVAL;
+		const [low, high] = minmax ? [Math.min(...xs), Math.max(...xs)] : (s.ci95 ?? [s.mean, s.mean]);
 		out.low.push(low);
 		out.high.push(high);
 	}

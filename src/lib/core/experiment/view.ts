@@ -11,6 +11,8 @@ import type { StepMetrics } from '../train/metrics';
 import { finalScores, summariseSweep, type ArmSummary, type Range } from './aggregate';
 import { armCurve, type ArmCurve, type BandKind } from './bands';
 import type { ExperimentRecord } from './experiment';
+import { configForPoint } from './grid';
+import { parseConfig } from '../config';
 
 /** An experiment with everything stored for its runs. */
 export interface ExperimentView {
@@ -47,13 +49,32 @@ export function armsOf(view: ExperimentView): Arm[] {
 	return [...arms.values()];
 }
 
-/** The final scores per arm over its completed runs: the same summary as `npm run sweep`. */
+/**
+ * The final scores per arm over its completed runs: the same summary as `npm run sweep`, with each
+ * evaluation under its role (evalRoles), so arms that train on different datasets (an ablation)
+ * are compared on one row per role: "add3-steps-heldout / add3-no-steps-heldout accuracy".
+ */
 export function finalSummary(view: ExperimentView): ArmSummary[] {
+	const roles = evalRoles(view);
 	const done = view.experiment.points.flatMap((p) => {
 		const run = p.run_id ? view.runs.get(p.run_id) : undefined;
-		return run?.status === 'completed' ? [{ name: p.name, arm: p.arm, scores: finalScores(run) }] : [];
+		return run?.status === 'completed' ? [{ name: p.name, arm: p.arm, scores: roleScores(run, roles) }] : [];
 	});
 	return summariseSweep(done);
+}
+
+/** A run's final scores (aggregate.ts finalScores) with each dataset's named by its role's label. */
+function roleScores(run: RunRecord, roles: EvalRole[]): Record<string, number> {
+	const scores = finalScores(run);
+	const out: Record<string, number> = {};
+	for (const [name, value] of Object.entries(scores)) {
+		const role = roles.find((r) => {
+			const key = r.datasetOf.get(run.id);
+			return key !== undefined && (name === `${key} accuracy` || name === `${key} format rate`);
+		});
+		out[role ? name.replace(role.datasetOf.get(run.id)!, role.label) : name] = value;
+	}
+	return out;
 }
 
 /** One chart's x and each arm's curve. */
@@ -182,7 +203,7 @@ const NOT_A_DIFFERENCE = new Set(['run.seed', 'run.name']);
 export function armDiff(view: ExperimentView): { keys: string[]; arms: (Arm & { config: Record<string, Cell> })[] } {
 	const arms = armsOf(view).map((arm) => {
 		const run = arm.runIds.length ? view.runs.get(arm.runIds[0]) : undefined;
-		return { ...arm, config: run ? flatConfig(run.config) : (arm.values as Record<string, Cell>) };
+		return { ...arm, config: run ? flatConfig(run.config) : plannedConfig(view.experiment, arm) };
 	});
 	const keys = view.experiment.axes.map((a) => a.key).filter((k) => !NOT_A_DIFFERENCE.has(k));
 	const seen = [...new Set(arms.flatMap((a) => Object.keys(a.config)))];
@@ -190,6 +211,16 @@ export function armDiff(view: ExperimentView): { keys: string[]; arms: (Arm & { 
 		if (!keys.includes(k) && !NOT_A_DIFFERENCE.has(k) && new Set(arms.map((a) => String(a.config[k]))).size > 1)
 			keys.push(k);
 	return { keys, arms };
+}
+
+/** An arm's config before any of its runs exists: the experiment's base with its grid values. */
+function plannedConfig(e: ExperimentRecord, arm: Arm): Record<string, Cell> {
+	const point = e.points.find((p) => p.arm === arm.name);
+	try {
+		return point ? flatConfig(parseConfig(configForPoint(e.base_yaml, point))) : (arm.values as Record<string, Cell>);
+	} catch {
+		return arm.values as Record<string, Cell>; // a config its run would refuse: the grid values say what differs
+	}
 }
 
 /** The experiment's runs for the metrics table, each with its arm. */
