@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { goldenV2 } from '../src/lib/core/data/golden';
 import { autoResume, interruptedEvent, lastResume, resumedEvent } from '../src/lib/core/run/events';
 import { newRunRecord, type RunRecord } from '../src/lib/core/run/record';
+import { stepFacts, stepsText } from '../src/lib/core/run/steps';
 import { LabDb, type StoredRun } from '../src/lib/storage/db';
 import { setOnInterrupted, watchRun } from '../src/lib/storage/reconcile';
 import { smokeConfig } from './helpers';
@@ -82,5 +83,21 @@ describe('a run cut off by a closed page', () => {
 		await watchRun(db, 'never-started', undefined);
 		expect((await db.runs.get('never-started'))!.status).toBe('cancelled');
 		expect(handed).toEqual([run.id]);
+	});
+});
+
+describe('one number per fact about a run’s steps', () => {
+	it('says what was trained, what is saved, of how many, the same for every page', () => {
+		const run = aRun({
+			status: 'interrupted',
+			checkpoints: [checkpoint(500)],
+			events: [interruptedEvent(714)],
+			summary: { ...aRun({}).summary, steps_done: 500 }
+		});
+		expect(stepFacts(run)).toEqual({ trained: 714, saved: 500, total: run.config.train.steps });
+		expect(stepsText(run)).toBe(`714 / ${run.config.train.steps} (saved at 500)`);
+		// a finished run, or one at its checkpoint, says its steps once
+		const done = { ...run, status: 'completed' as const, events: [] };
+		expect(stepsText(done)).toBe(`500 / ${run.config.train.steps}`);
 	});
 });

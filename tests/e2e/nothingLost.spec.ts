@@ -97,6 +97,23 @@ test('evaluating an interrupted run scores its checkpoints and keeps it resumabl
 	await waitForStep(page, 12);
 	await page.reload();
 	await expect(status(page)).toHaveAttribute('data-status', 'interrupted');
+	// one number per fact (issue 24 item 5): the step trained and the checkpoint saved, the same on every page
+	const trained = Number(await page.getByTestId('step').textContent());
+	const saved = Number(/Resume from step (\d+)/.exec((await page.getByTestId('resume').textContent())!)![1]);
+	await expect(page.getByTestId('verdict')).toContainText(`Interrupted at step ${trained} of 60.`);
+	if (trained > saved) {
+		await expect(page.getByTestId('saved-at')).toHaveText(
+			`Trained to step ${trained}; saved at step ${saved} (the newest checkpoint), where Resume continues.`
+		);
+		await expect(page.getByTestId('verdict')).toContainText(
+			`Resume continues from the last checkpoint, step ${saved}: the ${trained - saved} steps since it are trained again.`
+		);
+	}
+	await page.goto('/');
+	await expect(page.getByRole('row', { name: /ci-smoke/ }).first()).toContainText(
+		trained > saved ? `${trained} / 60 (saved at ${saved})` : `${trained} / 60`
+	);
+	await page.goBack();
 	await page.getByTestId('reevaluate').click();
 	await expect(page.getByRole('heading', { name: /^Evaluation \(step \d+/ })).toBeVisible({ timeout: 120_000 });
 	await expect(status(page)).toHaveAttribute('data-status', 'interrupted');

@@ -4,6 +4,7 @@
 import { dateTime, percent, significant } from '../format';
 import { wilson } from '../stats/wilson';
 import type { RunRecord } from './record';
+import { stepFacts, stepsText } from './steps';
 
 /** A run as the table sees it: the record and the experiment it belongs to (null: none). */
 export interface TableRun {
@@ -73,8 +74,8 @@ const FIXED: RunColumn[] = [
 	{
 		id: 'steps',
 		label: 'Steps',
-		text: (r) => `${r.run.summary.steps_done} / ${r.run.config.train.steps}`,
-		sortValue: (r) => r.run.summary.steps_done,
+		text: (r) => stepsText(r.run),
+		sortValue: (r) => stepFacts(r.run).trained,
 		shownByDefault: true
 	},
 	{

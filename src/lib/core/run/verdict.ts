@@ -6,6 +6,7 @@ import type { LatestEvaluation } from '../eval/evalJson';
 import { wilson } from '../stats/wilson';
 import { lossWindow } from './lossStats';
 import type { HealthFinding, RunRecord } from './record';
+import { stepFacts } from './steps';
 
 export interface Verdict {
 	/** Drives the indicator's colour: good (green) only for a completed run with no health finding. */
@@ -111,7 +112,7 @@ export function verdict(
 	// a completed run leads with its outcome; any other states its status first and the outcome after
 	const details = [...findings, loss, ...intervals].filter((s): s is string => s !== null);
 	const withOutcome = outcome ? [outcome, ...details] : details;
-	const reached = Math.max(lastStep, run.summary.steps_done);
+	const reached = stepFacts(run, lastStep).trained; // the same number as every page (core/run/steps.ts)
 	const at = `step ${reached} of ${run.config.train.steps}`;
 	const bad = health.some((h) => h.severity === 'bad');
 	switch (run.status) {
