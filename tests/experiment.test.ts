@@ -457,6 +457,8 @@ describe('bundles from a URL', () => {
 		const lossRow = rows.find((r) => r.key === 'final training loss')!;
 		expect(lossRow.cells[0].text).toMatch(/^\d\.\de-\d+ \[/); // 7.7e-9, not 7.711e-9
 		expect(lossRow.cells[0].best).toBe(true); // the lower loss
+		const length = rows.find((r) => r.key === 'add4-steps-length / add4-no-steps-length accuracy')!;
+		expect(length.cells.map((c) => c.best)).toEqual([false, false]); // both 0%: no winner
 		// the arms' configs differ in their evaluation sets too, which the grid does not list
 		expect(armDiff(view).keys).toEqual(['data.dataset', 'data.eval_datasets']);
 	});

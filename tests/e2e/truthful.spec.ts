@@ -54,6 +54,13 @@ test('verdict health: a diverged run and a loss of 0 are red, a memorised one am
 	await expect(verdict).toContainText('Training ran to the end, but did not train.');
 	await expect(verdict).toContainText(/The loss rose from [\d.]+ to [\d.]+: training diverged/);
 
+	// exploded in its first steps, then fell a little: its windows say "fell", its first step says diverged (item 1)
+	const exploded = read(smokeDir());
+	withLosses(exploded, (s) => [3.8, 30, 30, 30, 24, 23, 22.5, 22][s - 1] ?? 22);
+	await importRun(page, exploded, 'exploded-early');
+	await expect(verdict).toHaveAttribute('data-tone', 'bad');
+	await expect(verdict).toContainText('Training ran to the end, but did not train.');
+
 	const zero = read(smokeDir());
 	withLosses(zero, () => 0);
 	await importRun(page, zero, 'zero-loss');

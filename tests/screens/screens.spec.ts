@@ -24,6 +24,29 @@ test('screenshots of every page at both sizes', async ({ page }) => {
 		.getByTestId('model-files')
 		.setInputFiles(['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => join(model, f)));
 	await expect(page.getByTestId('model-row')).toContainText('gpt2-2x64');
+	// a stored experiment and a long run (the demo bundles, imported: 9 runs in all) and an imported dataset
+	for (const bundle of ['static/demo/reasoning-trace-ablation.zip', 'static/demo/golden-v2-full.zip']) {
+		await page.goto('/');
+		await page.getByTestId('import-bundle').setInputFiles(bundle);
+		await page.waitForURL(/\/(run|experiment)\/\?id=/);
+	}
+	await page.goto('/datasets/');
+	await page.getByTestId('dataset-import').setInputFiles({
+		name: 'my-traces.jsonl',
+		mimeType: 'application/x-ndjson',
+		buffer: Buffer.from(
+			[1, 2, 3]
+				.map((i) =>
+					JSON.stringify({
+						prompt: `What is ${i} + ${i}?`,
+						steps: [{ i: 0, type: 'calc', content: `${i} + ${i} = ${2 * i}` }],
+						final_answer: String(2 * i)
+					})
+				)
+				.join('\n')
+		)
+	});
+	await expect(page.getByTestId('manifest')).toContainText('3');
 
 	const pages: [string, string, (() => Promise<void>)?][] = [
 		['lab', '/'],

@@ -9,7 +9,7 @@ import { scoreKeys, type ArmScore, type ArmSummary } from './aggregate';
 export interface ArmCell {
 	/** What it says: "58.3% [45.1–71.0%]", "0.0539 [0.0512, 0.0566]", "pending" or "—". */
 	text: string;
-	/** The best arm of this score (highest share, lowest loss), when two or more arms have one. */
+	/** The best arm of this score (highest share, lowest loss), when two or more arms have one and they differ. */
 	best: boolean;
 }
 
@@ -37,7 +37,9 @@ export function armScoreRows(arms: readonly string[], summary: ArmSummary[], fin
 	return scoreKeys(summary).map((key) => {
 		const scores = arms.map((a) => byArm.get(a)?.scores[key]);
 		const means = scores.flatMap((s) => (s ? [s.mean] : []));
-		const best = means.length >= 2 ? (isShare(key) ? Math.max(...means) : Math.min(...means)) : null;
+		// a best only where arms differ: two arms at 0% have no winner
+		const differ = means.length >= 2 && means.some((m) => m !== means[0]);
+		const best = differ ? (isShare(key) ? Math.max(...means) : Math.min(...means)) : null;
 		return {
 			key,
 			cells: scores.map((s) => ({
