@@ -208,6 +208,14 @@ test('bundles open read-only from a URL in a fresh profile, and the static build
 		await expect(page.getByTestId('read-only')).toBeVisible();
 		await expect(page.getByTestId('arm-head')).toHaveCount(2);
 		for (const n of await page.getByTestId('arm-n').all()) await expect(n).toHaveText('3 / 3');
+		// arms on different datasets compared by role on one row, in percent, the best starred (issue 24 item 9)
+		const heldOut = page.locator(
+			'[data-testid=arm-score][data-score="add3-steps-heldout / add3-no-steps-heldout accuracy"]'
+		);
+		await expect(heldOut).toHaveText([/^100\.0% \[100\.0–100\.0%\]\s*★$/, /^\d+\.\d% \[[\d.]+–[\d.]+%\]$/]);
+		await expect(page.getByTestId('band-kind').locator('option').first()).toHaveText(
+			'95% interval (min–max below 3 runs) across runs'
+		);
 		await expect(page.getByTestId('queue-row')).toHaveCount(6);
 		// a run of the experiment bundle opens read-only too
 		await page.getByTestId('queue-row').first().getByRole('link').click();
