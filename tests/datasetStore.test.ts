@@ -40,7 +40,7 @@ describe('imported datasets', () => {
 		const run = { ...newRunRecord(config, (await db.datasets.get('my-traces'))!.manifest, []), name: 'uses it' };
 		await db.runs.put(run as StoredRun);
 		await expect(deleteDataset(db, 'my-traces')).rejects.toThrow(
-			/my-traces cannot be deleted: a run names it \(uses it\) and could no longer be resumed or evaluated/
+			/my-traces cannot be deleted: a run or experiment names it \(uses it\) and could no longer be resumed or evaluated/
 		);
 		await expect(renameDataset(db, 'my-traces', 'other')).rejects.toThrow(/cannot be renamed/);
 		await db.runs.delete(run.id);

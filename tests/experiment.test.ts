@@ -152,6 +152,18 @@ describe('the experiment queue', () => {
 		const summary = [{ arm: 'a', runs: ['r'], scores: { 'h accuracy': { mean: 0.5, ci95: null, n: 1 } } }];
 		expect(armScoreRows(['a', 'b'], summary, false)[0].cells.map((c) => c.text)).toEqual(['50.0%', 'pending']);
 		expect(armScoreRows(['a', 'b'], summary, true)[0].cells[1]).toEqual({ text: '—', best: false });
+		// two arms tied at the top: no winner; a score no run has (NaN) is shown as none
+		const s = (mean: number) => ({ 'h accuracy': { mean, ci95: null, n: 1 } });
+		const tied = [
+			{ arm: 'a', runs: ['r'], scores: s(0.9) },
+			{ arm: 'b', runs: ['r'], scores: s(0.9) },
+			{ arm: 'c', runs: ['r'], scores: s(NaN) }
+		];
+		expect(armScoreRows(['a', 'b', 'c'], tied, true)[0].cells).toEqual([
+			{ text: '90.0%', best: false },
+			{ text: '90.0%', best: false },
+			{ text: '—', best: false }
+		]);
 		// two runs at 0 and 0.5: a t interval would span 0–100%; the band is what the runs did
 		const two = armCurve([new Map([[1, 0]]), new Map([[1, 0.5]])], [1], 'ci95', [0, 1]);
 		expect([two.low[0], two.high[0]]).toEqual([0, 0.5]);

@@ -96,6 +96,9 @@ describe('one number per fact about a run’s steps', () => {
 		});
 		expect(stepFacts(run)).toEqual({ trained: 714, saved: 500, total: run.config.train.steps });
 		expect(stepsText(run)).toBe(`714 / ${run.config.train.steps} (saved at 500)`);
+		// resumed since: its metrics were cut back to the checkpoint, so the closed page's step no longer counts
+		const resumed = { ...run, status: 'cancelled' as const, events: [interruptedEvent(714), resumedEvent(500, 'lab')] };
+		expect(stepFacts(resumed, 600)).toEqual({ trained: 600, saved: 500, total: run.config.train.steps });
 		// a finished run, or one at its checkpoint, says its steps once
 		const done = { ...run, status: 'completed' as const, events: [] };
 		expect(stepsText(done)).toBe(`500 / ${run.config.train.steps}`);

@@ -140,6 +140,24 @@ describe('a lab checkpoint continued in PyTorch', () => {
 		expect(await db.checkpoints.where('runId').equals(imported.id).count()).toBe(2);
 	});
 
+	it('continues its own run after a stop from its newest checkpoint, with no step twice; finish runs once', async () => {
+		const dir = join(tmp(), 'twice');
+		expect((await cli(torchCommand, ['prepare', '--from', lab, '--step', '10', '--out', dir])).code).toBe(0);
+		trainPy(python, dir, '--steps', '15'); // stops at 15 with a checkpoint
+		trainPy(python, dir); // continues from it, not from prepare's step 10
+		const [ours, theirs] = [losses(lab), losses(dir)];
+		const steps = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+			.trim()
+			.split('\n')
+			.map((l) => JSON.parse(l).step);
+		expect(steps).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+		for (let step = 11; step <= 20; step++)
+			expect(Math.abs(theirs.get(step)!.loss - ours.get(step)!.loss), `step ${step}`).toBeLessThan(1e-4);
+		expect((await cli(torchCommand, ['finish', '--run-dir', dir, '--backend', 'cpu'])).code).toBe(0);
+		const again = await cli(torchCommand, ['finish', '--run-dir', dir, '--backend', 'cpu']);
+		expect(again.err).toMatch(/the run is completed; finish takes a run that torch\/train\.py trained since prepare/);
+	});
+
 	it('refuses a step with no checkpoint and a directory that holds a run, saying what to do', async () => {
 		const missing = await cli(torchCommand, ['prepare', '--from', lab, '--step', '7', '--out', join(tmp(), 'x')]);
 		expect(missing.err).toMatch(/has no checkpoint at step 7 \(it has 10, 20\)/);

@@ -59,7 +59,7 @@ class LabGPT(torch.nn.Module):
         p = g["dropout"]
         x = self.w("transformer.wte.weight")[tokens] + self.w("transformer.wpe.weight")[:T]  # (B, T, C)
         x = F.dropout(x, p, self.training)
-        causal = torch.ones(T, T, dtype=torch.bool).triu(1)  # (T, T): True above the diagonal
+        causal = torch.ones(T, T, dtype=torch.bool, device=tokens.device).triu(1)  # (T, T): True above the diagonal
         for l in range(g["n_layer"]):
             h = f"transformer.h.{l}"
             a = self.layer_norm(x, h + ".ln_1").reshape(B * T, C)  # (B*T, C)

@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 
@@ -98,8 +99,11 @@ def main():
         fail(f"train.batch_size {B} does not split across {world} processes: use a --nproc_per_node that divides it")
     local_b = B // world
 
-    params, m, v, meta = read_lab_checkpoint(os.path.join(rd, handoff["checkpoint"]))
+    # the newest checkpoint in the directory: prepare's, or this trainer's own after a stop or crash
+    params, m, v, meta = read_lab_checkpoint(newest_checkpoint(rd, handoff["checkpoint"]))
     start = int(meta["step"])
+    if rank == 0:
+        truncate_metrics(os.path.join(rd, "metrics.jsonl"), start)
     state = json.loads(meta["trainer_state"])
     lora = config["lora"] if handoff["lora"] else None
     frozen = base_weights(handoff["base_model"]) if lora is not None else {}
@@ -175,7 +179,8 @@ def main():
             if rank == 0:
                 print(
                     f"torch/train.py: non-finite training value at step {step + 1} (loss {loss}, grad_norm {norm}); "
-                    "no checkpoint was written from this step. Lower train.lr or set train.grad_clip, then continue from the last checkpoint.",
+                    "no checkpoint was written from this step; run torch/train.py again to continue from the newest checkpoint, "
+                    "or prepare a new run with a lower train.lr or a train.grad_clip.",
                     file=sys.stderr,
                 )
             sys.exit(1)
@@ -209,6 +214,32 @@ def main():
         print(f"trained steps {start + 1}–{step} of {train['steps']} on {procs}, {info['device']}{hint}", file=sys.stderr)
     if world > 1:
         dist.destroy_process_group()
+
+
+def newest_checkpoint(rd, prepared):
+    """The newest checkpoint-step{N}.safetensors in the run directory (prepare's when it is the only one)."""
+    steps = []
+    for name in os.listdir(rd):
+        m = re.fullmatch(r"checkpoint-step(\d+)\.safetensors", name)
+        if m:
+            steps.append(int(m.group(1)))
+    if not steps:
+        fail(f"{os.path.join(rd, prepared)} is missing: the run directory holds no checkpoint; run `npm run torch -- prepare` again")
+    return os.path.join(rd, f"checkpoint-step{max(steps)}.safetensors")
+
+
+def truncate_metrics(path, step):
+    """metrics.jsonl cut back to the training lines up to `step` (as the lab does on a resume): no step twice."""
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        lines = [line for line in f if line.strip()]
+    kept = [line for line in lines if "split" not in json.loads(line) and json.loads(line)["step"] <= step]
+    if len(kept) != len(lines):
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(kept)
+        os.replace(tmp, path)
 
 
 def counted(example, loss_on):

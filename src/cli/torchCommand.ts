@@ -228,6 +228,10 @@ async function finishCommand(argv: string[], io: CliIo): Promise<number> {
 	const run = readRunOf(dir);
 	const torch = readTorchJson(dir);
 	const config = run.config;
+	if (!can(run.status, 'start') && !can(run.status, 'resume'))
+		throw new Error(
+			`${dir.dir}: the run is ${run.status}; finish takes a run that torch/train.py trained since prepare (it was finished already?)`
+		);
 	record(run, dir, torch);
 	const done = torch.to_step >= config.train.steps;
 	await useNodeBackend(values.backend as NodeBackend);
@@ -316,6 +320,8 @@ async function parityCommand(argv: string[], io: CliIo): Promise<number> {
 	const lab = new RunDir(values['run-dir']);
 	const run = readRunOf(lab);
 	const trained = lab.allMetrics().training;
+	if (trained.length === 0)
+		throw new Error(`${lab.path('metrics.jsonl')} holds no training steps: there is nothing to replay`);
 	const steps = values.steps === undefined ? Math.min(20, trained.length) : Number(values.steps);
 	if (!Number.isInteger(steps) || steps < 1)
 		throw new UsageError(`--steps must be a positive integer, got "${values.steps}"`);

@@ -4,6 +4,7 @@
 import { makeDataset, type Dataset, type DatasetManifest } from '../core/data/manifest';
 import { BUILT_IN_DATASET_KEYS, builtInDataset, isBuiltInDataset } from '../core/data/registry';
 import { canonicalJsonl, parseTraceJsonl, readTraceJsonl } from '../core/data/traces';
+import { getYamlValue } from '../core/config';
 import type { LabDb } from './db';
 import { translateStorageError } from './errors';
 
@@ -89,12 +90,24 @@ export async function datasetUsers(db: LabDb, key: string): Promise<string[]> {
 	const runs = (await db.runs.toArray())
 		.filter((r) => r.config?.data?.dataset === key || (r.config?.data?.eval_datasets ?? []).includes(key))
 		.map((r) => r.name);
-	// a queued point not started yet names it only in the experiment's YAML or grid values
+	// a queued point not started yet names it only in the experiment's base config or its grid values
+	const names = (dataset: unknown, evalSets: unknown) =>
+		dataset === key || (Array.isArray(evalSets) && evalSets.includes(key));
 	const experiments = (await db.experiments.toArray())
-		.filter((e) => JSON.stringify([e.base_yaml, e.points?.map((p) => p.values)]).includes(key))
+		.filter(
+			(e) =>
+				names(
+					getYamlValue(e.base_yaml ?? '', ['data', 'dataset']),
+					toJs(getYamlValue(e.base_yaml ?? '', ['data', 'eval_datasets']))
+				) || (e.points ?? []).some((p) => names(p.values?.['data.dataset'], p.values?.['data.eval_datasets']))
+		)
 		.map((e) => `experiment ${e.name}`);
 	return [...runs, ...experiments];
 }
+
+/** A YAML node's plain value (a sequence node as an array). */
+const toJs = (node: unknown): unknown =>
+	node && typeof node === 'object' && 'toJSON' in node ? (node as { toJSON(): unknown }).toJSON() : node;
 
 /** Why dataset `key` may not be changed: a built-in one, or runs that name it (they could no longer resume or evaluate). */
 async function refuseChange(db: LabDb, key: string, what: string): Promise<void> {
@@ -103,7 +116,7 @@ async function refuseChange(db: LabDb, key: string, what: string): Promise<void>
 	const users = await datasetUsers(db, key);
 	if (users.length > 0)
 		throw new Error(
-			`${key} cannot be ${what}: ${users.length === 1 ? 'a run names' : `${users.length} runs name`} it (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}) ` +
+			`${key} cannot be ${what}: ${users.length === 1 ? 'a run or experiment names' : `${users.length} runs or experiments name`} it (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}) ` +
 				'and could no longer be resumed or evaluated. Delete those runs first, or export the dataset and import it under another name.'
 		);
 }

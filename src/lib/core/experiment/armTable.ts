@@ -9,7 +9,7 @@ import { scoreKeys, type ArmScore, type ArmSummary } from './aggregate';
 export interface ArmCell {
 	/** What it says: "58.3% [45.1–71.0%]", "0.0539 [0.0512, 0.0566]", "pending" or "—". */
 	text: string;
-	/** The best arm of this score (highest share, lowest loss), when two or more arms have one and they differ. */
+	/** The best arm of this score (highest share, lowest loss), when two or more arms have one and it alone holds it. */
 	best: boolean;
 }
 
@@ -35,11 +35,14 @@ function cellText(key: string, s: ArmScore): string {
 export function armScoreRows(arms: readonly string[], summary: ArmSummary[], finished: boolean): ArmScoreRow[] {
 	const byArm = new Map(summary.map((s) => [s.arm, s]));
 	return scoreKeys(summary).map((key) => {
-		const scores = arms.map((a) => byArm.get(a)?.scores[key]);
+		const scores = arms.map((a) => {
+			const s = byArm.get(a)?.scores[key];
+			return s && Number.isFinite(s.mean) ? s : undefined; // no runs with the score: none to show
+		});
 		const means = scores.flatMap((s) => (s ? [s.mean] : []));
-		// a best only where arms differ: two arms at 0% have no winner
-		const differ = means.length >= 2 && means.some((m) => m !== means[0]);
-		const best = differ ? (isShare(key) ? Math.max(...means) : Math.min(...means)) : null;
+		const top = isShare(key) ? Math.max(...means) : Math.min(...means);
+		// a best only when one arm alone holds it: arms tied at the top have no winner
+		const best = means.length >= 2 && means.filter((m) => m === top).length === 1 ? top : null;
 		return {
 			key,
 			cells: scores.map((s) => ({

@@ -15,7 +15,9 @@ export interface StepFacts {
 
 /** The run's step facts; `lastLogged`: its newest training line's step, when the caller has it. */
 export function stepFacts(run: RunRecord, lastLogged = 0): StepFacts {
-	const closedAt = run.events?.findLast((e) => e.kind === 'interrupted')?.step ?? 0;
+	// where its page closed counts until it is resumed (its metrics are then cut back to the checkpoint)
+	const last = run.events?.at(-1);
+	const closedAt = last?.kind === 'interrupted' ? last.step : 0;
 	return {
 		trained: Math.max(run.summary.steps_done, lastLogged, closedAt),
 		saved: run.checkpoints.at(-1)?.step ?? 0,
