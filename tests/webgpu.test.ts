@@ -78,7 +78,7 @@ describe('webgpu backend (Dawn in Node)', () => {
 	it('counts the GPU calls of a step: the fused kernels need fewer dispatches, submits and buffers', async () => {
 		await backend('webgpu');
 		const config = smokeConfig({ model: { n_layer: 2 } });
-		const opts = { runtime: 'test', steps: 5, maxSeconds: 60, evalDatasets: [], evalMaxItems: 1 };
+		const opts = { runtime: 'test', steps: 2, maxSeconds: 60, evalDatasets: [], evalMaxItems: 1 };
 		const fused = await benchTraining(config, dataset, opts);
 		useFusedKernels(false);
 		const opByOp = await benchTraining(config, dataset, opts).finally(() => useFusedKernels(true));

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { cliRun, download, smokeYaml, status } from './helpers';
 
 test('a zipped CLI run directory imports as a run, and exports byte-for-byte the same files', async ({ page }) => {
-	const dir = cliRun(smokeYaml.replace(/backend: \w+/, 'backend: cpu'));
+	const dir = await cliRun(smokeYaml.replace(/backend: \w+/, 'backend: cpu'));
 	const files: Record<string, Uint8Array> = {};
 	for (const f of readdirSync(dir)) files[`${basename(dir)}/${f}`] = new Uint8Array(readFileSync(join(dir, f)));
 	await page.goto('/');

@@ -46,10 +46,10 @@ async function armTable(page: Page): Promise<Map<string, { n: string; cells: Map
 }
 
 /** `npm run sweep` on the same base config and grid (cpu); its summary.csv rows by arm and score. */
-function cliSweep(): Map<string, { mean: number; low: number | null; high: number | null; n: number }> {
+async function cliSweep(): Promise<Map<string, { mean: number; low: number | null; high: number | null; n: number }>> {
 	const dir = mkdtempSync(join(tmpdir(), 'tunix-sweep-'));
 	writeFileSync(join(dir, 'base.yaml'), BASE);
-	cli('sweep', [
+	await cli('sweep', [
 		'--config',
 		join(dir, 'base.yaml'),
 		'--grid',
@@ -81,6 +81,7 @@ test('a 2×2 sweep runs across a reload, matches the CLI sweep, exports CSV and 
 	browser
 }) => {
 	test.setTimeout(600_000);
+	const reference = cliSweep(); // the CLI's sweep of the same grid, beside the browser's
 	await fillSweep(page, BASE, `train.lr = ${GRID.lr.join(', ')}\nrun.seed = ${GRID.seed.join(', ')}`);
 	await page.getByTestId('sweep-name').fill('lr × seed');
 	await expect(page.getByTestId('sweep-estimate')).toContainText('4 runs in 2 arms');
@@ -98,7 +99,7 @@ test('a 2×2 sweep runs across a reload, matches the CLI sweep, exports CSV and 
 
 	// the arm table equals the CLI's summary of the same grid (browser and Node, both cpu)
 	const table = await armTable(page);
-	const cli = cliSweep();
+	const cli = await reference;
 	expect([...table.keys()]).toEqual([`train.lr=${GRID.lr[0]}`, `train.lr=${GRID.lr[1]}`]);
 	let compared = 0;
 	for (const [arm, { n, cells }] of table) {
@@ -271,7 +272,7 @@ test('the queue pauses (the run stops at a checkpoint), reorders, continues and 
 
 test('a closed tab hands the queue to another open tab, which resumes the cut-off run', async ({ page, context }) => {
 	test.setTimeout(600_000);
-	await fillSweep(page, longerSmoke(100), 'run.seed = 1, 2');
+	await fillSweep(page, longerSmoke(60), 'run.seed = 1, 2');
 	await queueSweep(page);
 	const url = page.url();
 	await expect(page.getByTestId('queue-row').nth(0)).toHaveAttribute('data-status', 'training', { timeout: 120_000 });
@@ -285,5 +286,5 @@ test('a closed tab hands the queue to another open tab, which resumes the cut-of
 	await expect(other.getByTestId('experiment-state')).toHaveText('finished', { timeout: 400_000 });
 	for (const row of await rows.all()) await expect(row).toHaveAttribute('data-status', 'completed');
 	await rows.nth(0).getByRole('link').click();
-	await expect(other.getByTestId('step')).toHaveText('100');
+	await expect(other.getByTestId('step')).toHaveText('60');
 });

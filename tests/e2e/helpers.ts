@@ -1,5 +1,5 @@
 import { expect, type Page } from '@playwright/test';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,17 +46,31 @@ export function trainingValues(jsonl: string, key: 'loss' | 'elapsed_s'): number
 	return parseMetricsJsonl(jsonl).training.map((m) => m[key] as number);
 }
 
-/** Runs a CLI command (`src/cli/<command>.ts`) with `args`; throws with its stderr when it fails. */
-export function cli(command: string, args: string[]): void {
-	const r = spawnSync('node', ['scripts/run-ts.mjs', `src/cli/${command}.ts`, ...args], { encoding: 'utf8' });
-	if (r.status !== 0) throw new Error(`npm run ${command} failed: ${r.stderr}`);
+/**
+ * Runs a script or CLI entry (`scripts/run-ts.mjs <entry>`) in its own process; rejects with its
+ * stderr when it fails. Asynchronous, so a test starts its Node reference before the browser work
+ * and awaits it after: the two run side by side on the machine's cores.
+ */
+export function runTs(entry: string, args: string[]): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const child = spawn('node', ['scripts/run-ts.mjs', entry, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+		let stderr = '';
+		child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+		child.on('error', reject);
+		child.on('close', (code) =>
+			code === 0 ? resolve() : reject(new Error(`${entry} failed (exit ${code}): ${stderr}`))
+		);
+	});
 }
 
-/** The same YAML trained by the CLI on the cpu backend; returns the run directory. */
-export function cliRun(yaml: string): string {
+/** Runs a CLI command (`src/cli/<command>.ts`) with `args`. */
+export const cli = (command: string, args: string[]): Promise<void> => runTs(`src/cli/${command}.ts`, args);
+
+/** The same YAML trained by the CLI on the cpu backend; resolves to the run directory. */
+export async function cliRun(yaml: string): Promise<string> {
 	const dir = mkdtempSync(join(tmpdir(), 'tunix-e2e-'));
 	writeFileSync(join(dir, 'config.yaml'), yaml);
-	cli('train', ['--config', join(dir, 'config.yaml'), '--checkpoint-dir', join(dir, 'run'), '--backend', 'cpu']);
+	await cli('train', ['--config', join(dir, 'config.yaml'), '--checkpoint-dir', join(dir, 'run'), '--backend', 'cpu']);
 	return join(dir, 'run');
 }
 

@@ -23,6 +23,7 @@ test('a generation on wasm waits for a run on cpu; one on the held backend joins
 		.replace(/keep_last: \d+/, 'keep_last: 3')
 		.replace(/every_checkpoints: \d+/, 'every_checkpoints: 3')
 		.replace(/max_items: \d+/, 'max_items: 1');
+	const reference = cliRun(yamlB); // the cpu CLI's run of B, beside the browser's
 	const runB = await startRun(page, yamlB);
 	await waitForStep(page, 2);
 
@@ -44,7 +45,7 @@ test('a generation on wasm waits for a run on cpu; one on the held backend joins
 	await page.locator(`a[href*="${runB}"]`).first().click();
 	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
 	const got = parseMetricsJsonl((await download(page, 'dl-metrics')).toString('utf8')).training;
-	const ref = parseMetricsJsonl(readFileSync(join(cliRun(yamlB), 'metrics.jsonl'), 'utf8')).training;
+	const ref = parseMetricsJsonl(readFileSync(join(await reference, 'metrics.jsonl'), 'utf8')).training;
 	expect(got.map((m) => m.step)).toEqual(ref.map((m) => m.step));
 	got.forEach((m, i) => {
 		const [a, b] = [m.loss as number, ref[i].loss as number];

@@ -1,39 +1,32 @@
 // A Hugging Face GPT-2 in the browser (docs/pretrained.md): imported from its files on the Models
 // page, tried in the Playground before any fine-tuning, fine-tuned with LoRA from the Models page's
 // link on webgl (the cpu CLI's losses step by step), and judged against the pretrained model.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { expect, test } from './fixtures';
-import { download, status, trainingValues } from './helpers';
-
-/** Runs a script or CLI entry (`scripts/run-ts.mjs`); throws with its stderr when it fails. */
-function node(entry: string, args: string[]): void {
-	const r = spawnSync('node', ['scripts/run-ts.mjs', entry, ...args], { encoding: 'utf8' });
-	if (r.status !== 0) throw new Error(`${entry} failed: ${r.stderr}`);
-}
+import { download, runTs, status, trainingValues } from './helpers';
 
 /** A random tiny GPT-2 with the real vocabulary, written by `npm run make-gpt2`. */
-function tinyGpt2(): string {
+async function tinyGpt2(): Promise<string> {
 	const dir = join(mkdtempSync(join(tmpdir(), 'tunix-e2e-gpt2-')), 'tiny-gpt2');
-	node('scripts/make-gpt2.ts', ['--out', dir]);
+	await runTs('scripts/make-gpt2.ts', ['--out', dir]);
 	return dir;
 }
 
 /** The training losses of `yaml` in the CLI on cpu, from the model in `dir` imported as tiny-gpt2. */
-function cpuLosses(yaml: string, dir: string): number[] {
+async function cpuLosses(yaml: string, dir: string): Promise<number[]> {
 	const work = mkdtempSync(join(tmpdir(), 'tunix-e2e-ft-'));
-	node('src/cli/import-model.ts', [dir, '--name', 'tiny-gpt2', '--models-dir', join(work, 'models')]);
+	await runTs('src/cli/import-model.ts', [dir, '--name', 'tiny-gpt2', '--models-dir', join(work, 'models')]);
 	writeFileSync(join(work, 'config.yaml'), yaml);
 	const args = ['--config', join(work, 'config.yaml'), '--checkpoint-dir', join(work, 'run'), '--backend', 'cpu'];
-	node('src/cli/train.ts', [...args, '--models-dir', join(work, 'models')]);
+	await runTs('src/cli/train.ts', [...args, '--models-dir', join(work, 'models')]);
 	return trainingValues(readFileSync(join(work, 'run', 'metrics.jsonl'), 'utf8'), 'loss');
 }
 
 test('a GPT-2 is imported, tried, fine-tuned with LoRA and judged against the pretrained model', async ({ page }) => {
-	const dir = tinyGpt2();
+	const dir = await tinyGpt2();
 	const files = ['config.json', 'model.safetensors', 'tokenizer.json'].map((f) => join(dir, f));
 	await page.goto('/models/');
 	await expect(page.getByTestId('no-models')).toBeVisible();
@@ -85,6 +78,7 @@ test('a GPT-2 is imported, tried, fine-tuned with LoRA and judged against the pr
 		.replace(/max_items: \d+/, 'max_items: 1')
 		.replace(/backend: auto/, 'backend: webgl');
 	await editor.fill(yaml);
+	const reference = cpuLosses(yaml, dir); // the cpu CLI's run, beside the browser's
 	await page.getByTestId('train').click();
 	await page.waitForURL(/\/run\/\?id=/);
 	await expect(status(page)).toHaveAttribute('data-status', 'completed');
@@ -95,7 +89,7 @@ test('a GPT-2 is imported, tried, fine-tuned with LoRA and judged against the pr
 
 	// webgl trained the cpu CLI's losses, step by step
 	const got = trainingValues((await download(page, 'dl-metrics')).toString('utf8'), 'loss');
-	const want = cpuLosses(yaml, dir);
+	const want = await reference;
 	expect(got).toHaveLength(3);
 	got.forEach((loss, i) =>
 		expect(Math.abs(loss - want[i]), `step ${i + 1}: ${loss} vs cpu ${want[i]}`).toBeLessThan(1e-3)

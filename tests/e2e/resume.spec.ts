@@ -7,6 +7,7 @@ test('reload mid-run → the lab resumes by itself → completed, equal to an un
 	page
 }) => {
 	const yaml = longerSmoke(30);
+	const reference = cliRun(yaml); // the CLI, uninterrupted, beside the browser
 	await startRun(page, yaml);
 	await waitForStep(page, 12);
 	await page.reload();
@@ -20,7 +21,7 @@ test('reload mid-run → the lab resumes by itself → completed, equal to an un
 	await expect(timeline.filter({ hasText: /Resumed from step \d+ by the lab/ })).toHaveCount(1);
 
 	// the CLI, same config and seed, uninterrupted: the same core gives the same numbers
-	const dir = cliRun(yaml);
+	const dir = await reference;
 	const browser = trainingValues((await download(page, 'dl-metrics')).toString('utf8'), 'loss');
 	const cli = trainingValues(readFileSync(join(dir, 'metrics.jsonl'), 'utf8'), 'loss');
 	expect(browser).toHaveLength(30);

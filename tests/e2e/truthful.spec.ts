@@ -10,7 +10,7 @@ import { expect, test } from './fixtures';
 import { cliRun, smokeYaml, status } from './helpers';
 import { compareParity } from '../../src/lib/core/run/parity';
 
-let dir: string | null = null;
+let dir: Promise<string> | null = null;
 const smokeDir = () => (dir ??= cliRun(smokeYaml.replace(/backend: \w+/, 'backend: wasm')));
 
 type Files = Record<string, Uint8Array>;
@@ -46,7 +46,7 @@ function withLosses(files: Files, loss: (step: number) => number) {
 test('verdict health: a diverged run and a loss of 0 are red, a memorised one amber, with the sentence', async ({
 	page
 }) => {
-	const diverged = read(smokeDir());
+	const diverged = read(await smokeDir());
 	withLosses(diverged, (s) => 3.8 + s * 4);
 	await importRun(page, diverged, 'diverged');
 	const verdict = page.getByTestId('verdict');
@@ -55,19 +55,19 @@ test('verdict health: a diverged run and a loss of 0 are red, a memorised one am
 	await expect(verdict).toContainText(/The loss rose from [\d.]+ to [\d.]+: training diverged/);
 
 	// exploded in its first steps, then fell a little: its windows say "fell", its first step says diverged (item 1)
-	const exploded = read(smokeDir());
+	const exploded = read(await smokeDir());
 	withLosses(exploded, (s) => [3.8, 30, 30, 30, 24, 23, 22.5, 22][s - 1] ?? 22);
 	await importRun(page, exploded, 'exploded-early');
 	await expect(verdict).toHaveAttribute('data-tone', 'bad');
 	await expect(verdict).toContainText('Training ran to the end, but did not train.');
 
-	const zero = read(smokeDir());
+	const zero = read(await smokeDir());
 	withLosses(zero, () => 0);
 	await importRun(page, zero, 'zero-loss');
 	await expect(verdict).toHaveAttribute('data-tone', 'bad');
 	await expect(verdict).toContainText('The loss was 0 from the first step');
 
-	const memorised = read(smokeDir());
+	const memorised = read(await smokeDir());
 	const e = json(memorised, 'eval.json');
 	const last = e.history.at(-1);
 	last.datasets['golden-v2'].answer_accuracy = 1;
@@ -112,7 +112,7 @@ test('no stranded state: each offers only actions that work, and each keeps a wa
 		]
 	];
 	for (const [name, make, action, end] of cases) {
-		const files = read(smokeDir());
+		const files = read(await smokeDir());
 		make(files);
 		await importRun(page, files, name.replace(/[^a-z]+/g, '-'));
 		const offered = ['resume', 'reevaluate', 'cancel'].filter((a) => a === action);
@@ -128,7 +128,7 @@ test('no stranded state: each offers only actions that work, and each keeps a wa
 });
 
 test('the same bundle imported twice: the second is refused by run id, saying so', async ({ page }) => {
-	const files = read(smokeDir());
+	const files = read(await smokeDir());
 	await importRun(page, files, 'twice');
 	await page.goto('/');
 	const zip = Object.fromEntries(Object.entries(files).map(([k, v]) => [`twice/${k}`, v]));
@@ -143,7 +143,7 @@ test('the same bundle imported twice: the second is refused by run id, saying so
 test('a run with a parity certificate shows it: passed in green, failed in red from its first failing step', async ({
 	page
 }) => {
-	const files = read(smokeDir());
+	const files = read(await smokeDir());
 	const training = new TextDecoder()
 		.decode(files['metrics.jsonl'])
 		.trim()
@@ -160,7 +160,7 @@ test('a run with a parity certificate shows it: passed in green, failed in red f
 		]
 	] as const;
 	for (const [id, torch, sentence] of cases) {
-		const f = read(smokeDir());
+		const f = read(await smokeDir());
 		put(f, 'run.json', { ...json(f, 'run.json'), parity: compareParity(training, torch, training.length, runtime) });
 		await importRun(page, f, id);
 		const note = page.getByTestId('parity');
