@@ -5,10 +5,13 @@ The same GPT-2 as the lab (docs/specification.md §4: tied LM head, GELU tanh, p
 and the same training step (masked cross-entropy, backward, global-norm clip, AdamW), written
 the straightforward nanoGPT way. Prints one JSON line like the lab's bench. Needs torch; it is
 not part of the lab or its tests:  python3 scripts/bench_pytorch.py [--steps 100] [--threads N]
+The model's shape and batch default to the full-run model's (the ladder's S); scripts/bench-ladder.ts
+passes each rung's (--n-layer … --seq) and its step's product FLOPs (--flops, for step_gflops).
 """
 import argparse
 import json
 import math
+import resource
 import statistics
 import time
 
@@ -68,12 +71,18 @@ def main():
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's own)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seq", type=int, default=126)
+    ap.add_argument("--n-layer", type=int, default=2)
+    ap.add_argument("--n-head", type=int, default=4)
+    ap.add_argument("--n-embd", type=int, default=64)
+    ap.add_argument("--vocab", type=int, default=44)
+    ap.add_argument("--positions", type=int, default=128)
+    ap.add_argument("--flops", type=float, default=None, help="the step's product FLOPs (core/bench/ladder.ts)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    V, n_layer, nh, C = 44, 2, 4, 64  # the train_golden_v2 model
-    model = GPT(V, 128, n_layer, nh, C)
+    V, n_layer, nh, C = args.vocab, args.n_layer, args.n_head, args.n_embd  # default: the train_golden_v2 model
+    model = GPT(V, args.positions, n_layer, nh, C)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05)
     x = torch.randint(0, V, (args.batch, args.seq))
     y = torch.randint(0, V, (args.batch, args.seq))
@@ -108,6 +117,8 @@ def main():
         "tokens_per_s": round(args.batch * args.seq / (ms / 1000)),
         "first_step_ms": round(first),
         "steps_measured": len(times),
+        "step_gflops": round(args.flops / ms / 1e6, 1) if args.flops else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3),
     }))
 
 

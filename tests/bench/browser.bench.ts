@@ -3,10 +3,12 @@
 // 2. the worker + UI overhead: a real run started from the lab page (storage, events, live charts)
 //    against the bare core training the same config in the same worker, per step.
 // Environment: BENCH_BACKENDS (comma list, default all four), BENCH_FUSED (1; 0: composite tfjs ops on every backend),
-// BENCH_STEPS (20), BENCH_SECONDS (60),
+// BENCH_STEPS (20), BENCH_SECONDS (60), BENCH_RUNG (S: the full-run model; M: the ladder's 6 × 384,
+// core/bench/ladder.ts — the character-level rungs, whose batch is golden-v2's 16 longest traces),
 // BENCH_RUN_STEPS (40) and BENCH_RUN_BACKEND (wasm) for the overhead run.
 import { expect, test } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rungNamed } from '../../src/lib/core/bench/ladder';
 import { download, startRun, status, trainingValues } from '../e2e/helpers';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -32,6 +34,14 @@ test('core bench in the worker, per backend', async ({ page }) => {
 	await page.getByTestId('bench-fused').setChecked(env('BENCH_FUSED', '1') !== '0');
 	await page.getByTestId('bench-steps').fill(env('BENCH_STEPS', '20'));
 	await page.getByTestId('bench-seconds').fill(env('BENCH_SECONDS', '60'));
+	const rung = rungNamed(env('BENCH_RUNG', 'S'));
+	if (rung.vocab > 1000)
+		throw new Error(`BENCH_RUNG=${rung.name}: the browser bench trains the character-level rungs (S, M)`);
+	const yaml = (await page.getByTestId('bench-yaml').inputValue())
+		.replace(/n_layer: \d+/, `n_layer: ${rung.n_layer}`)
+		.replace(/n_head: \d+/, `n_head: ${rung.n_head}`)
+		.replace(/n_embd: \d+/, `n_embd: ${rung.n_embd}`);
+	await page.getByTestId('bench-yaml').fill(yaml);
 	await page.getByTestId('bench-run').click();
 	const out = page.getByTestId('bench-jsonl');
 	await expect(out).toBeVisible({ timeout: 3_000_000 });

@@ -66,14 +66,14 @@ test('a GPT-2 is imported, tried, fine-tuned with LoRA and judged against the pr
 	await expect(editor).toHaveValue(/init: tiny-gpt2/);
 	await expect(editor).toHaveValue(/n_embd: 64/);
 	await expect(editor).toHaveValue(/finetune: lora/);
-	// 3 steps of 2 traces on webgl, scored on 1 item: the cpu reference below runs the same in seconds
+	// 2 steps of 2 traces on webgl (the second trains on the first's update), scored on 1 item: the cpu reference below runs the same in seconds
 	const yaml = (await editor.inputValue())
 		.replace(/eval_datasets: \[[^\]]*\]/, 'eval_datasets: []')
-		.replace(/^ {2}steps: \d+/m, '  steps: 3')
+		.replace(/^ {2}steps: \d+/m, '  steps: 2')
 		.replace(/batch_size: \d+/, 'batch_size: 2')
 		.replace(/lr: 0.0005/, 'lr: 0.01')
 		.replace(/warmup_steps: \d+/, 'warmup_steps: 1')
-		.replace(/every_steps: \d+/, 'every_steps: 3')
+		.replace(/every_steps: \d+/, 'every_steps: 2')
 		.replace(/max_new_tokens: \d+/, 'max_new_tokens: 2')
 		.replace(/max_items: \d+/, 'max_items: 1')
 		.replace(/backend: auto/, 'backend: webgl');
@@ -90,14 +90,14 @@ test('a GPT-2 is imported, tried, fine-tuned with LoRA and judged against the pr
 	// webgl trained the cpu CLI's losses, step by step
 	const got = trainingValues((await download(page, 'dl-metrics')).toString('utf8'), 'loss');
 	const want = await reference;
-	expect(got).toHaveLength(3);
+	expect(got).toHaveLength(2);
 	got.forEach((loss, i) =>
 		expect(Math.abs(loss - want[i]), `step ${i + 1}: ${loss} vs cpu ${want[i]}`).toBeLessThan(1e-3)
 	);
 
 	// the checkpoint as a Hugging Face folder: a PEFT adapter, with the merged weights on request
 	await page.getByTestId('dl-hf-merged').check();
-	const zip = unzipSync(new Uint8Array(await download(page, 'dl-hf-3')));
+	const zip = unzipSync(new Uint8Array(await download(page, 'dl-hf-2')));
 	const names = Object.keys(zip).map((n) => n.replace(/^[^/]+\//, ''));
 	expect(names.sort()).toEqual([
 		'README.md',
