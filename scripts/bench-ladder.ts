@@ -17,14 +17,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend, type NodeBackend } from '../src/cli/nodeBackend';
-import {
-	LADDER,
-	rungGpt,
-	rungNamed,
-	rungParameters,
-	stepFlops,
-	type Rung
-} from '../src/lib/core/bench/ladder';
+import { LADDER, rungGpt, rungNamed, rungParameters, stepFlops, type Rung } from '../src/lib/core/bench/ladder';
 import { parseConfig } from '../src/lib/core/config';
 import { builtInDataset } from '../src/lib/core/data/registry';
 import type { PretrainedModel } from '../src/lib/core/hf/gpt2Import';
@@ -40,7 +33,7 @@ const { values } = parseArgs({
 		cell: { type: 'string' },
 		backend: { type: 'string', default: 'wasm' },
 		threads: { type: 'string', default: '2' },
-		steps: { type: 'string', default: '3' },
+		steps: { type: 'string' },
 		peak: { type: 'boolean', default: false },
 		gpu: { type: 'boolean', default: false },
 		kernels: { type: 'string', default: 'src/lib/kernels/labKernels.wasm' },
@@ -221,6 +214,9 @@ async function blockPeak(): Promise<Record<string, number | string>> {
 
 // ---- every cell, PyTorch beside, then the table and the plot ----
 
+/** Timed steps at a rung: a few seconds' worth (a step of S takes ~50 ms, of XL ~10 s). */
+const timedSteps = (r: Rung) => Math.max(3, Math.min(40, Math.round(3e10 / stepFlops(r))));
+
 function runCell(args: string[], node: string[] = [], timeoutS = 1800): Record<string, unknown> | null {
 	const r = spawnSync('node', [...node, 'scripts/run-ts.mjs', 'scripts/bench-ladder.ts', ...args], {
 		encoding: 'utf8',
@@ -236,7 +232,7 @@ function runCell(args: string[], node: string[] = [], timeoutS = 1800): Record<s
 }
 
 function pytorch(r: Rung, threads: number): Record<string, unknown> | null {
-	const args = ['scripts/bench_pytorch.py', '--steps', '3', '--threads', String(threads)];
+	const args = ['scripts/bench_pytorch.py', '--steps', String(timedSteps(r)), '--threads', String(threads)];
 	args.push('--n-layer', String(r.n_layer), '--n-head', String(r.n_head), '--n-embd', String(r.n_embd));
 	args.push('--vocab', String(r.vocab), '--batch', String(r.batch), '--seq', String(r.seq));
 	args.push('--positions', String(rungGpt(r).block_size), '--flops', String(stepFlops(r)));
@@ -275,7 +271,7 @@ function table(lines: Line[]): string {
 
 /** ms/step against parameters, both axes log₁₀: one line per runtime and thread count. */
 function plot(lines: Line[]): string {
-	const [W, H, left, bottom, top, right] = [640, 400, 64, 48, 24, 170];
+	const [W, H, left, bottom, top, right] = [640, 400, 64, 48, 36, 170];
 	const series = new Map<string, [number, number][]>();
 	for (const l of lines) {
 		if (!l.rung || l.ms_per_step === undefined) continue;
@@ -292,7 +288,8 @@ function plot(lines: Line[]): string {
 	const colours = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 	const out = [
 		`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-		`<rect width="${W}" height="${H}" fill="white"/>`
+		`<rect width="${W}" height="${H}" fill="white"/>`,
+		`<text x="${left}" y="18" font-size="14">A training step against model size (npm run bench:ladder; log–log)</text>`
 	];
 	for (let e = x0; e <= x1; e++) {
 		const x = px(10 ** e);
@@ -336,7 +333,7 @@ async function all() {
 	for (const name of values.rungs!.split(',')) {
 		const r = rungNamed(name);
 		for (const t of threads) {
-			keep(runCell(['--cell', r.name, '--backend', 'wasm', '--threads', String(t)]));
+			keep(runCell(['--cell', r.name, '--backend', 'wasm', '--threads', String(t), '--steps', String(timedSteps(r))]));
 			keep(pytorch(r, t));
 		}
 	}
@@ -356,7 +353,7 @@ async function gpu() {
 	for (const r of LADDER)
 		for (const backend of ['webgpu', 'wasm']) {
 			if (left() < 20) return console.error(`bench:gpu: out of time before ${r.name} on ${backend}`);
-			const line = runCell(['--cell', r.name, '--backend', backend, '--steps', '3'], [], Math.min(90, left()));
+			const line = runCell(['--cell', r.name, '--backend', backend], [], Math.min(90, left()));
 			console.log(JSON.stringify(line));
 		}
 	const browser = spawnSync(
@@ -377,7 +374,12 @@ else if (values.peak) console.log(JSON.stringify(await peak(values.kernels!)));
 else if (values.cell)
 	console.log(
 		JSON.stringify(
-			await cell(rungNamed(values.cell), values.backend as NodeBackend, Number(values.threads), Number(values.steps))
+			await cell(
+				rungNamed(values.cell),
+				values.backend as NodeBackend,
+				Number(values.threads),
+				Number(values.steps ?? timedSteps(rungNamed(values.cell)))
+			)
 		)
 	);
 else if (values.plot) {
