@@ -125,7 +125,7 @@ async function cell(r: Rung, backend: NodeBackend, threads: number, steps: numbe
 		rung: r.name,
 		runtime: `node ${process.version}`,
 		backend,
-		threads,
+		threads: backend === 'wasm' ? threads : null,
 		ops: modelOps().description,
 		notes: provenance.backend_notes.join('; '),
 		parameters: rungParameters(r),
