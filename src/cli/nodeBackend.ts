@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { registerWebgpuKernels } from '../lib/kernels/webgpuKernels';
+import { chooseWebgpuProductsOnce, registerWebgpuKernels } from '../lib/kernels/webgpuKernels';
 import type { Provenance } from '../lib/core/run/record';
 import { APP_VERSION } from './appVersion';
 import { withThreadedBuild } from './wasmThreadedBuild';
@@ -126,7 +126,12 @@ export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 	await tf.ready();
 	if (!ok || tf.getBackend() !== name) throw new BackendError(`backend ${name} failed to initialise`);
 	// the lab's wasm kernels, started for this backend before any kernel runs
-	const kernelNote = name === 'wasm' && prepareKernels ? kernelModeNote(await prepareKernels(tf.backend())) : null;
+	const kernelNote =
+		name === 'wasm' && prepareKernels
+			? kernelModeNote(await prepareKernels(tf.backend()))
+			: name === 'webgpu'
+				? await chooseWebgpuProductsOnce()
+				: null;
 	return {
 		backend: name,
 		backend_notes: [

@@ -70,18 +70,28 @@ function run(backend: WebGPUBackend, p: Program, inputs: tf.TensorInfo[], unifor
 	return backend.runWebGPUProgram(p as never, inputs, 'float32', uniforms);
 }
 
-// ---- matmul: op(a) @ op(b) · alpha (+ bias), each invocation a 4 × 4 tile, no shared memory ----
+// ---- matmul: op(a) @ op(b) · alpha (+ bias), two kernels ----
+// `rows`: each invocation a 4 × 4 tile straight from global memory, no shared memory, no barriers
+// (fast on SwiftShader, where barriers are slow). `tiled`: a workgroup of 16 × 16 invocations
+// computes a 64 × 64 tile, staging A's and B's K-slices of 16 in workgroup memory between barriers,
+// each value read from global memory once per workgroup instead of once per invocation (what real
+// GPUs need at large shapes). Which one runs for products of at least 64 × 64 is measured on the
+// running adapter (chooseWebgpuProducts); smaller products always take `rows`.
+
+export type ProductKernel = 'rows' | 'tiled';
 
 const TILE = 4;
 const MM_GROUP: [number, number, number] = [8, 8, 1];
+const TILED_GROUP: [number, number, number] = [16, 16, 1];
+const BIG = TILE * TILED_GROUP[0]; // 64: a tiled workgroup's rows and columns
+const KT = 16; // the K-slice staged in workgroup memory
 
-function matMulProgram(outputShape: number[], batch: number, M: number, N: number, bias: boolean): Program {
+/** The 4 × 4 tile at (row0, col0) written from acc0 … acc3: alpha, then the bias, inside the bounds. */
+function storeTile(bias: boolean): string {
 	const rows = [0, 1, 2, 3];
-	const load = rows
-		.map((i) => `let a${i} = f32(A[aBase + min(row0 + ${i}, uniforms.M - 1) * uniforms.aRow + k * uniforms.aCol]);`)
-		.join('\n');
-	const bvec = `vec4<f32>(${rows.map((j) => `f32(B[bBase + k * uniforms.bRow + min(col0 + ${j}, uniforms.N - 1) * uniforms.bCol])`).join(', ')})`;
-	const fmas = rows.map((i) => `acc${i} = fma(vec4<f32>(a${i}), bv, acc${i});`).join('\n');
+	const biasLoad = bias
+		? `let biasv = vec4<f32>(${rows.map((j) => `Bias[min(col0 + ${j}, uniforms.N - 1)]`).join(', ')});`
+		: '';
 	const stores = rows
 		.map(
 			(i) => `if (row0 + ${i} < uniforms.M) {
@@ -90,9 +100,19 @@ function matMulProgram(outputShape: number[], batch: number, M: number, N: numbe
 }`
 		)
 		.join('\n');
-	const biasLoad = bias
-		? `let biasv = vec4<f32>(${rows.map((j) => `Bias[min(col0 + ${j}, uniforms.N - 1)]`).join(', ')});`
-		: '';
+	return `${biasLoad}\n${stores}`;
+}
+
+const PRODUCT_UNIFORMS =
+	'M : i32, N : i32, K : i32, aBatch : i32, aRow : i32, aCol : i32, bBatch : i32, bRow : i32, bCol : i32, alpha : f32,';
+
+function matMulProgram(outputShape: number[], batch: number, M: number, N: number, bias: boolean): Program {
+	const rows = [0, 1, 2, 3];
+	const load = rows
+		.map((i) => `let a${i} = f32(A[aBase + min(row0 + ${i}, uniforms.M - 1) * uniforms.aRow + k * uniforms.aCol]);`)
+		.join('\n');
+	const bvec = `vec4<f32>(${rows.map((j) => `f32(B[bBase + k * uniforms.bRow + min(col0 + ${j}, uniforms.N - 1) * uniforms.bCol])`).join(', ')})`;
+	const fmas = rows.map((i) => `acc${i} = fma(vec4<f32>(a${i}), bv, acc${i});`).join('\n');
 	return {
 		outputShape,
 		shaderKey: `lab_matmul_${bias}`,
@@ -104,8 +124,7 @@ function matMulProgram(outputShape: number[], batch: number, M: number, N: numbe
 		dispatch: [Math.ceil(N / TILE / MM_GROUP[0]), Math.ceil(M / TILE / MM_GROUP[1]), batch],
 		variableNames: bias ? ['A', 'B', 'Bias'] : ['A', 'B'],
 		workgroupSize: MM_GROUP,
-		uniforms:
-			'M : i32, N : i32, K : i32, aBatch : i32, aRow : i32, aCol : i32, bBatch : i32, bRow : i32, bCol : i32, alpha : f32,',
+		uniforms: PRODUCT_UNIFORMS,
 		size: false,
 		getUserCode: () => `fn main() {
  let col0 = i32(globalId.x) * 4;
@@ -121,11 +140,81 @@ ${load}
   let bv = ${bvec};
 ${fmas}
  }
- ${biasLoad}
-${stores}
+${storeTile(bias)}
 }`
 	};
 }
+
+function matMulTiledProgram(outputShape: number[], batch: number, M: number, N: number, bias: boolean): Program {
+	const group = TILED_GROUP[0] * TILED_GROUP[1]; // 256 invocations share the slices
+	const perInvocation = (BIG * KT) / group; // 4 values of each slice a step
+	const fmas = [0, 1, 2, 3]
+		.map((i) => `   acc${i} = fma(vec4<f32>(As[(ty * 4 + ${i}) * ${KT} + k]), bv, acc${i});`)
+		.join('\n');
+	return {
+		outputShape,
+		shaderKey: `lab_matmul_tiled_${bias}`,
+		dispatchLayout: {
+			x: [outputShape.length - 1],
+			y: [outputShape.length - 2],
+			z: outputShape.length === 3 ? [0] : []
+		},
+		dispatch: [Math.ceil(N / BIG), Math.ceil(M / BIG), batch],
+		variableNames: bias ? ['A', 'B', 'Bias'] : ['A', 'B'],
+		workgroupSize: TILED_GROUP,
+		uniforms: PRODUCT_UNIFORMS,
+		size: false,
+		// no early return: every invocation reaches every barrier (out-of-range values load as 0)
+		getUserCode: () => `var<workgroup> As : array<f32, ${BIG * KT}>; // (64 rows of A, KT): row-major
+var<workgroup> Bs : array<f32, ${KT * BIG}>; // (KT, 64 columns of B)
+fn main() {
+ let tx = i32(localId.x);
+ let ty = i32(localId.y);
+ let flat = ty * ${TILED_GROUP[0]} + tx;
+ let tileRow = i32(workgroupId.y) * ${BIG};
+ let tileCol = i32(workgroupId.x) * ${BIG};
+ let b = i32(globalId.z);
+ let aBase = b * uniforms.aBatch;
+ let bBase = b * uniforms.bBatch;
+ let oBase = b * uniforms.M * uniforms.N;
+ var acc0 = vec4<f32>(0.0); var acc1 = vec4<f32>(0.0); var acc2 = vec4<f32>(0.0); var acc3 = vec4<f32>(0.0);
+ for (var k0 = 0; k0 < uniforms.K; k0 += ${KT}) {
+  for (var i = 0; i < ${perInvocation}; i++) {
+   let e = flat + i * ${group};
+   let ar = tileRow + e / ${KT};
+   let ak = k0 + e % ${KT};
+   var av = 0.0;
+   if (ar < uniforms.M && ak < uniforms.K) { av = f32(A[aBase + ar * uniforms.aRow + ak * uniforms.aCol]); }
+   As[e] = av;
+   let bk = k0 + e / ${BIG};
+   let bc = tileCol + e % ${BIG};
+   var bv = 0.0;
+   if (bk < uniforms.K && bc < uniforms.N) { bv = f32(B[bBase + bk * uniforms.bRow + bc * uniforms.bCol]); }
+   Bs[e] = bv;
+  }
+  workgroupBarrier();
+  for (var k = 0; k < ${KT}; k++) {
+   let bv = vec4<f32>(Bs[k * ${BIG} + tx * 4], Bs[k * ${BIG} + tx * 4 + 1], Bs[k * ${BIG} + tx * 4 + 2], Bs[k * ${BIG} + tx * 4 + 3]);
+${fmas}
+  }
+  workgroupBarrier();
+ }
+ let row0 = tileRow + ty * 4;
+ let col0 = tileCol + tx * 4;
+${storeTile(bias)}
+}`
+	};
+}
+
+/** Which kernel runs products of at least 64 × 64 (output) and K ≥ 16: measured, else `rows`. */
+let largeProducts: ProductKernel = 'rows';
+
+/** Sets the kernel for large products (chooseWebgpuProducts measures it; the tests force each). */
+export function useLargeProductKernel(kernel: ProductKernel): void {
+	largeProducts = kernel;
+}
+
+const isLarge = (M: number, N: number, K: number) => M >= BIG && N >= BIG && K >= KT;
 
 function matMulKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
 	const { a, b, bias } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
@@ -147,8 +236,49 @@ function matMulKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; a
 		i32(st.bCol),
 		f32(alpha ?? 1)
 	];
-	const program = matMulProgram(outputShape, batch, M, N, bias !== undefined);
+	const make = largeProducts === 'tiled' && isLarge(M, N, K) ? matMulTiledProgram : matMulProgram;
+	const program = make(outputShape, batch, M, N, bias !== undefined);
 	return run(args.backend as WebGPUBackend, program, bias ? [a, b, bias] : [a, b], uniforms);
+}
+
+/** What the measurement found: the kernel kept and both times, for provenance. */
+export interface ProductChoice {
+	kernel: ProductKernel;
+	/** ms of the measured products with each kernel (median of 3 after a warm-up). */
+	rowsMs: number;
+	tiledMs: number;
+}
+
+/**
+ * Times both kernels on the running adapter over `shapes` (M, K, N products, e.g. a step's
+ * largest) and keeps the faster for large products; the backend is webgpu. Cached per adapter and
+ * shape list for the session.
+ */
+export async function chooseWebgpuProducts(shapes: [number, number, number][]): Promise<ProductChoice> {
+	const inputs = shapes.map(([M, K, N]) => [tf.randomNormal([M, K]), tf.randomNormal([K, N])] as const);
+	const time = async (kernel: ProductKernel) => {
+		useLargeProductKernel(kernel);
+		const runs: number[] = [];
+		for (let i = 0; i < 4; i++) {
+			const t = performance.now();
+			const outs = inputs.map(([a, b]) =>
+				tf.engine().runKernel(FUSED.matMul, { a, b }, { transposeA: false, transposeB: false, alpha: 1 } as never)
+			) as tf.Tensor[];
+			await Promise.all(outs.map((o) => o.data()));
+			if (i > 0) runs.push(performance.now() - t);
+			tf.dispose(outs);
+		}
+		return runs.sort((x, y) => x - y)[1];
+	};
+	try {
+		const rowsMs = await time('rows');
+		const tiledMs = await time('tiled');
+		const kernel: ProductKernel = tiledMs < rowsMs ? 'tiled' : 'rows';
+		useLargeProductKernel(kernel);
+		return { kernel, rowsMs, tiledMs };
+	} finally {
+		tf.dispose(inputs.flat());
+	}
 }
 
 // ---- column sums: the bias gradient ----
@@ -522,6 +652,28 @@ function adamWKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
 		Math.ceil(n / ROW_GROUP)
 	);
 	return [];
+}
+
+/** The product the choice is timed on: 512 × 128 × 512 (67 MFLOP, well under a second on SwiftShader). */
+const CHOICE_SHAPES: [number, number, number][] = [[512, 128, 512]];
+let choiceNote: Promise<string> | null = null;
+
+/**
+ * Measures the product kernels once per session on the running webgpu adapter (the lab calls it
+ * when webgpu starts) and says what it kept, for the run's provenance.
+ */
+export function chooseWebgpuProductsOnce(): Promise<string> {
+	choiceNote ??= chooseWebgpuProducts(CHOICE_SHAPES).then((c) => {
+		const [M, K, N] = CHOICE_SHAPES[0];
+		const name = { rows: '4 × 4 tiles an invocation', tiled: 'shared-memory 64 × 64 tiles' };
+		const other: ProductKernel = c.kernel === 'rows' ? 'tiled' : 'rows';
+		const ms = (k: ProductKernel) => (k === 'rows' ? c.rowsMs : c.tiledMs).toFixed(1);
+		return (
+			`webgpu: products of 64 × 64 and more on ${name[c.kernel]} (${ms(c.kernel)} ms), ` +
+			`faster here than ${name[other]} (${ms(other)} ms), timed on ${M} × ${K} × ${N}`
+		);
+	});
+	return choiceNote;
 }
 
 let registered = false;

@@ -20,7 +20,7 @@ import {
 	threadCount,
 	type KernelMode
 } from '../kernels/wasmLabKernels';
-import { registerWebgpuKernels } from '../kernels/webgpuKernels';
+import { chooseWebgpuProductsOnce, registerWebgpuKernels } from '../kernels/webgpuKernels';
 import { BACKENDS as AUTO_ORDER, type BackendChoice, type BackendName } from '../core/config';
 import { AUTO_GIVE_UP_FACTOR, autoNote, fastest, type BackendTiming } from '../core/train/autoSelect';
 import type { BackendReport } from './api';
@@ -92,6 +92,8 @@ async function labKernelsNote(): Promise<string> {
 
 /** How the lab's kernels run on wasm, and on how many threads, from when the wasm backend last started. */
 let kernelsNote = '';
+/** Which WebGPU product kernel the measurement kept on this adapter (webgpuKernels.ts). */
+let productsNote = '';
 let labKernelThreads: number | null = null;
 
 /** Why a backend cannot be used here, or null when it initialised. */
@@ -109,6 +111,7 @@ async function tryBackend(name: BackendName): Promise<string | null> {
 		await tf.ready();
 		if (!ok || tf.getBackend() !== name) return 'failed to initialise';
 		if (name === 'wasm') kernelsNote = await labKernelsNote();
+		if (name === 'webgpu') productsNote = await chooseWebgpuProductsOnce();
 		return null;
 	} catch (err) {
 		return `failed to initialise: ${(err as Error).message}`;
@@ -192,6 +195,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
 			const wasmThreads = name === 'wasm' ? getThreadsCount() : null;
 			const notes = [...skipped.map(skipNote), `${name}: chosen`];
 			if (wasmThreads !== null) notes.push(threadsNote(wasmThreads, isolated), kernelsNote);
+			if (name === 'webgpu') notes.push(productsNote);
 			return {
 				isolated,
 				wasmThreads,
