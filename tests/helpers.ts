@@ -50,3 +50,9 @@ export function pythonWithNumpy(): string {
 		);
 	return found;
 }
+
+/** Whether two typed arrays hold the same bytes (a deep toEqual over millions of values takes seconds). */
+export function sameBytes(a: ArrayBufferView | undefined, b: ArrayBufferView | undefined): boolean {
+	if (!a || !b) return false;
+	return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
