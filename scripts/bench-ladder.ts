@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend, type NodeBackend } from '../src/cli/nodeBackend';
 import { LADDER, rungGpt, rungNamed, rungParameters, stepFlops, type Rung } from '../src/lib/core/bench/ladder';
 import { parseConfig } from '../src/lib/core/config';
+import { countGpuCalls } from '../src/lib/core/gpu/gpuCounters';
 import { builtInDataset } from '../src/lib/core/data/registry';
 import type { PretrainedModel } from '../src/lib/core/hf/gpt2Import';
 import { modelOps } from '../src/lib/core/model/chooseOps';
@@ -112,11 +113,15 @@ async function cell(r: Rung, backend: NodeBackend, threads: number, steps: numbe
 	const trainer = rungTrainer(r);
 	const batch = fixedBatch(r);
 	const times: number[] = [];
+	let gpu: ReturnType<typeof countGpuCalls> = null;
 	for (let s = 0; s <= steps; s++) {
+		if (s === 1) gpu = countGpuCalls(); // webgpu: the timed steps' dispatches, submits, new buffers
 		const t = performance.now();
 		await trainer.trainOnBatch(batch);
 		if (s > 0) times.push(performance.now() - t); // step 0 warms up
 	}
+	gpu?.stop();
+	const perStep = (n: number | undefined) => (n === undefined ? null : Math.round((n / steps) * 10) / 10);
 	const tfjsMb = Math.round(tf.memory().numBytes / 1e6);
 	const products = await productTime(trainer, batch);
 	trainer.dispose();
@@ -136,6 +141,9 @@ async function cell(r: Rung, backend: NodeBackend, threads: number, steps: numbe
 		products_ms: Math.round(products.ms * 10) / 10,
 		products_kernels: products.kernels,
 		products_gflops: gflops(stepFlops(r), products.ms),
+		gpu_dispatches_per_step: perStep(gpu?.counts.dispatches),
+		gpu_submits_per_step: perStep(gpu?.counts.submits),
+		gpu_buffers_created_per_step: perStep(gpu?.counts.buffersCreated),
 		tfjs_mb: tfjsMb,
 		peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1e3),
 		steps_timed: times.length
