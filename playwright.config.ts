@@ -11,8 +11,11 @@ export default defineConfig({
 	testDir: 'tests/e2e',
 	timeout: 240_000,
 	expect: { timeout: 120_000 },
+	// two spec files at a time (a file's tests run in order, each in a fresh browser context): much of
+	// a test is waiting on a page, a worker or a CLI reference, so CI's 2 cores take two
+	// (e2e 10.6 → 7.3 min there)
 	fullyParallel: false,
-	workers: 1,
+	workers: 2,
 	retries: 0,
 	reporter: [['list']],
 	use: {

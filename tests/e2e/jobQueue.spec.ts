@@ -18,10 +18,10 @@ test('a generation on wasm waits for a run on cpu; one on the held backend joins
 	await expect(status(page)).toHaveAttribute('data-status', 'completed', { timeout: 120_000 });
 
 	// long enough on cpu that the Playground meets it training
-	const yamlB = longerSmoke(150)
-		.replace(/every_steps: \d+/, 'every_steps: 50')
-		.replace(/keep_last: \d+/, 'keep_last: 3')
-		.replace(/every_checkpoints: \d+/, 'every_checkpoints: 3')
+	const yamlB = longerSmoke(80)
+		.replace(/every_steps: \d+/, 'every_steps: 40')
+		.replace(/keep_last: \d+/, 'keep_last: 2')
+		.replace(/every_checkpoints: \d+/, 'every_checkpoints: 2')
 		.replace(/max_items: \d+/, 'max_items: 1');
 	const reference = cliRun(yamlB); // the cpu CLI's run of B, beside the browser's
 	const runB = await startRun(page, yamlB);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { BUILT_IN_DATASET_KEYS } from '../../src/lib/core/data/registry';
 import { expect, test } from './fixtures';
 import { download, status, trainSmokeOnWasm } from './helpers';
@@ -216,12 +217,40 @@ test('the first ten seconds: what traces are, Train above the fold at 1280 × 80
 	await expect(page.getByTestId('config-modified')).toHaveCount(0);
 });
 
-test('charts offer a log scale only where it means something: the loss, not a 0–100% accuracy', async ({ page }) => {
+test('charts: a log scale only for the loss, values in a tooltip at the cursor, a PNG with title and legend', async ({
+	page
+}) => {
 	await trainSmokeOnWasm(page);
 	const charts = page.getByTestId('charts');
-	await expect(charts.getByRole('img', { name: 'Loss chart' })).toBeVisible();
+	const loss = charts.getByRole('img', { name: 'Loss chart' });
+	await expect(loss).toBeVisible();
 	await expect(charts.getByTestId(/^log-loss/)).toHaveCount(1);
 	await expect(charts.getByTestId(/^log-answer-accuracy/)).toHaveCount(0);
+
+	// the values under the cursor sit beside it, not in a legend across the chart; only the chart under it
+	await loss.scrollIntoViewIfNeeded();
+	const box = (await loss.locator('.u-over').boundingBox())!;
+	const at = { x: box.x + box.width * 0.7, y: box.y + box.height / 2 };
+	await page.mouse.move(at.x, at.y);
+	const tip = loss.locator('xpath=..').getByTestId('chart-tooltip');
+	await expect(tip).toContainText(/step \d+/);
+	await expect(tip).toContainText(/training loss \(step\): \d/);
+	await expect(page.getByTestId('chart-tooltip')).toHaveCount(1);
+	const tipBox = (await tip.boundingBox())!;
+	expect(Math.abs(tipBox.y + tipBox.height / 2 - at.y)).toBeLessThan(30);
+	expect(Math.min(Math.abs(tipBox.x - at.x), Math.abs(tipBox.x + tipBox.width - at.x))).toBeLessThan(30);
+	await page.mouse.move(0, 0);
+	await expect(tip).toHaveCount(0);
+
+	// the PNG is the chart with its title above and a legend row per line below
+	const canvasHeight = await loss.locator('canvas').evaluate((c: HTMLCanvasElement) => c.height);
+	const [dl] = await Promise.all([
+		page.waitForEvent('download'),
+		page.getByRole('button', { name: 'Download Loss as PNG' }).click()
+	]);
+	const png = readFileSync((await dl.path())!);
+	expect(png.subarray(1, 4).toString()).toBe('PNG');
+	expect(png.readUInt32BE(20)).toBeGreaterThan(canvasHeight);
 });
 
 test('at 390 px the evaluation table shows every score (each row a card), and the header is compact', async ({
