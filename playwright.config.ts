@@ -11,11 +11,11 @@ export default defineConfig({
 	testDir: 'tests/e2e',
 	timeout: 240_000,
 	expect: { timeout: 120_000 },
-	// two spec files at a time (a file's tests run in order, each in a fresh browser context): much of
-	// a test is waiting on a page, a worker or a CLI reference, so CI's 2 cores take two
-	// (e2e 10.6 → 7.3 min there)
+	// one spec file at a time: two at once were measured on CI's 2 cores (9.6 min against 10.6 min
+	// for one, in different sittings) and each test then took about twice as long, so the gain is
+	// within the VM's drift and timing-sensitive tests (auto's measurement) would share the CPU
 	fullyParallel: false,
-	workers: 2,
+	workers: 1,
 	retries: 0,
 	reporter: [['list']],
 	use: {
