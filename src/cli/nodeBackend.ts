@@ -8,6 +8,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerWasmKernelOverrides } from '../lib/kernels/wasmBufferSharing';
+import { registerCpuKernelOverrides } from '../lib/kernels/cpuBroadcast';
 import { kernelModeNote, registerWasmLabKernels, type KernelMode } from '../lib/kernels/wasmLabKernels';
 import { HELPER_SOURCE, type HelperData } from '../lib/kernels/kernelPool';
 import { availableParallelism } from 'node:os';
@@ -99,6 +100,7 @@ let prepareKernels: ((backend: unknown) => Promise<KernelMode>) | null = null;
 /** Makes `name` the active backend and says what was used. */
 export async function useNodeBackend(name: NodeBackend): Promise<Provenance> {
 	tf.enableProdMode(); // no debug checks, no "install tfjs-node" banner
+	registerCpuKernelOverrides();
 	let adapter: Provenance['adapter'] = null;
 	const threads = name === 'wasm' ? kernelThreads() : 1;
 	if (name === 'wasm') {

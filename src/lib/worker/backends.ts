@@ -11,6 +11,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerWasmKernelOverrides } from '../kernels/wasmBufferSharing';
+import { registerCpuKernelOverrides } from '../kernels/cpuBroadcast';
 import { HELPER_SOURCE, type HelperData } from '../kernels/kernelPool';
 import {
 	kernelModeNote,
@@ -32,6 +33,7 @@ setWasmPaths({
 	'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded
 });
 registerWasmKernelOverrides();
+registerCpuKernelOverrides();
 registerWebgpuKernels();
 // Threads for the wasm backend (tfjs's and the lab's kernels) when the page is cross-origin
 // isolated: one per core, up to 4 (tfjs's default takes half the cores; the UI thread is mostly
