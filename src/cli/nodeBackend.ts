@@ -8,7 +8,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { registerWasmKernelOverrides } from '../lib/kernels/wasmBufferSharing';
-import { registerCpuKernelOverrides } from '../lib/kernels/cpuBroadcast';
+import { registerCpuKernelOverrides } from '../lib/kernels/cpuKernels';
 import { kernelModeNote, registerWasmLabKernels, type KernelMode } from '../lib/kernels/wasmLabKernels';
 import { HELPER_SOURCE, type HelperData } from '../lib/kernels/kernelPool';
 import { availableParallelism } from 'node:os';

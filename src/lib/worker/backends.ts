@@ -11,7 +11,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerWasmKernelOverrides } from '../kernels/wasmBufferSharing';
-import { registerCpuKernelOverrides } from '../kernels/cpuBroadcast';
+import { registerCpuKernelOverrides } from '../kernels/cpuKernels';
 import { HELPER_SOURCE, type HelperData } from '../kernels/kernelPool';
 import {
 	kernelModeNote,

@@ -1,10 +1,10 @@
-// The cpu backend's kernel overrides (src/lib/kernels/cpuBroadcast.ts) give tfjs-backend-cpu's
+// The cpu backend's kernel overrides (src/lib/kernels/cpuKernels.ts, cpuMatMul.ts) give tfjs-backend-cpu's
 // results bit for bit: each case is computed with tfjs's own kernels first, then with the
 // overrides registered, and the float32 bits compared (NaN, ±Infinity and -0 included).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerCpuKernelOverrides } from '../src/lib/kernels/cpuBroadcast';
+import { registerCpuKernelOverrides } from '../src/lib/kernels/cpuKernels';
 import { Mt19937 } from '../src/lib/core/prng';
 
 /** Values with the awkward ones mixed in: 0, -0, ±Infinity, NaN, tiny and huge magnitudes. */
@@ -16,6 +16,8 @@ function values(n: number, seed: number): Float32Array {
 		rand() < 0.05 ? special[Math.floor(rand() * special.length)] : (rand() - 0.5) * 8
 	);
 }
+
+const size = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
 
 /** Pairs of shapes: each broadcasting a different way, plus ones tfjs's fast path already takes. */
 const PAIRS: [number[], number[]][] = [
@@ -87,20 +89,39 @@ function compute(): Map<string, Uint32Array> {
 		[[4, 1, 6], true]
 	] as const) {
 		tf.tidy(() => {
-			const x = values(
-				shape.reduce((p, q) => p * q, 1),
-				99
-			);
+			const x = values(size(shape), 99);
 			// a causal mask's -Infinity, and one row masked whole
 			if (masked) x.forEach((_, j) => (j % 6 > j / 6 || j < 6 ? (x[j] = -Infinity) : 0));
 			out.set(`Softmax ${shape}`, bits(tf.softmax(tf.tensor(x, [...shape]))));
 		});
 	}
+	// products: each transpose, a shared axis of several 48-wide blocks, a broadcast batch, empty
+	MATMULS.forEach(([aShape, bShape, transposeA, transposeB], i) => {
+		tf.tidy(() => {
+			const a = tf.tensor(values(size(aShape), 50 + i), aShape);
+			const b = tf.tensor(values(size(bShape), 80 + i), bShape);
+			out.set(
+				`BatchMatMul ${aShape} ${bShape} ${transposeA} ${transposeB}`,
+				bits(tf.matMul(a, b, transposeA, transposeB))
+			);
+		});
+	});
 	return out;
 }
 
+/** Products: A's shape, B's shape, transposeA, transposeB. */
+const MATMULS: [number[], number[], boolean, boolean][] = [
+	[[3, 7, 100], [3, 100, 5], false, false],
+	[[3, 100, 7], [3, 100, 5], true, false],
+	[[3, 7, 100], [3, 5, 100], false, true],
+	[[3, 100, 7], [3, 5, 100], true, true],
+	[[1, 4, 49], [2, 49, 3], false, false],
+	[[6, 130], [130, 9], false, false],
+	[[2, 0], [0, 3], false, false]
+];
+
 describe('the cpu kernel overrides', () => {
-	const NAMES = ['Add', 'Sub', 'Multiply', 'RealDiv', 'Softmax'];
+	const NAMES = ['Add', 'Sub', 'Multiply', 'RealDiv', 'Softmax', 'BatchMatMul'];
 	const kernel = (name: string) => tf.getKernel(name, 'cpu')!.kernelFunc;
 	let before: Map<string, Uint32Array>;
 	let originals: tf.KernelFunc[];
@@ -111,7 +132,7 @@ describe('the cpu kernel overrides', () => {
 		registerCpuKernelOverrides();
 	});
 
-	it('replace the broadcasting binary ops and Softmax', () => {
+	it('replace the binary ops, Softmax and BatchMatMul', () => {
 		NAMES.forEach((name, i) => expect(kernel(name), name).not.toBe(originals[i]));
 	});
 

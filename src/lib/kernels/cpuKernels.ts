@@ -4,9 +4,11 @@
 // on the lab's models that was ~40% of a cpu training step (attention's mask add and softmax,
 // LayerNorm's mean and variance), and its same-shape path takes a modulo per element. Here the
 // same float32 operation per element runs over strided loops, so every result is bit for bit what
-// tfjs computes (tests/cpuBroadcast.test.ts); the cpu backend stays the reference.
+// tfjs computes (tests/cpuKernels.test.ts); the cpu backend stays the reference. BatchMatMul's
+// replacement, with the same reasoning, is in cpuMatMul.ts.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { cpuBatchMatMul } from './cpuMatMul';
 
 /** The binary kernels replaced, each with its element operation as tfjs-backend-cpu writes it. */
 const OPS = ['Add', 'Sub', 'Multiply', 'RealDiv'] as const;
@@ -93,9 +95,14 @@ export function broadcastBinary(
 	return out;
 }
 
-/** float32 inputs to a result of rank ≥ 1 (anything else keeps tfjs's kernel). */
-function strided(a: tf.TensorInfo, b: tf.TensorInfo, outShape: number[]): boolean {
-	return a.dtype === 'float32' && b.dtype === 'float32' && outShape.length > 0;
+/** a op b for float32 inputs to a result of rank ≥ 1 (anything else: null, for tfjs's kernel). */
+function binary(op: Op, args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | null {
+	const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+	const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+	if (a.dtype !== 'float32' || b.dtype !== 'float32' || outShape.length === 0) return null;
+	const cpu = args.backend as unknown as CpuBackend;
+	const [aVals, bVals] = [cpu.data.get(a.dataId).values, cpu.data.get(b.dataId).values];
+	return cpu.makeTensorInfo(outShape, 'float32', broadcastBinary(op, aVals, a.shape, bVals, b.shape, outShape));
 }
 
 /**
@@ -112,50 +119,34 @@ function softmax(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
 	const exp = run('Exp', { x: shifted });
 	const sum = run('Sum', { x: exp }, { axis: axes, keepDims: true }); // [..., 1]
 	const out = run('RealDiv', { a: exp, b: sum });
-	for (const t of [max, shifted, exp, sum]) args.backend.disposeData(t.dataId);
+	for (const t of [max, shifted, exp, sum]) (args.backend as tf.KernelBackend).disposeData(t.dataId);
 	return out;
 }
 
 let registered = false;
 
-/** Replaces the cpu backend's broadcasting Add, Sub, Multiply and RealDiv, and its Softmax. Idempotent. */
+/** Replaces `name` on the cpu backend with `kernel`, which gives tfjs's own kernel what it returns null for. */
+function override(name: string, kernel: (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | null): void {
+	const original = tf.getKernel(name, 'cpu');
+	if (!original) throw new Error('registerCpuKernelOverrides: the cpu backend is not registered');
+	tf.unregisterKernel(name, 'cpu');
+	tf.registerKernel({
+		kernelName: name,
+		backendName: 'cpu',
+		kernelFunc: (args) => kernel(args) ?? original.kernelFunc(args)
+	});
+}
+
+/** Replaces the cpu backend's Add, Sub, Multiply, RealDiv, Softmax and BatchMatMul. Idempotent. */
 export function registerCpuKernelOverrides(): void {
 	if (registered) return;
-	for (const op of OPS) {
-		const original = tf.getKernel(op, 'cpu');
-		if (!original) throw new Error('registerCpuKernelOverrides: the cpu backend is not registered');
-		tf.unregisterKernel(op, 'cpu');
-		tf.registerKernel({
-			kernelName: op,
-			backendName: 'cpu',
-			kernelFunc: (args) => {
-				const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-				const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-				if (!strided(a, b, outShape)) return original.kernelFunc(args);
-				const cpu = args.backend as unknown as CpuBackend;
-				const values = broadcastBinary(
-					op,
-					cpu.data.get(a.dataId).values,
-					a.shape,
-					cpu.data.get(b.dataId).values,
-					b.shape,
-					outShape
-				);
-				return cpu.makeTensorInfo(outShape, 'float32', values);
-			}
-		});
-	}
-	const original = tf.getKernel('Softmax', 'cpu')!;
-	tf.unregisterKernel('Softmax', 'cpu');
-	tf.registerKernel({
-		kernelName: 'Softmax',
-		backendName: 'cpu',
-		kernelFunc: (args) => {
-			const { logits } = args.inputs as { logits: tf.TensorInfo };
-			const { dim } = args.attrs as { dim: number };
-			const last = dim === -1 || dim === logits.shape.length - 1;
-			return logits.dtype === 'float32' && last ? softmax(args) : original.kernelFunc(args);
-		}
+	for (const op of OPS) override(op, (args) => binary(op, args));
+	override('Softmax', (args) => {
+		const { logits } = args.inputs as { logits: tf.TensorInfo };
+		const { dim } = args.attrs as { dim: number };
+		const last = dim === -1 || dim === logits.shape.length - 1;
+		return logits.dtype === 'float32' && last ? softmax(args) : null;
 	});
+	override('BatchMatMul', cpuBatchMatMul);
 	registered = true;
 }
