@@ -22,15 +22,21 @@ const phases = [
 	]
 ];
 
-/** Runs `npm run -s <script>`, each line of its output prefixed; resolves to its exit code. */
+/**
+ * Runs `npm run -s <script>`, each line of its output prefixed; resolves to its exit code.
+ * @param {{ name: string, script: string }} job
+ * @returns {Promise<number>}
+ */
 function run({ name, script }) {
 	const started = Date.now();
 	const child = spawn('npm', ['run', '-s', script], { stdio: ['ignore', 'pipe', 'pipe'] });
 	const prefix = `[${name}] `;
-	for (const [stream, out] of [
+	/** @type {[import('node:stream').Readable, NodeJS.WriteStream][]} */
+	const pipes = [
 		[child.stdout, process.stdout],
 		[child.stderr, process.stderr]
-	]) {
+	];
+	for (const [stream, out] of pipes) {
 		let rest = '';
 		stream.setEncoding('utf8');
 		stream.on('data', (chunk) => {
