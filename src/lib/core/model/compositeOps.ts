@@ -58,16 +58,16 @@ function matMulOf(product: Product) {
 /** a @ bᵀ with its gradient (da = dy @ b, db = dyᵀ @ a), so no transpose is materialised where the backend takes the flag. */
 function matMulTransposeBOf(product: Product) {
 	return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-		const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+		const [a, b, save] = args as [tf.Tensor2D | tf.Tensor3D, tf.Tensor2D | tf.Tensor3D, tf.GradSaveFunc];
 		save([a, b]);
 		return {
 			value: product(a, b, false, true),
 			gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [
-				product(dy as tf.Tensor3D, sb as tf.Tensor3D),
-				product(dy as tf.Tensor3D, sa as tf.Tensor3D, true, false)
+				product(dy as tf.Tensor2D | tf.Tensor3D, sb as tf.Tensor2D | tf.Tensor3D),
+				product(dy as tf.Tensor2D | tf.Tensor3D, sa as tf.Tensor2D | tf.Tensor3D, true, false)
 			]
 		};
-	}) as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+	}) as <T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T) => T;
 }
 
 export class CompositeOps implements ModelOps {

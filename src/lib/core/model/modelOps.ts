@@ -43,8 +43,8 @@ export interface ModelOps {
 	product<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, transposeA?: boolean, transposeB?: boolean): T;
 	/** a @ b with its gradient: (M, K) @ (K, N), or batched (N, M, K) @ (N, K, P). */
 	matMul<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T): T;
-	/** a @ bᵀ with its gradient: a (N, M, K), b (N, P, K) → (N, M, P). */
-	matMulTransposeB(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D;
+	/** a @ bᵀ with its gradient: (M, K) @ (P, K)ᵀ, or batched (N, M, K), (N, P, K) → (N, M, P). */
+	matMulTransposeB<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T): T;
 	/** x (N, in) → (N, out). */
 	linear(x: tf.Tensor2D, layer: LinearLayer): tf.Tensor2D;
 	/** residual + drop(y @ w + b): y (N, in), residual (N, out) → (N, out). */
