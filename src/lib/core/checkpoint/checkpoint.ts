@@ -9,7 +9,7 @@ import { DatasetManifestSchema, type DatasetManifest } from '../data/manifest';
 import { loraShapes } from '../model/lora';
 import { paramShapes, type GptConfig } from '../model/shapes';
 import { finite, int, tryParse } from '../schema';
-import { sha256Bytes } from '../sha256';
+import { Sha256, sha256Bytes } from '../sha256';
 import { CheckpointFormatError, decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors';
 
 export const CHECKPOINT_FORMAT = 'tunix-rt-lab/checkpoint';
@@ -128,13 +128,9 @@ function metadataSha256(meta: Record<string, string>): string {
 
 /** sha256 of the data section: every tensor's bytes in file order (what a flipped byte changes). */
 function tensorsSha256(tensors: NamedArray[]): string {
-	const all = new Uint8Array(tensors.reduce((n, t) => n + t.data.byteLength, 0));
-	let at = 0;
-	for (const t of tensors) {
-		all.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-		at += t.data.byteLength;
-	}
-	return sha256Bytes(all);
+	const hash = new Sha256();
+	for (const t of tensors) hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+	return hash.digest();
 }
 
 /** A file that claims the lab's format without the hash its version must have: damaged or edited. */
