@@ -44,6 +44,10 @@ export default defineConfig({
 		server: { deps: { inline: [/@tensorflow\//] } },
 		// both of CI's 2 cores (vitest's default leaves one idle): 264 s instead of 355 s there
 		maxWorkers: 2,
+		// and so the lab's wasm kernels run on one thread in each: two workers of two threads each
+		// made four on two cores, whose waits spin (the curriculum's 800 wasm steps: 86 → 64 s).
+		// tests/fusedKernels.test.ts runs them on a thread per core, as Node does by default.
+		env: { LAB_WASM_THREADS: '1' },
 		sequence: { sequencer: LongestFirst },
 		testTimeout: 120_000,
 		hookTimeout: 60_000

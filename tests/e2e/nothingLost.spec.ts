@@ -152,7 +152,7 @@ test('a bundle imported in two tabs at once is stored once, whole: its checkpoin
 }) => {
 	const bundle = 'static/demo/golden-v2-full.zip';
 	const runId = 'run-20261129-205412-ru4b';
-	for (let round = 0; round < 3; round++) {
+	for (let round = 0; round < 2; round++) {
 		const context = await browser.newContext(); // a fresh browser profile each round
 		const [a, b] = [await context.newPage(), await context.newPage()];
 		await Promise.all([a.goto('/'), b.goto('/')]);
