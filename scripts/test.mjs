@@ -1,6 +1,7 @@
 // `npm test`: lint, type checks, the unit tests and the browser tests. The linters each use one
-// core, so the lint and svelte-check run side by side (after `svelte-kit sync`, which writes the
-// generated types both read); the unit and browser tests run one after the other. (Side by side
+// core, so prettier, eslint, dependency-cruiser and svelte-check run side by side (after
+// `svelte-kit sync`, which writes the generated types they read); the unit and browser tests run
+// one after the other. (Side by side
 // they measured 750 s once and 888 s on a fresh clone against 840 s in turn on this 2-core VM, and
 // a WebGPU test then passed its timeout: SwiftShader's threads in Dawn and in Chromium slow each
 // other down, so the overlap is not a reliable gain.)
@@ -12,7 +13,9 @@ import { spawn } from 'node:child_process';
 const phases = [
 	[{ name: 'sync', script: 'sync' }],
 	[
-		{ name: 'lint', script: 'lint' },
+		{ name: 'prettier', script: 'lint:format' },
+		{ name: 'eslint', script: 'lint:code' },
+		{ name: 'deps', script: 'lint:deps' },
 		{ name: 'check', script: 'check:types' }
 	],
 	[{ name: 'unit', script: 'test:unit' }],
