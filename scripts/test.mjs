@@ -1,10 +1,9 @@
 // `npm test`: lint, type checks, the unit tests and the browser tests. The linters each use one
 // core, so prettier, eslint, dependency-cruiser and svelte-check run side by side (after
 // `svelte-kit sync`, which writes the generated types they read); the unit and browser tests run
-// one after the other. (Side by side
-// they measured 750 s once and 888 s on a fresh clone against 840 s in turn on this 2-core VM, and
-// a WebGPU test then passed its timeout: SwiftShader's threads in Dawn and in Chromium slow each
-// other down, so the overlap is not a reliable gain.)
+// one after the other. (Side by side they measured 750 s once and 888 s on a fresh clone against
+// 840 s in turn on this 2-core VM, and a WebGPU test then passed its timeout: SwiftShader's threads
+// in Dawn and in Chromium slow each other down, so the overlap is not a reliable gain.)
 // Each line of output is prefixed with its job; a job that fails is named at the end, and every
 // job of a phase runs to its end so that one run reports every failure of that phase.
 import { spawn } from 'node:child_process';
