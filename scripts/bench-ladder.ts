@@ -6,6 +6,7 @@
 //        [-- --out ladder.jsonl] [--python python3]    then the table (markdown) and the plot (SVG)
 //        [--rungs S,M] [--svg docs/images/ladder.svg]
 //   … -- --cell S --backend wasm --threads 2           one cell: one JSON line
+//   … -- --cell L --threads 2 --shapes                 … and each product kernel's time on stderr
 //   … -- --peak [--kernels file.wasm]                  the kernel's peak, one thread: one JSON line
 //
 // A cell runs in its own process so its peak resident memory is its own. Timing: the median of
@@ -42,7 +43,8 @@ const { values } = parseArgs({
 		python: { type: 'string', default: 'python3' },
 		out: { type: 'string', default: 'ladder.jsonl' },
 		svg: { type: 'string', default: 'docs/images/ladder.svg' },
-		plot: { type: 'string' }
+		plot: { type: 'string' },
+		shapes: { type: 'boolean', default: false }
 	}
 });
 
@@ -103,7 +105,12 @@ async function productTime(trainer: Trainer, batch: Batch): Promise<{ ms: number
 	const profile = await tf.profile(() => trainer.trainOnBatch(batch));
 	const products = profile.kernels.filter((k) => PRODUCT_KERNELS.test(k.name));
 	let ms = 0;
-	for (const k of products) ms += Number(await k.kernelTimeMs);
+	for (const k of products) {
+		const kms = Number(await k.kernelTimeMs);
+		ms += kms;
+		// --shapes: each product kernel on stderr (the JSON line stays alone on stdout)
+		if (values.shapes) console.error(`${kms.toFixed(1).padStart(9)} ms ${k.name} ${JSON.stringify(k.inputShapes)}`);
+	}
 	return { ms, kernels: products.length };
 }
 

@@ -35,6 +35,9 @@ setWasmPaths({
 registerWasmKernelOverrides();
 registerCpuKernelOverrides();
 registerWebgpuKernels();
+// WebGL: shapes as uniforms, so one compiled shader serves an op at every shape (a step's ops
+// otherwise compile a program per distinct shape: the first steps and every evaluation's new lengths)
+tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', true);
 // Threads for the wasm backend (tfjs's and the lab's kernels) when the page is cross-origin
 // isolated: one per core, up to 4 (tfjs's default takes half the cores; the UI thread is mostly
 // idle while training).
