@@ -225,25 +225,7 @@ static inline void block4(const f32 *a, int aRow, int aCol, const f32 *panel, in
 			  const f32 *bias, int w, int acc, f32 *aux, int epi) {
 	v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
 	const f32 *bk = panel;
-	if (aRow == 1) {
-		// op(A) = Aᵀ: the 4 rows' values at k are adjacent
-		for (int k = 0; k < K; k++, bk += NR) {
-			v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
-			v128_t av = wasm_v128_load(a + k * aCol);
-			v128_t x = wasm_i32x4_shuffle(av, av, 0, 0, 0, 0);
-			FMA(c00, x, b0);
-			FMA(c01, x, b1);
-			x = wasm_i32x4_shuffle(av, av, 1, 1, 1, 1);
-			FMA(c10, x, b0);
-			FMA(c11, x, b1);
-			x = wasm_i32x4_shuffle(av, av, 2, 2, 2, 2);
-			FMA(c20, x, b0);
-			FMA(c21, x, b1);
-			x = wasm_i32x4_shuffle(av, av, 3, 3, 3, 3);
-			FMA(c30, x, b0);
-			FMA(c31, x, b1);
-		}
-	} else {
+	{
 		const f32 *a0 = a, *a1 = a + aRow, *a2 = a1 + aRow, *a3 = a2 + aRow;
 		for (int k = 0; k < K; k++, bk += NR) {
 			v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
@@ -281,37 +263,72 @@ static inline void block1(const f32 *a, int aCol, const f32 *panel, int K, f32 *
 	store_row(c, c0, c1, va, bias, w, acc, aux, epi);
 }
 
-// K in blocks of KC: a block's panels (KC × 8 values each) stay in L1, and so do the 4 rows of a
-// transposed A that share cache lines (Xᵀ·dY with K = B·T reads X down its columns)
+// Blocks that keep each operand in its cache level (GotoBLAS's loops, on the shapes of a step):
+// K in blocks of KC; within one, B in blocks of NC columns packed once (KC × NC values, 256 kB: L2),
+// A in blocks of MC rows (MC × KC values, 64 kB: L2, read once for all of a block's panels), one
+// 8-column panel (KC × 8 values, 8 kB: L1) against 4 rows at a time. Without the blocks a product
+// with many rows streamed all of A from memory once per panel (the tied head's gradient,
+// (50,257 × 512)ᵀ-shaped, ran at a fifth of the kernel's rate) and one with many columns packed
+// all of B before using any of it (51 MB a thread at the head's 50,257 columns).
 #define KC 256
+#define MC 64
+#define NC 256
 
-// columns c0 … c1 − 1 of every batch's C (a thread's share, c0 a multiple of 8; the whole product is
-// 0 … N): each thread packs only its own columns of B. `pack`: this thread's buffer for them
-// (min(K, KC) · ⌈(c1 − c0)/8⌉·8 values). `epi` applies once a value is finished (the last block of
-// K); `aux`: its array, laid out as C.
-EXPORT(matmul)
-void matmul(const f32 *A, const f32 *B, const f32 *bias, f32 *C, int batch, int M, int N, int K, int aBatch,
-	    int aRow, int aCol, int bBatch, int bRow, int bCol, f32 alpha, f32 *aux, int epi, int c0, int c1, f32 *pack) {
+// rows i0 … i1 − 1 of C against the panels of one packed block of B (columns j0 … j0 + nc − 1)
+static inline void rows_by_block(const f32 *a, int aRow, int aCol, const f32 *pack, int kc, int nc, f32 *c, int N,
+				 v128_t va, const f32 *bias, int acc, f32 *x, int e, int i0, int i1) {
+	for (int j = 0; j < nc; j += NR) {
+		const f32 *panel = pack + j * kc;
+		int w = nc - j < NR ? nc - j : NR;
+		const f32 *bj = bias ? bias + j : 0;
+		int i = i0;
+		for (; i + 4 <= i1; i += 4)
+			block4(a + i * aRow, aRow, aCol, panel, kc, c + i * N + j, N, va, bj, w, acc, x + i * N + j, e);
+		for (; i < i1; i++) block1(a + i * aRow, aCol, panel, kc, c + i * N + j, va, bj, w, acc, x + i * N + j, e);
+	}
+}
+
+// rows r0 … r1 − 1 and columns c0 … c1 − 1 (c0 a multiple of 8) of every batch's C; `pack`: this
+// thread's buffer for its blocks of B (min(K, KC) · min(NC, ⌈N/8⌉·8) values). `epi` applies once a
+// value is finished (the last block of K); `aux`: its array, laid out as C.
+static void product(const f32 *A, const f32 *B, const f32 *bias, f32 *C, int batch, int M, int N, int K, int aBatch,
+		    int aRow, int aCol, int bBatch, int bRow, int bCol, f32 alpha, f32 *aux, int epi, int r0, int r1,
+		    int c0, int c1, f32 *pack) {
 	const v128_t va = wasm_f32x4_splat(alpha);
-	if (c0 >= c1) return;
+	if (c0 >= c1 || r0 >= r1) return;
 	for (int b = 0; b < batch; b++) {
 		f32 *c = C + b * M * N, *x = (aux ? aux : C) + b * M * N; // aux is never read with EPI_NONE
 		for (int k0 = 0; k0 < K; k0 += KC) {
 			int kc = K - k0 < KC ? K - k0 : KC, acc = k0 > 0; // later blocks add to C; the bias comes once
 			int e = k0 + kc >= K ? epi : EPI_NONE;
 			const f32 *a = A + b * aBatch + k0 * aCol;
-			pack_panels(B + b * bBatch + k0 * bRow + c0 * bCol, pack, kc, c1 - c0, bRow, bCol);
-			for (int j0 = c0; j0 < c1; j0 += NR) {
-				const f32 *panel = pack + (j0 - c0) * kc;
-				int w = c1 - j0 < NR ? c1 - j0 : NR;
-				const f32 *bj = bias && !acc ? bias + j0 : 0;
-				int i = 0;
-				for (; i + 4 <= M; i += 4)
-					block4(a + i * aRow, aRow, aCol, panel, kc, c + i * N + j0, N, va, bj, w, acc, x + i * N + j0, e);
-				for (; i < M; i++) block1(a + i * aRow, aCol, panel, kc, c + i * N + j0, va, bj, w, acc, x + i * N + j0, e);
+			for (int jc = c0; jc < c1; jc += NC) {
+				int nc = c1 - jc < NC ? c1 - jc : NC;
+				pack_panels(B + b * bBatch + k0 * bRow + jc * bCol, pack, kc, nc, bRow, bCol);
+				const f32 *bj = bias && !acc ? bias + jc : 0;
+				for (int i0 = r0; i0 < r1; i0 += MC)
+					rows_by_block(a, aRow, aCol, pack, kc, nc, c + jc, N, va, bj, acc, x + jc, e, i0,
+						      r1 - i0 < MC ? r1 : i0 + MC);
 			}
 		}
 	}
+}
+
+// C (batch, M, N) = alpha · op(A) op(B) (+ bias), a thread's share: columns c0 … c1 − 1 (each thread
+// packs only its own columns of B; for products with more columns than rows) …
+EXPORT(matmul)
+void matmul(const f32 *A, const f32 *B, const f32 *bias, f32 *C, int batch, int M, int N, int K, int aBatch,
+	    int aRow, int aCol, int bBatch, int bRow, int bCol, f32 alpha, f32 *aux, int epi, int c0, int c1, f32 *pack) {
+	product(A, B, bias, C, batch, M, N, K, aBatch, aRow, aCol, bBatch, bRow, bCol, alpha, aux, epi, 0, M, c0, c1, pack);
+}
+
+// … or rows r0 … r1 − 1 (each thread reads only its own rows of A, and packs all of B: for products
+// with more rows than columns, such as a step's linears over B·T rows)
+EXPORT(matmul_rows)
+void matmul_rows(const f32 *A, const f32 *B, const f32 *bias, f32 *C, int batch, int M, int N, int K, int aBatch,
+		 int aRow, int aCol, int bBatch, int bRow, int bCol, f32 alpha, f32 *aux, int epi, int r0, int r1,
+		 f32 *pack) {
+	product(A, B, bias, C, batch, M, N, K, aBatch, aRow, aCol, bBatch, bRow, bCol, alpha, aux, epi, r0, r1, 0, N, pack);
 }
 
 // ---- reductions and row kernels ----

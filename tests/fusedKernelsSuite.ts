@@ -78,7 +78,9 @@ export function fusedKernelSuite(backends: ('webgpu' | 'wasm')[]) {
 			[7, 13, 3],
 			[33, 64, 127],
 			[5, 515, 9], // K over two blocks of 256 (lab_kernels.c KC), the bias added once
-			[515, 7, 9] // dw = xᵀ·dy with K = 515: a transposed A over blocks
+			[515, 7, 9], // dw = xᵀ·dy with K = 515: a transposed A over blocks
+			[130, 515, 300], // rows over blocks of 64 (MC), columns over blocks of 256 (NC), each with a part left
+			[700, 300, 20] // more rows than columns: threads split the rows (matmul_rows), A plain and transposed
 		]) {
 			it(`matmul with bias and its gradients, ${M}×${K}×${N}`, async () => {
 				const [x, w, b, dy] = [randn(M * K), randn(K * N), randn(N), randn(M * N)];

@@ -32,6 +32,7 @@ interface LabKernelExports {
 /** The kernels split over threads (each takes a range r0, r1 of rows, columns or values, and a scratch pointer, last). */
 const THREADED = [
 	'matmul',
+	'matmul_rows',
 	'causal_softmax',
 	'softmax_grad',
 	'gelu',
@@ -58,8 +59,9 @@ const LEAST_PRODUCT_SHARE = 131_072;
 /** A product's epilogue (lab_kernels.c EPI_*): what it does to each finished value. */
 const EPI = { none: 0, gelu: 1, geluGrad: 2, add: 3 } as const;
 
-/** Rows of K a product packs at a time (lab_kernels.c KC). */
+/** Rows of K and columns of B a product packs at a time (lab_kernels.c KC, NC). */
 const PRODUCT_KC = 256;
+const PRODUCT_NC = 256;
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
@@ -142,7 +144,8 @@ function kernels(
 		const ins = [a, b, ...(bias ? [bias] : []), ...(auxIn ? [auxIn] : [])];
 		const shapes = epi === EPI.gelu ? [shape, shape] : [shape]; // GELU also returns h
 		const { heap: h, pool } = rt(args);
-		const packSize = Math.min(K, PRODUCT_KC) * Math.ceil(N / 8) * 8; // a block of B in panels of 8 columns (at most), per thread
+		// a block of B in panels of 8 columns, per thread (at most KC × NC values)
+		const packSize = Math.min(K, PRODUCT_KC) * Math.min(PRODUCT_NC, Math.ceil(N / 8) * 8);
 		const outs = h.call(
 			heap(args.backend),
 			ins,
@@ -154,13 +157,18 @@ function kernels(
 				const packs = p[ins.length + shapes.length];
 				const strides = [st.aBatch, st.aRow, st.aCol, st.bBatch, st.bRow, st.bCol];
 				const alpha = Number(attr(args, 'alpha') ?? 1);
+				// threads split the longer side: the rows (in fours, the register block's), each thread
+				// reading its own rows of A and packing all of B; or the columns (in panels of 8), each
+				// packing only its own part of B and reading all of A
+				const byRows = M > N;
+				const [side, other] = byRows ? [M, N] : [N, M];
 				pool.run(
-					'matmul',
+					byRows ? 'matmul_rows' : 'matmul',
 					[p[0], p[1], pbias, pc, batch, M, N, K, ...strides, alpha, paux, epi],
-					N, // threads split the columns, in panels of 8: each packs only its own part of B
-					8,
+					side,
+					byRows ? 4 : 8,
 					(part: number) => packs + part * packSize * 4,
-					Math.ceil(LEAST_PRODUCT_SHARE / (batch * M * K)) // columns a share needs to be worth a thread
+					Math.ceil(LEAST_PRODUCT_SHARE / (batch * other * K)) // rows or columns a share needs to be worth a thread
 				);
 			},
 			[packSize * pool.size]
