@@ -274,28 +274,46 @@ static inline void block1(const f32 *a, int aCol, const f32 *panel, int K, f32 *
 #define MC 64
 #define NC 256
 
-// rows i0 … i1 − 1 of C against the panels of one packed block of B (columns j0 … j0 + nc − 1)
-static inline void rows_by_block(const f32 *a, int aRow, int aCol, const f32 *pack, int kc, int nc, f32 *c, int N,
-				 v128_t va, const f32 *bias, int acc, f32 *x, int e, int i0, int i1) {
+// A's rows 0 … 4·groups − 1 over kc values of K, packed in groups of 4 rows, each group (kc, 4)
+// contiguous, from a transposed A (Xᵀ·dY: aRow 1, the rows' values at one k adjacent). Read in
+// place, a block's rows of K lie a row of X apart, and at widths such as 3,072 that is a multiple
+// of 4 kB: every one of them falls in the same cache sets, and the block never stays in cache.
+static void pack_rows(const f32 *a, f32 *ap, int kc, int groups, int aCol) {
+	for (int k = 0; k < kc; k++)
+		for (int g = 0; g < groups; g++) wasm_v128_store(ap + (g * kc + k) * 4, wasm_v128_load(a + k * aCol + 4 * g));
+}
+
+// rows i0 … i1 − 1 of C against the panels of one packed block of B (columns j0 … j0 + nc − 1);
+// `ap`: the rows' groups of 4 packed by pack_rows, or null to read A in place
+static inline void rows_by_block(const f32 *a, int aRow, int aCol, const f32 *ap, const f32 *pack, int kc, int nc,
+				 f32 *c, int N, v128_t va, const f32 *bias, int acc, f32 *x, int e, int i0, int i1) {
 	for (int j = 0; j < nc; j += NR) {
 		const f32 *panel = pack + j * kc;
 		int w = nc - j < NR ? nc - j : NR;
 		const f32 *bj = bias ? bias + j : 0;
 		int i = i0;
-		for (; i + 4 <= i1; i += 4)
-			block4(a + i * aRow, aRow, aCol, panel, kc, c + i * N + j, N, va, bj, w, acc, x + i * N + j, e);
+		for (; i + 4 <= i1; i += 4) {
+			f32 *ci = c + i * N + j, *xi = x + i * N + j;
+			if (ap)
+				block4(ap + (i - i0) * kc, 1, 4, panel, kc, ci, N, va, bj, w, acc, xi, e);
+			else
+				block4(a + i * aRow, aRow, aCol, panel, kc, ci, N, va, bj, w, acc, xi, e);
+		}
 		for (; i < i1; i++) block1(a + i * aRow, aCol, panel, kc, c + i * N + j, va, bj, w, acc, x + i * N + j, e);
 	}
 }
 
 // rows r0 … r1 − 1 and columns c0 … c1 − 1 (c0 a multiple of 8) of every batch's C; `pack`: this
-// thread's buffer for its blocks of B (min(K, KC) · min(NC, ⌈N/8⌉·8) values). `epi` applies once a
-// value is finished (the last block of K); `aux`: its array, laid out as C.
+// thread's buffer for its blocks of B (min(K, KC) · min(NC, ⌈N/8⌉·8) values), then for a block of A
+// (min(K, KC) · MC values). `epi` applies once a value is finished (the last block of K); `aux`: its
+// array, laid out as C.
 static void product(const f32 *A, const f32 *B, const f32 *bias, f32 *C, int batch, int M, int N, int K, int aBatch,
 		    int aRow, int aCol, int bBatch, int bRow, int bCol, f32 alpha, f32 *aux, int epi, int r0, int r1,
 		    int c0, int c1, f32 *pack) {
 	const v128_t va = wasm_f32x4_splat(alpha);
 	if (c0 >= c1 || r0 >= r1) return;
+	int n8 = (N + 7) & ~7;
+	f32 *apack = aRow == 1 && aCol != 1 ? pack + (K < KC ? K : KC) * (n8 < NC ? n8 : NC) : 0;
 	for (int b = 0; b < batch; b++) {
 		f32 *c = C + b * M * N, *x = (aux ? aux : C) + b * M * N; // aux is never read with EPI_NONE
 		for (int k0 = 0; k0 < K; k0 += KC) {
@@ -306,9 +324,11 @@ static void product(const f32 *A, const f32 *B, const f32 *bias, f32 *C, int bat
 				int nc = c1 - jc < NC ? c1 - jc : NC;
 				pack_panels(B + b * bBatch + k0 * bRow + jc * bCol, pack, kc, nc, bRow, bCol);
 				const f32 *bj = bias && !acc ? bias + jc : 0;
-				for (int i0 = r0; i0 < r1; i0 += MC)
-					rows_by_block(a, aRow, aCol, pack, kc, nc, c + jc, N, va, bj, acc, x + jc, e, i0,
-						      r1 - i0 < MC ? r1 : i0 + MC);
+				for (int i0 = r0; i0 < r1; i0 += MC) {
+					int i1 = r1 - i0 < MC ? r1 : i0 + MC;
+					if (apack) pack_rows(a + i0, apack, kc, (i1 - i0) / 4, aCol);
+					rows_by_block(a, aRow, aCol, apack, pack, kc, nc, c + jc, N, va, bj, acc, x + jc, e, i0, i1);
+				}
 			}
 		}
 	}

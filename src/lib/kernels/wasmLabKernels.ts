@@ -59,9 +59,10 @@ const LEAST_PRODUCT_SHARE = 131_072;
 /** A product's epilogue (lab_kernels.c EPI_*): what it does to each finished value. */
 const EPI = { none: 0, gelu: 1, geluGrad: 2, add: 3 } as const;
 
-/** Rows of K and columns of B a product packs at a time (lab_kernels.c KC, NC). */
+/** Rows of K, columns of B and rows of A a product packs at a time (lab_kernels.c KC, NC, MC). */
 const PRODUCT_KC = 256;
 const PRODUCT_NC = 256;
+const PRODUCT_MC = 64;
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
@@ -144,8 +145,9 @@ function kernels(
 		const ins = [a, b, ...(bias ? [bias] : []), ...(auxIn ? [auxIn] : [])];
 		const shapes = epi === EPI.gelu ? [shape, shape] : [shape]; // GELU also returns h
 		const { heap: h, pool } = rt(args);
-		// a block of B in panels of 8 columns, per thread (at most KC × NC values)
-		const packSize = Math.min(K, PRODUCT_KC) * Math.min(PRODUCT_NC, Math.ceil(N / 8) * 8);
+		// per thread: a block of B in panels of 8 columns (at most KC × NC values), then one of A's
+		// rows in groups of 4 (KC × MC values)
+		const packSize = Math.min(K, PRODUCT_KC) * (Math.min(PRODUCT_NC, Math.ceil(N / 8) * 8) + PRODUCT_MC);
 		const outs = h.call(
 			heap(args.backend),
 			ins,
