@@ -220,29 +220,28 @@ static inline void store_row(f32 *c, v128_t x0, v128_t x1, v128_t alpha, const f
 
 #define FMA(acc, x, y) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(x, y))
 
-// rows i … i+3 of C against one panel
+// rows i … i+3 of C against one panel: a row of A every aRow values, its values along K every aCol
+// (in place, or packed by pack_rows: 1 and 4)
 static inline void block4(const f32 *a, int aRow, int aCol, const f32 *panel, int K, f32 *c, int N, v128_t va,
 			  const f32 *bias, int w, int acc, f32 *aux, int epi) {
 	v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
 	const f32 *bk = panel;
-	{
-		const f32 *a0 = a, *a1 = a + aRow, *a2 = a1 + aRow, *a3 = a2 + aRow;
-		for (int k = 0; k < K; k++, bk += NR) {
-			v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
-			int ka = k * aCol;
-			v128_t x = wasm_f32x4_splat(a0[ka]);
-			FMA(c00, x, b0);
-			FMA(c01, x, b1);
-			x = wasm_f32x4_splat(a1[ka]);
-			FMA(c10, x, b0);
-			FMA(c11, x, b1);
-			x = wasm_f32x4_splat(a2[ka]);
-			FMA(c20, x, b0);
-			FMA(c21, x, b1);
-			x = wasm_f32x4_splat(a3[ka]);
-			FMA(c30, x, b0);
-			FMA(c31, x, b1);
-		}
+	const f32 *a0 = a, *a1 = a + aRow, *a2 = a1 + aRow, *a3 = a2 + aRow;
+	for (int k = 0; k < K; k++, bk += NR) {
+		v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
+		int ka = k * aCol;
+		v128_t x = wasm_f32x4_splat(a0[ka]);
+		FMA(c00, x, b0);
+		FMA(c01, x, b1);
+		x = wasm_f32x4_splat(a1[ka]);
+		FMA(c10, x, b0);
+		FMA(c11, x, b1);
+		x = wasm_f32x4_splat(a2[ka]);
+		FMA(c20, x, b0);
+		FMA(c21, x, b1);
+		x = wasm_f32x4_splat(a3[ka]);
+		FMA(c30, x, b0);
+		FMA(c31, x, b1);
 	}
 	store_row(c, c00, c01, va, bias, w, acc, aux, epi);
 	store_row(c + N, c10, c11, va, bias, w, acc, aux + N, epi);
