@@ -183,23 +183,27 @@ async function cell(r: Rung, backend: NodeBackend, threads: number, steps: numbe
  * are judged against the peak measured just before each of its profiled steps (productTime).
  */
 async function kernelPeak(file: string, threads: number): Promise<number> {
+	const bytes = readFileSync(file);
 	const start = new Int32Array(new SharedArrayBuffer(4));
-	const rates = Array.from(
+	const workers = Array.from(
 		{ length: threads },
-		() =>
-			new Promise<number>((resolve, reject) => {
-				const w = new Worker(PEAK_WORKER, { eval: true, workerData: { bytes: readFileSync(file), start } });
-				w.once('message', (rate: number) => void w.terminate().then(() => resolve(rate)));
-				w.once('error', reject);
-			})
+		() => new Worker(PEAK_WORKER, { eval: true, workerData: { bytes, start } })
 	);
-	await new Promise((r) => setTimeout(r, 200)); // every worker started and warmed up
+	// each says "ready" once warmed up, then its rate: start them together once all are ready
+	const ready = workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject)));
+	await Promise.all(ready);
+	const rates = workers.map(
+		(w) =>
+			new Promise<number>((resolve) =>
+				w.once('message', (rate: number) => void w.terminate().then(() => resolve(rate)))
+			)
+	);
 	Atomics.store(start, 0, 1);
 	Atomics.notify(start, 0);
 	return +(await Promise.all(rates)).reduce((a, b) => a + b, 0).toFixed(1);
 }
 
-/** One thread of kernelPeak: instantiate, warm up, wait for the start, time 7 rounds, post the median rate. */
+/** One thread of kernelPeak: instantiate, warm up, post "ready", wait for the start, time 7 rounds, post the median rate. */
 const PEAK_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { bytes, start } = workerData;
@@ -211,6 +215,7 @@ const at = { A: 1024, B: 1024 + M * K * 4, C: 1024 + (M * K + K * N) * 4, pack: 
 for (let i = 0; i < M * K + K * N; i++) f32[at.A / 4 + i] = Math.sin(i);
 const once = () => matmul(at.A, at.B, 0, at.C, 1, M, N, K, 0, K, 1, 0, N, 1, 1, 0, 0, 0, N, at.pack);
 for (let i = 0; i < 50; i++) once();
+parentPort.postMessage('ready');
 Atomics.wait(start, 0, 0);
 const rates = [];
 for (let round = 0; round < 7; round++) {

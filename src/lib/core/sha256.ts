@@ -16,8 +16,8 @@ const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b0568
 /**
  * SHA-256 fed in pieces: `update` with each piece of the bytes in order, then `digest`. Blocks are
  * read straight from the pieces (no padded copy of the whole input) and compressed with the state
- * in local variables (5.8× the speed of the padded copy read through a DataView, 40 MB in 220 ms): a 40 MB checkpoint or a 500 MB
- * model is hashed without a second copy of it in memory.
+ * in local variables (5.8× the speed of the padded copy read through a DataView, 40 MB in 220 ms):
+ * a 40 MB checkpoint or a 500 MB model is hashed without a second copy of it in memory.
  */
 export class Sha256 {
 	/** The hash state, eight 32-bit words. */
